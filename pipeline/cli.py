@@ -1,0 +1,223 @@
+"""The ``kaohe`` command: parses arguments, calls the stages, prints in Chinese. No logic here."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import KaoheError
+from .models import Period
+from .stages.generate import GenerateResult, generate
+from .workspace import Workspace, init_workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: Above this many sheets a progress bar is shown (on stderr, so --json stays clean).
+PROGRESS_THRESHOLD = 50
+DEMO_FOLDER = "kaohe-demo"
+
+#: click's own usage messages, in Chinese.
+_USAGE_MESSAGES = (
+    (re.compile(r"No such option: (.+?)(?:\s+Did you mean (.+)\?)?$"), "没有这个选项：{0}"),
+    (re.compile(r"Missing option '(.+?)'.*"), "缺少选项 {0}"),
+    (re.compile(r"Missing argument '(.+?)'.*"), "缺少参数 {0}"),
+    (re.compile(r"No such command '(.+?)'.*"), "没有这个命令：{0}"),
+    (re.compile(r"Option '(.+?)' requires an argument.*"), "选项 {0} 后面需要一个值"),
+    (re.compile(r"Invalid value for '(.+?)': (.*)", re.S), "选项 {0} 的值无效：{1}"),
+    (re.compile(r"Got unexpected extra arguments? \((.+)\)"), "多余的参数：{0}"),
+)
+
+
+def _usage_message(text: str) -> str:
+    for pattern, template in _USAGE_MESSAGES:
+        match = pattern.match(text)
+        if match:
+            return template.format(*[g or "" for g in match.groups()])
+    return text
+
+
+def _error(message: str) -> None:
+    click.echo(f"错误：{message}", err=True)
+
+
+def _parse_period(value: str | None) -> Period:
+    if value is None:
+        period = Period.containing(date.today())
+        click.echo(f"未指定 --period，按当前季度：{period.title}（{period.code}）", err=True)
+        return period
+    try:
+        return Period.parse(value)
+    except ValueError as exc:
+        raise KaoheError(str(exc)) from exc
+
+
+class _Group(click.Group):
+    """Turns KaoheError and unexpected failures into one clear Chinese line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KaoheError as exc:
+            _error(str(exc))
+            ctx.exit(1)
+        except PermissionError as exc:
+            _error(
+                f"无法写入或读取 {exc.filename}：文件可能正在被 Excel/WPS/Word 打开，"
+                "或没有权限。请关闭该文件后重试。"
+            )
+            ctx.exit(1)
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            _error(f"文件操作失败{where}：{exc.strerror or exc}。请检查磁盘空间和路径。")
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:
+            log = Path.cwd() / "kaohe-错误日志.txt"
+            try:
+                log.write_text(traceback.format_exc(), encoding="utf-8")
+                where = f"详细信息已写入 {log}，"
+            except OSError:
+                where = ""
+            _error(f"程序内部错误（{type(exc).__name__}: {exc}）。{where}请发给维护人员。")
+            ctx.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="工作区文件夹（含 kaohe.toml、名单、inbox/、outbox/）；默认为当前文件夹。",
+)
+@click.version_option(__version__, prog_name="kaohe", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, workspace: Path | None) -> None:
+    """kaohe：公务员平时考核记实表的生成、回收、审核与归档。"""
+    ctx.obj = {"workspace": workspace}
+
+
+def _workspace(ctx: click.Context) -> Workspace:
+    root = ctx.obj["workspace"] or Path.cwd()
+    return Workspace.open(root)
+
+
+@cli.command("init")
+@click.pass_context
+def init_command(ctx: click.Context) -> None:
+    """新建工作区：kaohe.toml、示例名单 roster.xlsx、inbox/、outbox/、templates/。"""
+    root = ctx.obj["workspace"] or Path.cwd()
+    result = init_workspace(root)
+    ws = result.workspace
+    click.echo(f"工作区：{ws.root}")
+    for path in result.created:
+        click.echo(f"  新建  {ws.relative(path)}")
+    for path in result.kept:
+        click.echo(f"  保留  {ws.relative(path)}（已存在，未改动）")
+    click.echo("下一步：把名单换成本单位人员，然后运行 kaohe generate --period 2026Q4")
+
+
+def _run_generate(
+    ws: Workspace, period: Period, roster: Path | None, unit: str | None, quiet: bool
+) -> GenerateResult:
+    from .roster import read_roster
+
+    total = len(read_roster(Path(roster) if roster else ws.roster_path))
+    if quiet or total < PROGRESS_THRESHOLD:
+        return generate(ws, period, roster=roster, unit=unit)
+    with click.progressbar(length=total, label="生成记实表", file=sys.stderr) as bar:
+        return generate(ws, period, roster=roster, unit=unit, progress=bar.update)
+
+
+def _print_generate(ws: Workspace, result: GenerateResult) -> None:
+    count = len(result.sheets)
+    rate = count / result.seconds if result.seconds > 0 else float(count)
+    click.echo(f"名单：{ws.relative(result.roster)}")
+    click.echo(f"模板：{ws.relative(result.template)}")
+    for warning in result.warnings:
+        click.echo(f"注意：{warning}")
+    click.echo(
+        f"已生成 {result.period.title} 记实表 {count} 份，{len(result.bundles)} 个单位，"
+        f"用时 {result.seconds:.1f} 秒（{rate:.0f} 份/秒）"
+    )
+    per_unit: dict[str, int] = {}
+    for sheet in result.sheets:
+        per_unit[sheet.unit] = per_unit.get(sheet.unit, 0) + 1
+    width = max((len(u) for u in per_unit), default=0)
+    for unit, bundle in result.bundles.items():
+        click.echo(f"  {unit}{'　' * (width - len(unit))}  {per_unit.get(unit, 0):>4} 份  {bundle}")
+    click.echo(f"分发清单：{result.distribution_list}")
+
+
+@cli.command("generate")
+@click.option("--period", "-p", help="考核季度，如 2026Q4、2026-Q4、2026年第四季度；默认当前季度。")
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="名单文件（.xlsx/.csv）；默认用 kaohe.toml 中的名单。",
+)
+@click.option("--unit", help="只生成这个考核单位的记实表，如 综合行政执法队。")
+@click.option(
+    "--json", "as_json", is_flag=True, help="在标准输出打印 JSON 清单（不打印其他内容）。"
+)
+@click.pass_context
+def generate_command(
+    ctx: click.Context, period: str | None, roster: Path | None, unit: str | None, as_json: bool
+) -> None:
+    """按名单为每人生成空白记实表，并按单位打包、生成分发清单。"""
+    ws = _workspace(ctx)
+    result = _run_generate(ws, _parse_period(period), roster, unit, quiet=False)
+    if as_json:
+        click.echo(json.dumps([s.as_json() for s in result.sheets], ensure_ascii=False, indent=2))
+    else:
+        _print_generate(ws, result)
+
+
+@cli.command("demo")
+@click.option("--period", "-p", help="演示用的考核季度；默认当前季度。")
+@click.pass_context
+def demo_command(ctx: click.Context, period: str | None) -> None:
+    """用自带示例名单走一遍本季度流程（默认在 ./kaohe-demo/ 中），并列出生成的文件。"""
+    root = ctx.obj["workspace"] or Path.cwd() / DEMO_FOLDER
+    init = init_workspace(root)
+    ws = init.workspace
+    click.echo(f"演示工作区：{ws.root}{'（沿用已有工作区）' if init.kept else ''}")
+    result = _run_generate(ws, _parse_period(period), None, None, quiet=False)
+    _print_generate(ws, result)
+    first = result.sheets[0].file if result.sheets else ""
+    click.echo("")
+    click.echo("可以打开看看：")
+    click.echo(f"  一份记实表：{ws.root / first}")
+    click.echo(f"  分发清单：  {ws.root / result.distribution_list}")
+    click.echo(f"  名单：      {ws.roster_path}（换成本单位名单即可正式使用）")
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        cli.main(standalone_mode=False, prog_name="kaohe")
+    except click.exceptions.Abort:
+        _error("已取消")
+        sys.exit(130)
+    except click.UsageError as exc:
+        _error(_usage_message(exc.format_message()))
+        click.echo("运行 kaohe --help 查看用法。", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        _error(exc.format_message())
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The sheet's machine-readable identity: write it, find it, check it.
+
+Two carriers, each surviving a different path back to HR:
+
+* the printed form code in the footer, ``KH2026Q4-0007-7K`` (period, 编号, two
+  check characters) — survives Word/WPS/LibreOffice re-saving, PDF export and
+  printing;
+* document properties — a custom property ``KaoheFormCode`` and the keywords
+  ``kaohe KH2026Q4-0007-7K``. Keywords use spaces, not colons, because
+  LibreOffice 7.4 rewrites ``a:b:c`` as ``a b c``.
+
+Parsing must not depend on either (people retype sheets), but when present and
+valid they make matching exact.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+
+from .models import Period
+
+#: Crockford base32: no I, L, O, U, so a printed code cannot be misread.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CODE = re.compile(
+    r"KH\s*(?P<year>\d{4})\s*Q\s*(?P<q>[1-4])\s*-\s*(?P<pid>[^\s-](?:[^\s]*[^\s-])?)"
+    r"\s*-\s*(?P<check>[0-9A-Z]{2})",
+    re.IGNORECASE,
+)
+
+CUSTOM_PROPERTY = "KaoheFormCode"
+KEYWORDS_PREFIX = "kaohe"
+
+
+def check_chars(period: Period, person_id: str) -> str:
+    """Two check characters over period and id (1 in 1024 chance of a false match)."""
+    value = zlib.crc32(f"{period.code}|{person_id}".encode()) % (32 * 32)
+    return _ALPHABET[value // 32] + _ALPHABET[value % 32]
+
+
+def form_code(period: Period, person_id: str) -> str:
+    """The printed form code, e.g. ``KH2026Q4-0007-7K``."""
+    return f"KH{period.code}-{person_id}-{check_chars(period, person_id)}"
+
+
+def keywords_for(code: str) -> str:
+    """Document keywords carrying the code; spaces only (see module docstring)."""
+    return f"{KEYWORDS_PREFIX} {code}"
+
+
+@dataclass(frozen=True)
+class FormCode:
+    """A form code found in a document, with whether its check characters agree."""
+
+    period: Period
+    person_id: str
+    check: str
+    valid: bool
+
+    @property
+    def text(self) -> str:
+        return f"KH{self.period.code}-{self.person_id}-{self.check}"
+
+
+def find_form_codes(text: str) -> list[FormCode]:
+    """Every form code in ``text``, in order; invalid ones are returned marked invalid."""
+    found: list[FormCode] = []
+    for match in _CODE.finditer(text):
+        period = Period(year=int(match["year"]), quarter=int(match["q"]))
+        person_id = match["pid"]
+        check = match["check"].upper()
+        found.append(FormCode(period, person_id, check, check == check_chars(period, person_id)))
+    return found

@@ -1,0 +1,137 @@
+"""Records kaohe works with: people, periods, grades, issues. Pure data; no I/O."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+#: Chinese numerals accepted in period names such as 2026年第四季度.
+_CN_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_CN_MONTH_ORDINAL = ("第一月", "第二月", "第三月")
+
+_PERIOD_PATTERNS = (
+    re.compile(r"^(?P<year>\d{4})\s*-?\s*[Qq](?P<q>[1-4])$"),
+    re.compile(r"^(?P<year>\d{4})\s*年\s*第?\s*(?P<q>[一二三四1-4])\s*季度?$"),
+)
+
+
+class Gender(StrEnum):
+    """性别 as printed on the sheet."""
+
+    MALE = "男"
+    FEMALE = "女"
+
+
+class Grade(StrEnum):
+    """The four quarterly grades of the notice, best first. 较好 is not 好."""
+
+    HAO = "好"
+    JIAOHAO = "较好"
+    YIBAN = "一般"
+    CHA = "差"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Period(BaseModel):
+    """One assessment quarter, written ``2026Q4``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    year: int = Field(ge=2000, le=2100)
+    quarter: int = Field(ge=1, le=4)
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """Accept ``2026Q4``, ``2026-Q4``, ``2026年第四季度``; raise ValueError otherwise."""
+        cleaned = text.strip().replace("－", "-").replace("Ｑ", "Q")
+        for pattern in _PERIOD_PATTERNS:
+            match = pattern.match(cleaned)
+            if match:
+                return cls(year=int(match["year"]), quarter=_CN_QUARTER[match["q"]])
+        raise ValueError(f"无法识别的考核期间“{text}”：请写成 2026Q4、2026-Q4 或 2026年第四季度")
+
+    @classmethod
+    def containing(cls, day: date) -> Period:
+        """The quarter that ``day`` falls in."""
+        return cls(year=day.year, quarter=(day.month - 1) // 3 + 1)
+
+    @property
+    def code(self) -> str:
+        return f"{self.year}Q{self.quarter}"
+
+    @property
+    def title(self) -> str:
+        """Period line of the sheet, without brackets: 2026年第4季度."""
+        return f"{self.year}年第{self.quarter}季度"
+
+    @property
+    def months(self) -> tuple[int, int, int]:
+        first = 3 * (self.quarter - 1) + 1
+        return (first, first + 1, first + 2)
+
+    @property
+    def month_labels(self) -> tuple[str, str, str]:
+        """Row labels of the monthly records: 第一月（10月） …"""
+        m = self.months
+        return (
+            f"{_CN_MONTH_ORDINAL[0]}（{m[0]}月）",
+            f"{_CN_MONTH_ORDINAL[1]}（{m[1]}月）",
+            f"{_CN_MONTH_ORDINAL[2]}（{m[2]}月）",
+        )
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Person(BaseModel):
+    """One row of the roster: a member of staff to be assessed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    person_id: NonEmpty
+    name: NonEmpty
+    gender: Gender
+    unit: NonEmpty
+    position: NonEmpty
+    duties: str = ""
+    leader: str = ""
+    host_unit: str = ""
+    #: Excel/CSV row the person came from, for messages.
+    source_row: int = 0
+
+    @field_validator("duties", "leader", "host_unit")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @property
+    def seconded(self) -> bool:
+        """True when the person is seconded (挂职) to another unit."""
+        return bool(self.host_unit) and self.host_unit != self.unit
+
+    @property
+    def assessing_unit(self) -> str:
+        """The unit that assesses the person: the host unit when seconded (notice 四(六))."""
+        return self.host_unit if self.seconded else self.unit
+
+
+class Issue(BaseModel):
+    """A problem HR must see: a stable code, where it is, and what to do (in Chinese)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    severity: Literal["error", "warning", "info"]
+    field: str = ""
+    message: str

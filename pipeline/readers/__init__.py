@@ -1,0 +1,1 @@
+"""Readers: bytes of one input format → raw values with where they came from."""

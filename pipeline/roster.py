@@ -1,0 +1,253 @@
+"""Read and validate a roster (名单) from .xlsx or .csv into a list of Person.
+
+A bad roster is refused whole: every problem is collected with its file, row
+and column, so HR can fix them all in one go.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Problem, RosterError
+from .models import Gender, Person
+
+#: The contract: field → (printed column name, required, accepted header spellings).
+COLUMNS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+    "person_id": ("编号", True, ("编号", "人员编号", "工号")),
+    "name": ("姓名", True, ("姓名",)),
+    "gender": ("性别", True, ("性别",)),
+    "unit": ("单位", True, ("单位", "所在单位")),
+    "position": ("职务", True, ("职务", "职务职级")),
+    "duties": ("从事或分管工作", False, ("从事或分管工作", "分管工作", "从事工作")),
+    "leader": ("分管领导", False, ("分管领导",)),
+    "host_unit": ("挂职单位", False, ("挂职单位",)),
+}
+
+GENDER_WORDS: dict[str, Gender] = {
+    "男": Gender.MALE,
+    "男性": Gender.MALE,
+    "女": Gender.FEMALE,
+    "女性": Gender.FEMALE,
+}
+
+#: How many leading rows may hold a title before the header row.
+HEADER_SEARCH_ROWS = 10
+#: Encodings tried for CSV, in order; Excel on Chinese Windows writes GBK.
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+MAX_ROSTER_BYTES = 50 * 1024 * 1024
+
+_SPACES = re.compile(r"[\s\u3000]+")
+#: Spaces typed between Chinese characters to align two-character names (张  伟).
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[\s\u3000]+(?=[\u4e00-\u9fff])")
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int
+    cells: list[str]
+
+
+def _normalize_header(text: str) -> str:
+    return _SPACES.sub("", text).replace("(", "（").replace(")", "）")
+
+
+def _cell_text(value: object, number_format: str = "General") -> str:
+    """A cell as text; integers stay integers and ``0000``-formatted ids keep their zeros."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not value.is_integer():
+            return str(value)
+        text = str(int(value))
+        if re.fullmatch(r"0+", number_format or ""):
+            text = text.zfill(len(number_format))
+        return text
+    return str(value).replace("\u3000", " ").strip()
+
+
+def _read_xlsx_rows(path: Path) -> Iterator[_Row]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a bad file
+        raise RosterError(
+            f"名单文件无法打开：{path.name}",
+            [Problem(path.name, None, None, f"不是有效的 .xlsx 文件（{type(exc).__name__}）")],
+        ) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(), start=1):
+            yield _Row(
+                number,
+                [_cell_text(c.value, getattr(c, "number_format", "General")) for c in row],
+            )
+    finally:
+        workbook.close()
+
+
+def _decode_csv(path: Path, data: bytes) -> tuple[str, str]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "\t"
+    for encoding in CSV_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        first_line = text.split("\n", 1)[0]
+        delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+        return text, delimiter
+    raise RosterError(
+        f"名单文件编码无法识别：{path.name}",
+        [
+            Problem(
+                path.name, None, None, "请在 Excel 中另存为 .xlsx，或保存为 UTF-8 / GBK 编码的 CSV"
+            )
+        ],
+    )
+
+
+def _read_csv_rows(path: Path) -> Iterator[_Row]:
+    text, delimiter = _decode_csv(path, path.read_bytes())
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for number, cells in enumerate(reader, start=1):
+        yield _Row(number, [_cell_text(c) for c in cells])
+
+
+def _find_header(path: Path, rows: Iterable[_Row]) -> tuple[_Row, dict[str, int], Iterator[_Row]]:
+    iterator = iter(rows)
+    for row in iterator:
+        if row.number > HEADER_SEARCH_ROWS:
+            break
+        normalized = [_normalize_header(c) for c in row.cells]
+        positions: dict[str, int] = {}
+        for field, (_, _, spellings) in COLUMNS.items():
+            for index, header in enumerate(normalized):
+                if header in spellings:
+                    positions[field] = index
+                    break
+        if "person_id" in positions and "name" in positions:
+            missing = [
+                printed
+                for field, (printed, required, _) in COLUMNS.items()
+                if required and field not in positions
+            ]
+            if missing:
+                raise RosterError(
+                    f"名单缺少必需的列：{'、'.join(missing)}",
+                    [
+                        Problem(path.name, row.number, col, "表头中找不到这一列，请补上")
+                        for col in missing
+                    ],
+                )
+            return row, positions, iterator
+    required = "、".join(p for p, req, _ in COLUMNS.values() if req)
+    raise RosterError(
+        f"名单中找不到表头：{path.name}",
+        [Problem(path.name, None, None, f"前{HEADER_SEARCH_ROWS}行内应有表头行，含 {required}")],
+    )
+
+
+def read_roster(path: Path) -> list[Person]:
+    """Read a roster file (.xlsx or .csv); raise RosterError listing every problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise RosterError(
+            f"找不到名单文件：{path}",
+            [Problem(str(path), None, None, "请确认路径，或用 kaohe init 生成示例名单")],
+        )
+    if path.stat().st_size > MAX_ROSTER_BYTES:
+        raise RosterError(
+            f"名单文件过大：{path.name}",
+            [Problem(path.name, None, None, "超过 50 MB，请确认选对了文件")],
+        )
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        rows: Iterable[_Row] = _read_xlsx_rows(path)
+    elif suffix in (".csv", ".txt"):
+        rows = _read_csv_rows(path)
+    else:
+        raise RosterError(
+            f"不支持的名单格式：{path.name}",
+            [Problem(path.name, None, None, "请在 Excel 中另存为 .xlsx 或 .csv（逗号分隔）")],
+        )
+    _header, positions, data_rows = _find_header(path, rows)
+    return _people_from_rows(path.name, positions, data_rows)
+
+
+def _people_from_rows(
+    file_name: str, positions: dict[str, int], rows: Iterable[_Row]
+) -> list[Person]:
+    people: list[Person] = []
+    problems: list[Problem] = []
+    first_row_of_id: dict[str, int] = {}
+
+    def cell(row: _Row, field: str) -> str:
+        index = positions.get(field)
+        if index is None or index >= len(row.cells):
+            return ""
+        return row.cells[index]
+
+    for row in rows:
+        if not any(c.strip() for c in row.cells):
+            continue  # blank lines between blocks are common in hand-kept lists
+        values = {field: cell(row, field) for field in COLUMNS}
+        row_problems = [
+            Problem(file_name, row.number, printed, "不能为空")
+            for field, (printed, required, _) in COLUMNS.items()
+            if required and not values[field]
+        ]
+        gender_text = _SPACES.sub("", values["gender"])
+        gender = GENDER_WORDS.get(gender_text)
+        if gender_text and gender is None:
+            row_problems.append(
+                Problem(file_name, row.number, "性别", f"“{values['gender']}”不是 男 或 女")
+            )
+        person_id = values["person_id"]
+        if person_id:
+            earlier = first_row_of_id.get(person_id)
+            if earlier is not None:
+                row_problems.append(
+                    Problem(file_name, row.number, "编号", f"编号 {person_id} 与第{earlier}行重复")
+                )
+            else:
+                first_row_of_id[person_id] = row.number
+        if row_problems or gender is None:
+            problems.extend(row_problems)
+            continue
+        people.append(
+            Person(
+                person_id=person_id,
+                name=_CJK_GAP.sub("", values["name"]),
+                gender=gender,
+                unit=values["unit"],
+                position=values["position"],
+                duties=values["duties"],
+                leader=values["leader"],
+                host_unit=values["host_unit"],
+                source_row=row.number,
+            )
+        )
+    if problems:
+        raise RosterError(f"名单有 {len(problems)} 处问题，未生成任何文件：", problems)
+    if not people:
+        raise RosterError(
+            "名单中没有人员",
+            [Problem(file_name, None, None, "表头下方没有数据行")],
+        )
+    return people
+
+
+def units_of(people: Sequence[Person]) -> list[str]:
+    """Assessing units in roster order (a seconded person counts for the host unit)."""
+    seen: dict[str, None] = {}
+    for person in people:
+        seen.setdefault(person.assessing_unit, None)
+    return list(seen)

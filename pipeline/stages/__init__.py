@@ -1,0 +1,1 @@
+"""Pipeline stages: each one step of the quarter, callable as a library."""

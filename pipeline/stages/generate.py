@@ -1,0 +1,274 @@
+"""Stage 1 of the quarter: one blank record sheet per person, bundled per assessing unit.
+
+Output under ``outbox/<period>/blank/``:
+``<单位>/<编号>_<姓名>_<period>_平时考核记实表.docx``, ``<单位>.zip`` and ``分发清单.xlsx``.
+The folder is built aside and swapped in whole, so a re-run leaves no stale sheet
+for someone who left the roster, and an interrupted run leaves the old folder intact.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import KaoheError
+from ..models import Period, Person
+from ..paths import blank_sheet_name, safe_component
+from ..roster import read_roster
+from ..template import SheetTemplate
+from ..workspace import Workspace
+from ..writers import atomic
+from ..writers.xlsx import Table, write_workbook
+
+DISTRIBUTION_LIST = "分发清单.xlsx"
+#: Zip members get a fixed time so a re-run gives byte-identical bundles.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class GeneratedSheet:
+    """One blank sheet written: who it is for and where it is (relative to the workspace)."""
+
+    person: Person
+    unit: str
+    file: str
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "person_id": self.person.person_id,
+            "name": self.person.name,
+            "unit": self.unit,
+            "file": self.file,
+        }
+
+
+@dataclass
+class GenerateResult:
+    period: Period
+    roster: Path
+    template: Path
+    sheets: list[GeneratedSheet]
+    bundles: dict[str, str]
+    distribution_list: str
+    seconds: float
+    fast_path: bool
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def units(self) -> list[str]:
+        return list(self.bundles)
+
+
+def _group_by_unit(people: Sequence[Person]) -> dict[str, list[Person]]:
+    groups: dict[str, list[Person]] = {}
+    for person in people:
+        groups.setdefault(person.assessing_unit, []).append(person)
+    return groups
+
+
+def _check_folder_names(units: Sequence[str]) -> None:
+    seen: dict[str, str] = {}
+    for unit in units:
+        folder = safe_component(unit)
+        if folder in seen and seen[folder] != unit:
+            raise KaoheError(
+                f"单位“{seen[folder]}”和“{unit}”在文件夹名中无法区分，请在名单中改用不同的单位名称"
+            )
+        seen[folder] = unit
+
+
+def generate(
+    workspace: Workspace,
+    period: Period,
+    *,
+    roster: Path | None = None,
+    unit: str | None = None,
+    progress: Progress | None = None,
+) -> GenerateResult:
+    """Generate the blank sheets of ``period`` for the roster (or one assessing unit of it)."""
+    started = time.perf_counter()
+    roster_path = Path(roster) if roster else workspace.roster_path
+    people = read_roster(roster_path)
+    template = SheetTemplate.load(workspace.template_path)
+    groups = _group_by_unit(people)
+    if unit is not None:
+        if unit not in groups:
+            known = "、".join(groups)
+            raise KaoheError(f"名单中没有考核单位“{unit}”。名单中的单位有：{known}")
+        groups = {unit: groups[unit]}
+    _check_folder_names(list(groups))
+    prepared = template.prepare(period)
+
+    blank = workspace.blank_dir(period)
+    sheets: list[GeneratedSheet] = []
+    bundles: dict[str, str] = {}
+    if unit is None:
+        with atomic.staged_dir(blank) as staging:
+            for name, members in groups.items():
+                bundles[name] = _write_unit(
+                    staging, name, members, prepared.render, sheets, period, progress
+                )
+            list_name = DISTRIBUTION_LIST
+            _write_distribution_list(staging / list_name, sheets, bundles)
+        # paths were recorded inside the staging folder; report them at their final place
+        sheets = [
+            GeneratedSheet(s.person, s.unit, _under(workspace, blank, s.file)) for s in sheets
+        ]
+        bundles = {u: _under(workspace, blank, f) for u, f in bundles.items()}
+    else:
+        blank.mkdir(parents=True, exist_ok=True)
+        folder = blank / safe_component(unit)
+        with atomic.staged_dir(folder) as staging:
+            local: list[GeneratedSheet] = []
+            _write_sheets(staging, unit, groups[unit], prepared.render, local, period)
+        sheets = [
+            GeneratedSheet(s.person, s.unit, workspace.relative(folder / Path(s.file).name))
+            for s in local
+        ]
+        zip_path = blank / f"{safe_component(unit)}.zip"
+        _write_bundle(zip_path, folder, [Path(s.file).name for s in sheets])
+        bundles[unit] = workspace.relative(zip_path)
+        list_name = f"分发清单_{safe_component(unit)}.xlsx"
+        _write_distribution_list(blank / list_name, sheets, bundles)
+        if progress:
+            progress(len(sheets))
+    return GenerateResult(
+        period=period,
+        roster=roster_path,
+        template=template.path,
+        sheets=sheets,
+        bundles=bundles,
+        distribution_list=workspace.relative(blank / list_name),
+        seconds=time.perf_counter() - started,
+        fast_path=prepared.fast,
+        warnings=list(template.warnings)
+        + ([] if prepared.fast else ["模板内容随人员信息变化（如条件判断），已逐人渲染，速度较慢"]),
+    )
+
+
+def _under(workspace: Workspace, blank: Path, staged_relative: str) -> str:
+    """Map a path recorded relative to the staging folder onto the final blank folder."""
+    return workspace.relative(blank / staged_relative)
+
+
+def _write_sheets(
+    folder: Path,
+    unit: str,
+    people: Sequence[Person],
+    render: Callable[[Person], bytes],
+    sheets: list[GeneratedSheet],
+    period: Period,
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for person in people:
+        name = blank_sheet_name(person, period)
+        _write_private(folder / name, render(person))
+        sheets.append(GeneratedSheet(person, unit, name))
+
+
+def _write_unit(
+    staging: Path,
+    unit: str,
+    people: Sequence[Person],
+    render: Callable[[Person], bytes],
+    sheets: list[GeneratedSheet],
+    period: Period,
+    progress: Progress | None,
+) -> str:
+    """Write one unit's sheets and its bundle inside the staging folder; return the bundle name."""
+    folder_name = safe_component(unit)
+    folder = staging / folder_name
+    folder.mkdir(mode=0o700)
+    bundle_name = f"{folder_name}.zip"
+    with zipfile.ZipFile(staging / bundle_name, "w", zipfile.ZIP_STORED) as bundle:
+        for person in people:
+            name = blank_sheet_name(person, period)
+            data = render(person)
+            _write_private(folder / name, data)
+            bundle.writestr(_zip_info(name), data)
+            sheets.append(GeneratedSheet(person, unit, f"{folder_name}/{name}"))
+            if progress:
+                progress(1)
+    return bundle_name
+
+
+def _zip_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+    info.external_attr = 0o600 << 16
+    info.flag_bits |= 0x800  # names are UTF-8 (zipfile sets it too for non-ASCII names)
+    return info
+
+
+def _write_bundle(path: Path, folder: Path, names: Sequence[str]) -> None:
+    with atomic.atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as bundle:
+        for name in names:
+            bundle.writestr(_zip_info(name), (folder / name).read_bytes())
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a file readable by its owner only (sheets hold personal data)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+DISTRIBUTION_HEADERS = (
+    "序号",
+    "考核单位",
+    "编号",
+    "姓名",
+    "性别",
+    "单位",
+    "职务",
+    "分管领导",
+    "挂职单位",
+    "记实表文件",
+    "分发包",
+)
+
+
+def _write_distribution_list(
+    path: Path, sheets: Sequence[GeneratedSheet], bundles: dict[str, str]
+) -> None:
+    rows = [
+        (
+            index,
+            s.unit,
+            s.person.person_id,
+            s.person.name,
+            s.person.gender.value,
+            s.person.unit,
+            s.person.position,
+            s.person.leader,
+            s.person.host_unit if s.person.seconded else "",
+            Path(s.file).name,
+            Path(bundles[s.unit]).name,
+        )
+        for index, s in enumerate(sheets, start=1)
+    ]
+    by_unit: dict[str, list[GeneratedSheet]] = {}
+    for s in sheets:
+        by_unit.setdefault(s.unit, []).append(s)
+    summary = [
+        (
+            unit,
+            len(members),
+            "、".join(dict.fromkeys(m.person.leader for m in members if m.person.leader)),
+            sum(1 for m in members if m.person.seconded),
+            Path(bundles[unit]).name,
+        )
+        for unit, members in by_unit.items()
+    ]
+    write_workbook(
+        path,
+        [
+            Table("分发清单", DISTRIBUTION_HEADERS, rows),
+            Table("按单位", ("考核单位", "人数", "分管领导", "其中挂职人员", "分发包"), summary),
+        ],
+    )

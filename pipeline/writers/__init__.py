@@ -1,0 +1,1 @@
+"""Writers: output formats, always written atomically."""

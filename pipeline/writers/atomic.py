@@ -1,0 +1,91 @@
+"""Atomic output: write under a temporary name in the same folder, then rename.
+
+A crash never leaves a half-written file under its final name; a reader sees
+the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+TEMP_MARK = ".kaohe-tmp-"
+
+
+def temp_sibling(path: Path, *, kind: str = "") -> Path:
+    """A hidden, unique temporary path next to ``path`` (same file system, so rename is atomic)."""
+    return path.with_name(f".{path.name}{TEMP_MARK}{kind}{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically; ``durable`` also fsyncs before the rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_sibling(path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path to write; it replaces ``path`` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_sibling(path)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def staged_dir(final: Path) -> Iterator[Path]:
+    """Yield an empty staging folder that replaces the folder ``final`` as a whole on success.
+
+    Used so a regenerated output folder never mixes old and new files (people who
+    left the roster do not keep a stale sheet). Leftovers of a crashed run are
+    removed the next time.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(final)
+    staging = temp_sibling(final, kind="new-")
+    staging.mkdir()
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    retired = temp_sibling(final, kind="old-")
+    if final.exists():
+        os.replace(final, retired)
+    os.replace(staging, final)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def remove_leftovers(final: Path) -> None:
+    """Delete temporary siblings of ``final`` left by an interrupted run."""
+    prefix = f".{final.name}{TEMP_MARK}"
+    if not final.parent.is_dir():
+        return
+    for entry in final.parent.iterdir():
+        if entry.name.startswith(prefix):
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()

@@ -1,0 +1,136 @@
+"""Workbooks HR opens in Excel/WPS: styled header, frozen and filtered, widths that fit
+Chinese text, A4 print set-up; written atomically and byte-identical for the same data.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import atomic
+from .package import Member, assemble
+
+CellValue = str | int | float | date | datetime | None
+
+HEADER_FONT = Font(name="宋体", bold=True, size=11)
+BODY_FONT = Font(name="宋体", size=11)
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+THIN = Side(style="thin", color="A6A6A6")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+#: Text starting with these would be taken as a formula by Excel (CSV/formula injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MIN_WIDTH, MAX_WIDTH = 6, 60
+#: Fixed document time, so re-running with the same data gives the same bytes.
+FIXED_TIME = "2000-01-01T00:00:00Z"
+
+
+@dataclass
+class Table:
+    """One worksheet: a header row and data rows."""
+
+    title: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[CellValue]]
+    #: Optional fixed widths (in Excel character units) by column index.
+    widths: dict[int, float] = field(default_factory=dict)
+    landscape: bool = True
+
+
+def display_width(text: str) -> float:
+    """Width of ``text`` in Excel character units: CJK and full-width characters count 2."""
+    width = 0.0
+    for char in text:
+        width += 2.0 if unicodedata.east_asian_width(char) in ("W", "F") else 1.1
+    return width
+
+
+def _write_sheet(sheet: Worksheet, table: Table) -> None:
+    sheet.title = table.title[:31]
+    widths = [display_width(h) + 2 for h in table.headers]
+    sheet.append(list(table.headers))
+    for cell in sheet[1]:
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for values in table.rows:
+        sheet.append([None] * len(values))
+        row_index = sheet.max_row
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row_index, column=column)
+            cell.value = value
+            if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"  # keep it text: never let a typed "=..." run as a formula
+            cell.font = BODY_FONT
+            cell.border = BORDER
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
+            if value is not None and column - 1 < len(widths):
+                longest = max(display_width(line) for line in str(value).splitlines() or [""])
+                widths[column - 1] = max(widths[column - 1], longest + 2)
+    for index, width in enumerate(widths):
+        fixed = table.widths.get(index)
+        sheet.column_dimensions[get_column_letter(index + 1)].width = (
+            fixed if fixed is not None else min(max(width, MIN_WIDTH), MAX_WIDTH)
+        )
+    last = get_column_letter(max(len(table.headers), 1))
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{last}{max(sheet.max_row, 1)}"
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape" if table.landscape else "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    if sheet.sheet_properties.pageSetUpPr is not None:
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    if sheet.oddFooter is not None:
+        sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def workbook_bytes(tables: Sequence[Table]) -> bytes:
+    """The .xlsx bytes for ``tables``, with fixed timestamps (same data → same bytes)."""
+    workbook = Workbook()
+    first = True
+    for table in tables:
+        sheet = workbook.active if first else workbook.create_sheet()
+        assert sheet is not None
+        _write_sheet(sheet, table)
+        first = False
+    workbook.properties.creator = "kaohe"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return _fixed_times(buffer.getvalue())
+
+
+_CORE_TIME = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def _fixed_times(data: bytes) -> bytes:
+    members = []
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        for info in package.infolist():
+            content = package.read(info)
+            if info.filename == "docProps/core.xml":
+                content = _CORE_TIME.sub(
+                    lambda m: m.group(1) + FIXED_TIME.encode() + m.group(3), content
+                )
+            members.append(Member.of(info.filename, content))
+    return assemble(members)
+
+
+def write_workbook(path: Path, tables: Sequence[Table]) -> Path:
+    """Write ``tables`` to ``path`` atomically."""
+    atomic.write_bytes(path, workbook_bytes(tables))
+    return path

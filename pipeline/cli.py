@@ -26,10 +26,15 @@ DEMO_FOLDER = "kaohe-demo"
 
 #: click's own usage messages, in Chinese.
 _USAGE_MESSAGES = (
-    (re.compile(r"No such option: (.+?)(?:\s+Did you mean (.+)\?)?$"), "没有这个选项：{0}"),
+    (
+        re.compile(r"No such option:? '?([^'\s]+?)'?\.?\s+Did you mean '?([^'?]+)'?\?"),
+        "没有这个选项：{0}，是不是要用 {1}？",
+    ),
+    (re.compile(r"No such option:? '?([^'\s]+?)'?\.?$"), "没有这个选项：{0}"),
     (re.compile(r"Missing option '(.+?)'.*"), "缺少选项 {0}"),
     (re.compile(r"Missing argument '(.+?)'.*"), "缺少参数 {0}"),
     (re.compile(r"No such command '(.+?)'.*"), "没有这个命令：{0}"),
+    (re.compile(r"Missing command.*"), "缺少命令"),
     (re.compile(r"Option '(.+?)' requires an argument.*"), "选项 {0} 后面需要一个值"),
     (re.compile(r"Invalid value for '(.+?)': (.*)", re.S), "选项 {0} 的值无效：{1}"),
     (re.compile(r"Got unexpected extra arguments? \((.+)\)"), "多余的参数：{0}"),
@@ -126,16 +131,36 @@ def init_command(ctx: click.Context) -> None:
     click.echo("下一步：把名单换成本单位人员，然后运行 kaohe generate --period 2026Q4")
 
 
-def _run_generate(
-    ws: Workspace, period: Period, roster: Path | None, unit: str | None, quiet: bool
-) -> GenerateResult:
-    from .roster import read_roster
+class _Bar:
+    """A click progress bar on stderr, shown only for long runs (stdout stays clean for --json)."""
 
-    total = len(read_roster(Path(roster) if roster else ws.roster_path))
-    if quiet or total < PROGRESS_THRESHOLD:
-        return generate(ws, period, roster=roster, unit=unit)
-    with click.progressbar(length=total, label="生成记实表", file=sys.stderr) as bar:
-        return generate(ws, period, roster=roster, unit=unit, progress=bar.update)
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+
+    def start(self, total: int) -> None:
+        if total >= PROGRESS_THRESHOLD:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+
+    def advance(self, count: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(count)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _run_generate(
+    ws: Workspace, period: Period, roster: Path | None, unit: str | None
+) -> GenerateResult:
+    bar = _Bar("生成记实表")
+    try:
+        return generate(ws, period, roster=roster, unit=unit, progress=bar)
+    finally:
+        bar.close()
 
 
 def _print_generate(ws: Workspace, result: GenerateResult) -> None:
@@ -175,7 +200,7 @@ def generate_command(
 ) -> None:
     """按名单为每人生成空白记实表，并按单位打包、生成分发清单。"""
     ws = _workspace(ctx)
-    result = _run_generate(ws, _parse_period(period), roster, unit, quiet=False)
+    result = _run_generate(ws, _parse_period(period), roster, unit)
     if as_json:
         click.echo(json.dumps([s.as_json() for s in result.sheets], ensure_ascii=False, indent=2))
     else:
@@ -191,7 +216,7 @@ def demo_command(ctx: click.Context, period: str | None) -> None:
     init = init_workspace(root)
     ws = init.workspace
     click.echo(f"演示工作区：{ws.root}{'（沿用已有工作区）' if init.kept else ''}")
-    result = _run_generate(ws, _parse_period(period), None, None, quiet=False)
+    result = _run_generate(ws, _parse_period(period), None, None)
     _print_generate(ws, result)
     first = result.sheets[0].file if result.sheets else ""
     click.echo("")
@@ -201,22 +226,26 @@ def demo_command(ctx: click.Context, period: str | None) -> None:
     click.echo(f"  名单：      {ws.roster_path}（换成本单位名单即可正式使用）")
 
 
-def main() -> None:
-    """Console entry point."""
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv``; return the exit code (0 ok, 1 user error, 2 usage)."""
     try:
-        cli.main(standalone_mode=False, prog_name="kaohe")
+        result = cli.main(args=argv, standalone_mode=False, prog_name="kaohe")
     except click.exceptions.Abort:
         _error("已取消")
-        sys.exit(130)
+        return 130
     except click.UsageError as exc:
         _error(_usage_message(exc.format_message()))
         click.echo("运行 kaohe --help 查看用法。", err=True)
-        sys.exit(2)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return 2
     except click.ClickException as exc:
         _error(exc.format_message())
-        sys.exit(exc.exit_code)
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run())
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 """Load and check the docxtpl record-sheet template; render it once per period, stamp per person.
 
 Rendering a docxtpl template costs ~40 ms; stamping a prepared one costs well
-under 1 ms. ``prepare`` renders the template three times with stand-in values
-(two distinct sets of markers, and empty values) and keeps the fast path only
-if substituting real values into the first rendering reproduces the other two
-exactly. A template whose text depends on a person's values (``{% if host_unit %}``,
-``{{ name|upper }}``) fails that check and is rendered per person: slower, and
-still correct.
+under 1 ms. The fast path is kept only when (1) every person tag in the template
+is a bare ``{{ tag }}`` output, and (2) rendering with stand-in values (two
+distinct sets of markers, and empty values) and substituting into the first
+rendering reproduces the other two exactly. A template whose text depends on
+a person's values (``{% if host_unit %}``, ``{{ name|upper }}``) fails that
+check and is rendered per person: slower, and still correct.
 """
 
 from __future__ import annotations
@@ -129,6 +129,8 @@ class SheetTemplate:
     sha256: str
     tags: frozenset[str]
     warnings: tuple[str, ...] = ()
+    #: Every person tag is printed as is (no filter, test or condition on it).
+    simple: bool = True
 
     @classmethod
     def load(cls, path: Path) -> SheetTemplate:
@@ -149,7 +151,7 @@ class SheetTemplate:
             raise TemplateError(
                 f"模板不是 .docx 文件：{path.name}。请在 Word/WPS 中“另存为 Word 文档(*.docx)”"
             ) from exc
-        tags = _declared_tags(path.name, data)
+        tags, simple = _parse_template(path.name, data)
         unknown = sorted(tags - ALL_TAGS.keys())
         if unknown:
             known = "、".join(f"{{{{ {t} }}}}" for t in ALL_TAGS)
@@ -163,7 +165,7 @@ class SheetTemplate:
             for tag in IDENTITY_TAGS
             if tag not in tags
         )
-        return cls(path, data, hashlib.sha256(data).hexdigest(), frozenset(tags), warnings)
+        return cls(path, data, hashlib.sha256(data).hexdigest(), frozenset(tags), warnings, simple)
 
     def prepare(self, period: Period) -> PreparedSheet:
         """Render the template for ``period``; the result stamps one sheet per person."""
@@ -171,7 +173,9 @@ class SheetTemplate:
         rendered_a = self._render({**base, **_MARKERS_A}, period)
         rendered_b = self._render({**base, **_MARKERS_B}, period)
         rendered_empty = self._render({**base, **dict.fromkeys(_MARKERS_A, "")}, period)
-        fast = _equivalent(rendered_a, rendered_b, rendered_empty)
+        # Structure first (catches {{ person_id|int + 1 }}, which prints the same for any
+        # stand-in), then the renderings themselves (catches logic in document properties).
+        fast = self.simple and _equivalent(rendered_a, rendered_b, rendered_empty)
         return PreparedSheet(
             period=period,
             template=self,
@@ -213,19 +217,42 @@ class SheetTemplate:
         return _with_custom_properties(parts, str(context["form_code"]), self.sha256)
 
 
-def _declared_tags(name: str, data: bytes) -> set[str]:
+def _parse_template(name: str, data: bytes) -> tuple[set[str], bool]:
+    """Tags the template uses, and whether every person tag is a bare ``{{ tag }}``.
+
+    Reads the same XML docxtpl renders (body, headers, footers, after its run clean-up).
+    """
+    from docx import Document
+    from docx.oxml import parse_xml
     from docxtpl import DocxTemplate
+    from jinja2 import Environment, meta, nodes
     from jinja2 import TemplateError as JinjaError
 
     try:
-        found: set[str] = DocxTemplate(io.BytesIO(data)).get_undeclared_template_variables()
+        template = DocxTemplate(io.BytesIO(data))
+        document = Document(io.BytesIO(data))
+        body = document.element.body
+        xml = template.patch_xml(template.xml_to_string(body))
+        for rel in document.part.rels.values():
+            if rel.reltype in (template.HEADER_URI, template.FOOTER_URI):
+                part_xml = template.xml_to_string(parse_xml(rel.target_part.blob))
+                xml += template.patch_xml(part_xml)
+        ast = Environment().parse(xml)
     except JinjaError as exc:
         raise TemplateError(_jinja_message(name, exc)) from exc
     except Exception as exc:  # python-docx on a damaged package
         raise TemplateError(
             f"模板 {name} 无法读取（{type(exc).__name__}），请用 Word 重新保存"
         ) from exc
-    return found
+    tags: set[str] = set(meta.find_undeclared_variables(ast))
+    bare = {
+        id(node)
+        for output in ast.find_all(nodes.Output)
+        for node in output.nodes
+        if isinstance(node, nodes.Name)
+    }
+    simple = all(id(node) in bare for node in ast.find_all(nodes.Name) if node.name in PERSON_TAGS)
+    return tags, simple
 
 
 def _jinja_message(name: str, exc: Exception) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import KaoheError
 from ..models import Period, Person
 from ..paths import blank_sheet_name, safe_component
+from ..progress import NoProgress, Progress
 from ..roster import read_roster
 from ..template import SheetTemplate
 from ..workspace import Workspace
@@ -27,8 +28,6 @@ from ..writers.xlsx import Table, write_workbook
 DISTRIBUTION_LIST = "分发清单.xlsx"
 #: Zip members get a fixed time so a re-run gives byte-identical bundles.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -104,6 +103,8 @@ def generate(
         groups = {unit: groups[unit]}
     _check_folder_names(list(groups))
     prepared = template.prepare(period)
+    progress = progress or NoProgress()
+    progress.start(sum(len(members) for members in groups.values()))
 
     blank = workspace.blank_dir(period)
     sheets: list[GeneratedSheet] = []
@@ -126,7 +127,7 @@ def generate(
         folder = blank / safe_component(unit)
         with atomic.staged_dir(folder) as staging:
             local: list[GeneratedSheet] = []
-            _write_sheets(staging, unit, groups[unit], prepared.render, local, period)
+            _write_sheets(staging, unit, groups[unit], prepared.render, local, period, progress)
         sheets = [
             GeneratedSheet(s.person, s.unit, workspace.relative(folder / Path(s.file).name))
             for s in local
@@ -136,8 +137,6 @@ def generate(
         bundles[unit] = workspace.relative(zip_path)
         list_name = f"分发清单_{safe_component(unit)}.xlsx"
         _write_distribution_list(blank / list_name, sheets, bundles)
-        if progress:
-            progress(len(sheets))
     return GenerateResult(
         period=period,
         roster=roster_path,
@@ -164,12 +163,14 @@ def _write_sheets(
     render: Callable[[Person], bytes],
     sheets: list[GeneratedSheet],
     period: Period,
+    progress: Progress,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for person in people:
         name = blank_sheet_name(person, period)
         _write_private(folder / name, render(person))
         sheets.append(GeneratedSheet(person, unit, name))
+        progress.advance()
 
 
 def _write_unit(
@@ -179,7 +180,7 @@ def _write_unit(
     render: Callable[[Person], bytes],
     sheets: list[GeneratedSheet],
     period: Period,
-    progress: Progress | None,
+    progress: Progress,
 ) -> str:
     """Write one unit's sheets and its bundle inside the staging folder; return the bundle name."""
     folder_name = safe_component(unit)
@@ -193,8 +194,7 @@ def _write_unit(
             _write_private(folder / name, data)
             bundle.writestr(_zip_info(name), data)
             sheets.append(GeneratedSheet(person, unit, f"{folder_name}/{name}"))
-            if progress:
-                progress(1)
+            progress.advance()
     return bundle_name
 
 

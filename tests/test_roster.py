@@ -1,0 +1,185 @@
+"""Rosters as HR really keeps them, and every way a roster can be wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import RosterError
+from pipeline.models import Gender
+from pipeline.roster import read_roster, units_of
+
+from .conftest import sample_rows, write_csv, write_xlsx
+
+HEADER = ["编号", "姓名", "性别", "单位", "职务"]
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(RosterError) as caught:
+        read_roster(path)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_sample_roster_xlsx_reads_every_field(tmp_path: Path) -> None:
+    people = read_roster(write_xlsx(tmp_path / "名单.xlsx", sample_rows()))
+    assert len(people) == 16
+    first = people[0]
+    assert (first.person_id, first.name, first.gender, first.unit, first.position) == (
+        "0001",
+        "张伟",
+        Gender.MALE,
+        "城区分局",
+        "副局长",
+    )
+    assert first.duties == "建设项目环评审批、排污许可"
+    assert first.leader == "王建国"
+    assert first.source_row == 2
+    seconded = next(p for p in people if p.person_id == "0012")
+    assert (seconded.unit, seconded.host_unit, seconded.assessing_unit) == (
+        "办公室",
+        "泽州分局",
+        "泽州分局",
+    )
+    assert seconded.seconded
+
+
+def test_same_name_in_two_units_is_legal(tmp_path: Path) -> None:
+    people = read_roster(write_xlsx(tmp_path / "r.xlsx", sample_rows()))
+    zhang = [(p.person_id, p.unit) for p in people if p.name == "张伟"]
+    assert zhang == [("0001", "城区分局"), ("0007", "综合行政执法队")]
+
+
+def test_numeric_ids_formatted_with_zeros_keep_them(tmp_path: Path) -> None:
+    rows = [HEADER, [7, "张伟", "男", "城区分局", "科员"], [12, "李娜", "女", "城区分局", "科员"]]
+    people = read_roster(write_xlsx(tmp_path / "r.xlsx", rows, id_format="0000"))
+    assert [p.person_id for p in people] == ["0007", "0012"]
+
+
+def test_numeric_ids_without_format_have_no_decimal_point(tmp_path: Path) -> None:
+    rows = [HEADER, [7.0, "张伟", "男", "城区分局", "科员"]]
+    assert read_roster(write_xlsx(tmp_path / "r.xlsx", rows))[0].person_id == "7"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_csv_in_every_encoding_excel_writes(tmp_path: Path, encoding: str) -> None:
+    path = write_csv(tmp_path / "名单.csv", sample_rows(), encoding)
+    people = read_roster(path)
+    assert [p.name for p in people][:6] == [
+        "张伟",
+        "李娜",
+        "王芳",
+        "赵磊",
+        "陈静",
+        "迪丽努尔·买买提",
+    ]
+    assert people[0].person_id == "0001"
+
+
+def test_gbk_csv_keeps_middle_dot_names(tmp_path: Path) -> None:
+    rows = [HEADER, ["0100", "阿不都·热合曼", "男", "执法队", "科员"]]
+    assert read_roster(write_csv(tmp_path / "r.csv", rows, "gbk"))[0].name == "阿不都·热合曼"
+
+
+def test_title_row_above_header_and_blank_rows_are_tolerated(tmp_path: Path) -> None:
+    rows = [
+        ["2026年第四季度平时考核人员名单"],
+        [],
+        HEADER,
+        ["0001", "张伟", "男", "城区分局", "科员"],
+        [],
+        ["0002", "李娜", "女", "城区分局", "科员"],
+    ]
+    people = read_roster(write_xlsx(tmp_path / "r.xlsx", rows))
+    assert [(p.person_id, p.source_row) for p in people] == [("0001", 4), ("0002", 6)]
+
+
+def test_spaces_typed_to_align_two_character_names_are_removed(tmp_path: Path) -> None:
+    rows = [
+        HEADER,
+        ["0001", "张　伟", "男", "城区分局", "科员"],
+        ["0002", "Anna Li", "女", "城区分局", "科员"],
+    ]
+    assert [p.name for p in read_roster(write_xlsx(tmp_path / "r.xlsx", rows))] == [
+        "张伟",
+        "Anna Li",
+    ]
+
+
+def test_extra_columns_are_ignored(tmp_path: Path) -> None:
+    rows = [[*HEADER, "备注", "手机"], ["0001", "张伟", "男", "城区分局", "科员", "新调入", "139"]]
+    assert read_roster(write_xlsx(tmp_path / "r.xlsx", rows))[0].name == "张伟"
+
+
+def test_missing_required_column_names_it(tmp_path: Path) -> None:
+    rows = [["编号", "姓名", "单位", "职务"], ["0001", "张伟", "城区分局", "科员"]]
+    assert problems(write_xlsx(tmp_path / "r.xlsx", rows)) == [
+        "r.xlsx 第1行「性别」列：表头中找不到这一列，请补上"
+    ]
+
+
+def test_empty_required_cells_are_all_listed_with_row_and_column(tmp_path: Path) -> None:
+    rows = [HEADER, ["0001", "", "男", "城区分局", "科员"], ["0002", "李娜", "女", "", ""]]
+    assert problems(write_xlsx(tmp_path / "r.xlsx", rows)) == [
+        "r.xlsx 第2行「姓名」列：不能为空",
+        "r.xlsx 第3行「单位」列：不能为空",
+        "r.xlsx 第3行「职务」列：不能为空",
+    ]
+
+
+def test_duplicate_id_names_both_rows(tmp_path: Path) -> None:
+    rows = [
+        HEADER,
+        ["0001", "张伟", "男", "城区分局", "科员"],
+        ["0001", "李娜", "女", "城区分局", "科员"],
+    ]
+    assert problems(write_xlsx(tmp_path / "r.xlsx", rows)) == [
+        "r.xlsx 第3行「编号」列：编号 0001 与第2行重复"
+    ]
+
+
+def test_unknown_gender_value_is_quoted(tmp_path: Path) -> None:
+    rows = [HEADER, ["0001", "张伟", "M", "城区分局", "科员"]]
+    assert problems(write_csv(tmp_path / "r.csv", rows, "utf-8")) == [
+        "r.csv 第2行「性别」列：“M”不是 男 或 女"
+    ]
+
+
+def test_gender_written_as_nanxing_is_accepted(tmp_path: Path) -> None:
+    rows = [HEADER, ["0001", "张伟", "男性", "城区分局", "科员"]]
+    assert read_roster(write_xlsx(tmp_path / "r.xlsx", rows))[0].gender is Gender.MALE
+
+
+def test_roster_error_message_summarises_and_lists(tmp_path: Path) -> None:
+    rows = [HEADER, ["0001", "张伟", "男", "城区分局", ""]]
+    with pytest.raises(RosterError) as caught:
+        read_roster(write_xlsx(tmp_path / "r.xlsx", rows))
+    assert (
+        str(caught.value)
+        == "名单有 1 处问题，未生成任何文件：\n  - r.xlsx 第2行「职务」列：不能为空"
+    )
+
+
+def test_no_header_row(tmp_path: Path) -> None:
+    rows = [["张伟", "男"], ["李娜", "女"]]
+    assert problems(write_xlsx(tmp_path / "r.xlsx", rows)) == [
+        "r.xlsx：前10行内应有表头行，含 编号、姓名、性别、单位、职务"
+    ]
+
+
+def test_old_xls_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "r.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0")
+    assert problems(path) == ["r.xls：请在 Excel 中另存为 .xlsx 或 .csv（逗号分隔）"]
+
+
+def test_corrupt_xlsx_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(b"not a workbook")
+    [problem] = problems(path)
+    assert problem.startswith("r.xlsx：不是有效的 .xlsx 文件")
+
+
+def test_units_in_roster_order_with_host_unit_for_seconded(tmp_path: Path) -> None:
+    people = read_roster(write_xlsx(tmp_path / "r.xlsx", sample_rows()))
+    assert units_of(people) == ["城区分局", "泽州分局", "综合行政执法队", "办公室", "大气环境科"]

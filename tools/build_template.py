@@ -27,7 +27,7 @@ BODY_FONT = "仿宋"  # what people type, as on printed government forms
 LABEL_FONT = "宋体"
 TITLE_FONT = "宋体"
 LABEL_SHADE = "E7E6E6"
-WIDTHS_CM = (2.3, 2.7, 1.7, 1.7, 2.3, 5.9)  # six grid columns, 16.6 cm = A4 less margins
+WIDTHS_CM = (2.3, 3.2, 1.3, 1.3, 2.3, 6.2)  # six grid columns, 16.6 cm = A4 less margins
 
 
 def _fonts(rpr_owner: object, east_asia: str, ascii_font: str = "Times New Roman") -> None:
@@ -79,7 +79,7 @@ def _value(cell: _Cell, text: str = "", *, center: bool = False) -> Paragraph:
         par.alignment = WD_ALIGN_PARAGRAPH.CENTER
     par.paragraph_format.space_after = Pt(0)
     if text:
-        _run(par, text, font=BODY_FONT, size=12)
+        _run(par, text, font=BODY_FONT, size=10.5)
     return par
 
 
@@ -113,7 +113,7 @@ def build(out: Path = OUT) -> Path:
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
-    section.top_margin, section.bottom_margin = Cm(2.0), Cm(1.6)
+    section.top_margin, section.bottom_margin = Cm(1.8), Cm(1.5)
     section.left_margin = section.right_margin = Cm(2.2)
     section.footer_distance = Cm(0.8)
 
@@ -174,7 +174,7 @@ def build(out: Path = OUT) -> Path:
         _label(c[row][0], ordinal, f"（{{{{ {tag} }}}}月）")
         _label(c[row][1], "工作纪实")
         _value(c[row][2].merge(c[row][5]))
-        _height(table, row, 3.6)
+        _height(table, row, 3.1)
 
     # Rows 5-6: attendance
     _label(c[5][0].merge(c[6][0]), "出勤记录")
@@ -193,20 +193,20 @@ def build(out: Path = OUT) -> Path:
     _label(c[7][0], "本季度", "自我评价")
     self_cell = c[7][1].merge(c[7][5])
     _value(self_cell)
-    _printed_line(self_cell, "签字：　　　　　　　　　　　年　　月　　日", right=True, gap=66)
-    _height(table, 7, 3.6)
+    _printed_line(self_cell, "签字：　　　　　　　　　　　年　　月　　日", right=True, gap=40)
+    _height(table, 7, 2.8)
 
     # Row 8: leader's opinion with the four grades, and the leadership team's review
     _label(c[8][0], "分管领导", "意见")
     leader_cell = c[8][1].merge(c[8][3])
     _value(leader_cell)
-    _printed_line(leader_cell, "等次：□好 □较好 □一般 □差", bold=True, gap=72)
+    _printed_line(leader_cell, "等次：□好 □较好 □一般 □差", bold=True, gap=48)
     _printed_line(leader_cell, "签字：　　　　年　　月　　日", right=True)
     _label(c[8][4], "班子审定", "意见")
     review_cell = c[8][5]
     _value(review_cell)
-    _printed_line(review_cell, "年　　月　　日", right=True, gap=96)
-    _height(table, 8, 4.6)
+    _printed_line(review_cell, "年　　月　　日", right=True, gap=70)
+    _height(table, 8, 3.8)
     _no_split_rows(table)
 
     footer = section.footer.paragraphs[0]

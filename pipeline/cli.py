@@ -23,6 +23,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Above this many sheets a progress bar is shown (on stderr, so --json stays clean).
 PROGRESS_THRESHOLD = 50
 DEMO_FOLDER = "kaohe-demo"
+#: Below this many sheets a rate would mostly measure start-up, so none is shown.
+RATE_SHOWN_FROM = 200
 
 #: click's own usage messages, in Chinese.
 _USAGE_MESSAGES = (
@@ -170,9 +172,10 @@ def _print_generate(ws: Workspace, result: GenerateResult) -> None:
     click.echo(f"模板：{ws.relative(result.template)}")
     for warning in result.warnings:
         click.echo(f"注意：{warning}")
+    speed = f"（{rate:.0f} 份/秒）" if count >= RATE_SHOWN_FROM else ""
     click.echo(
         f"已生成 {result.period.title} 记实表 {count} 份，{len(result.bundles)} 个单位，"
-        f"用时 {result.seconds:.1f} 秒（{rate:.0f} 份/秒）"
+        f"用时 {result.seconds:.1f} 秒{speed}"
     )
     per_unit: dict[str, int] = {}
     for sheet in result.sheets:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import docx
 from docx.table import _Cell
+from docx.text.paragraph import Paragraph
 
 
 @dataclass
@@ -20,7 +21,9 @@ class Entries:
     absent: str = ""
     leave_days: str = ""
     self_evaluation: str = ""
-    signature: str = ""  # replaces the printed 签字 line of the self-evaluation, e.g. 签字：张伟 2027年1月4日
+    signature: str = (
+        ""  # replaces the printed 签字 line of the self-evaluation, e.g. 签字：张伟 2027年1月4日
+    )
     leader_opinion: str = ""
     grade_tick: str = ""  # e.g. "☑较好"; replaces the matching □ on the grade line
     review_opinion: str = ""
@@ -71,8 +74,6 @@ def _type(cell: _Cell, text: str) -> None:
     for line in lines[1:]:
         new = anchor._p.makeelement(anchor._p.tag, {})
         anchor._p.addnext(new)
-        from docx.text.paragraph import Paragraph
-
         anchor = Paragraph(new, anchor._parent)
         anchor.add_run(line)
 
@@ -107,10 +108,9 @@ def fill(sheet: bytes, entries: Entries) -> bytes:
     leader_cell = _cell_right_of(document, "分管领导")
     _type(leader_cell, entries.leader_opinion)
     if entries.grade_tick:
+        # "□好" never matches inside "□较好", so the plain replacement ticks the right box
         word = entries.grade_tick.lstrip("☑☒■√✓ ")
-        _replace_in_cell(leader_cell, f"□{word} ", entries.grade_tick + " ") if f"□{word} " in (
-            leader_cell.text
-        ) else _replace_in_cell(leader_cell, f"□{word}", entries.grade_tick)
+        _replace_in_cell(leader_cell, f"□{word}", entries.grade_tick)
     _type(_cell_right_of(document, "班子审定"), entries.review_opinion)
     out = io.BytesIO()
     document.save(out)

@@ -58,7 +58,9 @@ def test_blank_sheet_prints_on_one_a4_page(generated: Workspace, tmp_path: Path)
 
 
 @needs_soffice
-def test_modestly_filled_sheet_still_prints_on_one_page(generated: Workspace, tmp_path: Path) -> None:
+def test_modestly_filled_sheet_still_prints_on_one_page(
+    generated: Workspace, tmp_path: Path
+) -> None:
     filled = tmp_path / "filled.docx"
     filled.write_bytes(fill(sheet(generated, "0007").read_bytes(), MODEST))
     pdf = convert(filled, "pdf", tmp_path / "out")
@@ -67,7 +69,9 @@ def test_modestly_filled_sheet_still_prints_on_one_page(generated: Workspace, tm
 
 
 @needs_soffice
-def test_libreoffice_resave_keeps_values_once_and_identity(generated: Workspace, tmp_path: Path) -> None:
+def test_libreoffice_resave_keeps_values_once_and_identity(
+    generated: Workspace, tmp_path: Path
+) -> None:
     source = sheet(generated, "0012")
     resaved = convert(source, "docx", tmp_path)
     document = open_sheet(resaved)
@@ -83,7 +87,9 @@ def assert_identity(path: Path, code: str) -> None:
     assert f"表码：{code}" in footer_text(open_sheet(path))
     with zipfile.ZipFile(path) as package:
         assert f"<vt:lpwstr>{code}</vt:lpwstr>" in package.read("docProps/custom.xml").decode()
-        assert f"<cp:keywords>kaohe {code}</cp:keywords>" in package.read("docProps/core.xml").decode()
+        assert (
+            f"<cp:keywords>kaohe {code}</cp:keywords>" in package.read("docProps/core.xml").decode()
+        )
 
 
 def test_committed_libreoffice_files_keep_identity() -> None:

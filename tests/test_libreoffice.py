@@ -102,3 +102,21 @@ def test_committed_libreoffice_files_keep_identity() -> None:
     document = open_sheet(filled)
     assert cell(document, *NAME) == "张伟"
     assert cell(document, 2, 2).startswith("1.完成辖区12家重点排污单位现场检查")
+
+
+@needs_soffice
+def test_template_resaved_by_another_word_processor_still_works(tmp_path: Path) -> None:
+    from pipeline.template import SheetTemplate
+    from pipeline.workspace import shipped_template
+
+    source = tmp_path / "模板.docx"
+    source.write_bytes(shipped_template().read_bytes())
+    template = SheetTemplate.load(convert(source, "docx", tmp_path / "out"))
+    assert {"name", "form_code", "unit_and_position", "month1"} <= template.tags
+    prepared = template.prepare(Q4)
+    assert prepared.fast is True
+    from pipeline.sample import sample_people
+
+    document = open_sheet(prepared.render(sample_people()[5]))
+    assert cell(document, *NAME) == "迪丽努尔·买买提"
+    assert f"表码：{form_code(Q4, '0006')}" in footer_text(document)

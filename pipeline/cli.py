@@ -7,7 +7,7 @@ import re
 import sys
 import traceback
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,7 +16,9 @@ import click
 from . import __version__
 from .errors import KaoheError
 from .models import Period
+from .stages.export import FORMATS, export
 from .stages.generate import GenerateResult, generate
+from .stages.ingest import ingest
 from .workspace import Workspace, init_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -244,6 +246,80 @@ def run(argv: list[str] | None = None) -> int:
         _error(exc.format_message())
         return exc.exit_code
     return result if isinstance(result, int) else 0
+
+
+INGEST_WORDS = {"accepted": "接收", "superseded": "被替代", "rejected": "拒收"}
+
+
+@cli.command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--period", "-p", help="本次登记的季度；表上的季度与之不符时拒收（WRONG_PERIOD）。")
+@click.option(
+    "--received-at",
+    type=click.DateTime(
+        formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+    ),
+    help="收到时间，如 2027-01-05T10:00；默认取文件的修改时间。",
+)
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="名单文件；默认用 kaohe.toml 中的名单。",
+)
+@click.pass_context
+def ingest_command(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    period: str | None,
+    received_at: datetime | None,
+    roster: Path | None,
+) -> None:
+    """登记交回的记实表（默认读取 inbox/ 下全部文件，含子文件夹）。"""
+    ws = _workspace(ctx)
+    bar = _Bar("读取记实表")
+    try:
+        result = ingest(
+            ws, list(paths) or None, period=Period.parse(period) if period else None,
+            received_at=received_at, roster=roster, progress=bar,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise KaoheError(str(exc)) from exc
+    finally:
+        bar.close()
+    for item in result.files:
+        word = INGEST_WORDS.get(item.outcome, item.outcome)
+        if item.outcome == "rejected":
+            click.echo(f"{word}  {item.path}：{item.reason}")
+        else:
+            who = f"{item.person_id} {item.name}（{item.unit}）{item.period}"
+            note = f"；{item.reason}" if item.reason else ""
+            click.echo(f"{word}  {item.path} → {who}{note}")
+    counts = result.counts
+    total = sum(counts.values())
+    click.echo(
+        f"共 {total} 个文件：接收 {counts['accepted']}，被替代 {counts['superseded']}，"
+        f"拒收 {counts['rejected']}，跳过 {counts['skipped']}"
+    )
+
+
+@cli.command("export")
+@click.option("--period", "-p", required=True, help="季度，如 2026Q4。")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="写入此文件；JSON/CSV 默认打印到标准输出。",
+)
+@click.pass_context
+def export_command(ctx: click.Context, period: str, fmt: str, output: Path | None) -> None:
+    """导出某季度每人最新一份已接收的记实表数据。"""
+    ws = _workspace(ctx)
+    data, written = export(ws, _parse_period(period), fmt, output)
+    if written is None:
+        click.echo(data.decode("utf-8-sig" if fmt == "csv" else "utf-8"), nl=False)
+    else:
+        click.echo(f"已导出：{written}", err=fmt == "json")
 
 
 def main() -> None:

@@ -135,3 +135,56 @@ class Issue(BaseModel):
     severity: Literal["error", "warning", "info"]
     field: str = ""
     message: str
+
+
+class Attendance(BaseModel):
+    """出勤记录: counts of late arrivals, early leaves, absences, and days of leave."""
+
+    late: int = Field(default=0, ge=0)
+    early_leave: int = Field(default=0, ge=0)
+    absent: int = Field(default=0, ge=0)
+    leave_days: float = Field(default=0, ge=0)
+
+
+class Source(BaseModel):
+    """Where a record came from: the file as received."""
+
+    path: str
+    sha256: str
+    format: str
+    received_at: str
+
+
+class Status(StrEnum):
+    """Where a sheet stands."""
+
+    PENDING = "待评鉴"  # self part only: the leader has not graded yet
+    GRADED = "已评鉴"
+    REVIEWED = "已审定"  # the leadership team has added its opinion
+    UNGRADED = "不定等次"
+    FAULTY = "异常"  # has an error HR must resolve
+
+
+class SheetRecord(BaseModel):
+    """One person's record sheet for one period, as read from a returned file.
+
+    The JSON export uses exactly these keys.
+    """
+
+    person_id: str
+    name: str
+    gender: str
+    unit: str
+    position: str
+    duties: str
+    period: str
+    monthly_records: list[str] = Field(min_length=3, max_length=3)
+    attendance: Attendance
+    self_evaluation: str
+    signature_date: date | None
+    leader_opinion: str
+    grade: Grade | None
+    review_opinion: str
+    status: Status
+    source: Source
+    issues: list[Issue]

@@ -1,0 +1,63 @@
+"""Exception codes: stable names HR's reports and tests rely on, with what each means and
+what to do about it. Messages are built from these in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .models import Issue
+
+
+class Code(StrEnum):
+    UNREADABLE_FILE = "UNREADABLE_FILE"
+    UNSUPPORTED_FORMAT = "UNSUPPORTED_FORMAT"
+    ENCRYPTED_FILE = "ENCRYPTED_FILE"
+    NOT_A_RECORD_SHEET = "NOT_A_RECORD_SHEET"
+    UNKNOWN_PERSON = "UNKNOWN_PERSON"
+    AMBIGUOUS_PERSON = "AMBIGUOUS_PERSON"
+    IDENTITY_MISMATCH = "IDENTITY_MISMATCH"
+    WRONG_PERIOD = "WRONG_PERIOD"
+    MISSING_PERIOD = "MISSING_PERIOD"
+    MISSING_FIELD = "MISSING_FIELD"
+    INVALID_NUMBER = "INVALID_NUMBER"
+    INVALID_DATE = "INVALID_DATE"
+    MISSING_GRADE = "MISSING_GRADE"
+    MULTIPLE_GRADES = "MULTIPLE_GRADES"
+    DUPLICATE_SUBMISSION = "DUPLICATE_SUBMISSION"
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    severity: str
+    title: str
+    action: str
+
+
+CODES: dict[Code, CodeInfo] = {
+    Code.UNREADABLE_FILE: CodeInfo("error", "文件无法读取", "请联系本人重新保存为 .docx 后再交"),
+    Code.UNSUPPORTED_FORMAT: CodeInfo(
+        "error", "不支持的文件格式", "请让本人在 Word/WPS 中另存为 .docx"
+    ),
+    Code.ENCRYPTED_FILE: CodeInfo("error", "文件有密码", "请让本人去掉密码后重新发送"),
+    Code.NOT_A_RECORD_SHEET: CodeInfo("error", "不是记实表", "请确认是否交错了文件"),
+    Code.UNKNOWN_PERSON: CodeInfo("error", "名单中找不到此人", "请核对姓名和单位，或补充名单"),
+    Code.AMBIGUOUS_PERSON: CodeInfo("error", "无法确定是哪一位", "同名人员请在表上写明单位"),
+    Code.IDENTITY_MISMATCH: CodeInfo("warning", "表码与表上姓名不符", "可能用了别人的表，请核对"),
+    Code.WRONG_PERIOD: CodeInfo("error", "季度不符", "请让本人使用本季度的记实表"),
+    Code.MISSING_PERIOD: CodeInfo(
+        "error", "看不出是哪个季度", "请在表头填写年份和季度，或用 --period 指定"
+    ),
+    Code.MISSING_FIELD: CodeInfo("error", "必填内容为空", "请让本人补填"),
+    Code.INVALID_NUMBER: CodeInfo("error", "数字无法识别", "请让本人改为阿拉伯数字"),
+    Code.INVALID_DATE: CodeInfo("warning", "日期无法识别", "请核对签字日期"),
+    Code.MISSING_GRADE: CodeInfo("error", "未评定等次", "请分管领导在 好/较好/一般/差 中勾选一项"),
+    Code.MULTIPLE_GRADES: CodeInfo("error", "勾选了多个等次", "请分管领导只保留一个等次"),
+    Code.DUPLICATE_SUBMISSION: CodeInfo("warning", "重复提交", "已以较新的文件为准，请确认"),
+}
+
+
+def issue(code: Code, message: str, *, field: str = "", severity: str | None = None) -> Issue:
+    """An Issue for ``code``; severity defaults to the code's own."""
+    level = severity or CODES[code].severity
+    return Issue(code=code.value, severity=level, field=field, message=message)  # type: ignore[arg-type]

@@ -1,0 +1,200 @@
+"""The submission ledger (SQLite, ``kaohe.sqlite`` in the workspace): every file version
+seen, what was read from it, and what became of it.
+
+A file version is (path, sha256): the same bytes at the same path are one submission,
+however often ingest runs. Reading (the costly part) is stored once per version;
+attributing and superseding are recomputed from the stored readings in one
+transaction, so an interrupted run followed by a clean one ends in the same state
+as one clean run.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+LEDGER_NAME = "kaohe.sqlite"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    received_at TEXT NOT NULL,
+    format TEXT NOT NULL,
+    expected_period TEXT,
+    raw TEXT,
+    read_code TEXT,
+    read_message TEXT,
+    person_id TEXT,
+    period TEXT,
+    outcome TEXT NOT NULL DEFAULT 'pending',
+    reason TEXT NOT NULL DEFAULT '',
+    record TEXT,
+    issues TEXT NOT NULL DEFAULT '[]',
+    UNIQUE (path, sha256)
+);
+CREATE INDEX IF NOT EXISTS files_by_person ON files (period, person_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+ACCEPTED, SUPERSEDED, REJECTED, PENDING = "accepted", "superseded", "rejected", "pending"
+
+
+@dataclass(frozen=True)
+class FileRow:
+    id: int
+    path: str
+    sha256: str
+    size: int
+    received_at: str
+    format: str
+    expected_period: str | None
+    raw: dict[str, object] | None
+    read_code: str | None
+    read_message: str | None
+    person_id: str | None
+    period: str | None
+    outcome: str
+    reason: str
+    record: dict[str, object] | None
+    issues: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A file version read for the first time."""
+
+    path: str
+    sha256: str
+    size: int
+    received_at: str
+    format: str
+    expected_period: str | None
+    raw: dict[str, object] | None
+    read_code: str | None
+    read_message: str | None
+
+
+#: (id, person_id, period, outcome, reason, record, issues) of one row.
+Outcome = tuple[
+    int, str | None, str | None, str, str, dict[str, object] | None, list[dict[str, str]]
+]
+
+
+class Ledger:
+    """The workspace's ledger database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        with self.transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def known(self, path: str, sha256: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM files WHERE path = ? AND sha256 = ?", (path, sha256)
+        ).fetchone()
+        return row is not None
+
+    def add(self, files: Sequence[NewFile]) -> None:
+        """Record newly read file versions (one transaction for the batch)."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO files (path, sha256, size, received_at, format,"
+                " expected_period, raw, read_code, read_message)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        f.path,
+                        f.sha256,
+                        f.size,
+                        f.received_at,
+                        f.format,
+                        f.expected_period,
+                        json.dumps(f.raw, ensure_ascii=False) if f.raw is not None else None,
+                        f.read_code,
+                        f.read_message,
+                    )
+                    for f in files
+                ],
+            )
+
+    def rows(self, where: str = "", params: Sequence[object] = ()) -> list[FileRow]:
+        query = "SELECT * FROM files" + (f" WHERE {where}" if where else "") + " ORDER BY id"
+        return [_row(r) for r in self.db.execute(query, tuple(params))]
+
+    def save_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        """Write (id, person_id, period, outcome, reason, record, issues) for every row at once."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE files SET person_id = ?, period = ?, outcome = ?, reason = ?,"
+                " record = ?, issues = ? WHERE id = ?",
+                [
+                    (
+                        person_id,
+                        period,
+                        outcome,
+                        reason,
+                        json.dumps(record, ensure_ascii=False) if record is not None else None,
+                        json.dumps(issues, ensure_ascii=False),
+                        row_id,
+                    )
+                    for row_id, person_id, period, outcome, reason, record, issues in outcomes
+                ],
+            )
+
+
+def _row(r: sqlite3.Row) -> FileRow:
+    return FileRow(
+        id=r["id"],
+        path=r["path"],
+        sha256=r["sha256"],
+        size=r["size"],
+        received_at=r["received_at"],
+        format=r["format"],
+        expected_period=r["expected_period"],
+        raw=json.loads(r["raw"]) if r["raw"] else None,
+        read_code=r["read_code"],
+        read_message=r["read_message"],
+        person_id=r["person_id"],
+        period=r["period"],
+        outcome=r["outcome"],
+        reason=r["reason"],
+        record=json.loads(r["record"]) if r["record"] else None,
+        issues=json.loads(r["issues"]),
+    )

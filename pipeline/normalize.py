@@ -1,0 +1,243 @@
+"""Raw field text → typed values, for every format alike. Never guesses: what cannot be
+read becomes an Issue with a stable code, and the value is left empty."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from .codes import Code, issue
+from .models import Grade, Issue
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
+#: What people write for "none" in a count cell.
+NONE_WORDS = frozenset(
+    {"", "无", "没有", "暂无", "/", "／", "\\", "—", "——", "-", "－", "–", "一一", "×"}
+)
+#: Units and filler around a number.
+_UNITS = re.compile(r"(次|天|日|个工作日|工作日|个|d)$")
+_SIGNATURE_LINE = re.compile(r"^\s*(签\s*字|签\s*名|本人签字)\s*[:：]?")
+_DATE_ONLY_LINE = re.compile(
+    r"^[\s\u3000]*(\d{4}|[〇零一二三四五六七八九]{4})?[\s\u3000]*年[\s\u3000\d一二三四五六七八九十〇零]*月[\s\u3000\d一二三四五六七八九十〇零]*日[\s\u3000]*$"
+)
+_GRADE_LINE = re.compile(r"^\s*(考核)?等\s*次\s*[:：]?.*(好|一般|差)")
+_DATE = re.compile(
+    r"(?P<y>\d{4}|[〇零一二三四五六七八九]{4})\s*(?:年|\.|-|/|．)\s*"
+    r"(?P<m>\d{1,2}|[一二三四五六七八九十]{1,2})\s*(?:月|\.|-|/|．)\s*"
+    r"(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})\s*日?"
+)
+TICKS = "☑☒■√✓✔▣◼●▪✅"
+BOXES = "□☐▢◻"
+_GRADE_WORDS = ("较好", "一般", "好", "差")  # longest first: 较好 must not be read as 好
+_SENTENCE = re.compile(
+    r"(?:考核)?等\s*次\s*(?:为|是|定为|评定为)?\s*[:：]?\s*[“\"「]?(较好|一般|好|差)"
+    r"|(?:评定|评鉴|评|确定|定|拟定)为\s*[“\"「]?(较好|一般|好|差)(?:等次)?"
+)
+
+
+def plain(text: str) -> str:
+    """NFKC (full-width digits and letters to half-width) and trimmed."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _cn_number(text: str) -> float | None:
+    """Small Chinese numbers as people write counts: 三, 十二, 二十, 两, 一天半, 半."""
+    half = 0.0
+    if text.endswith("半"):
+        half, text = 0.5, text[:-1]
+    if text == "":
+        return half if half else None
+    if all(c in _CN_DIGITS for c in text) and len(text) == 1:
+        return _CN_DIGITS[text] + half
+    match = re.fullmatch(r"([一二两三四五六七八九])?十([一二三四五六七八九])?", text)
+    if match:
+        tens = _CN_DIGITS[match.group(1)] if match.group(1) else 1
+        ones = _CN_DIGITS[match.group(2)] if match.group(2) else 0
+        return tens * 10 + ones + half
+    return None
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float | None  # None: could not be read
+    empty: bool = False
+    negative: bool = False
+
+
+def parse_number(text: str) -> Number:
+    """A count or a number of days as typed: ２, 3次, 三次, 两, 无, /, 半天, 1.5天, 一天半."""
+    cleaned = re.sub(r"[\s\u3000]+", "", plain(text))
+    if cleaned in NONE_WORDS:
+        return Number(0, empty=cleaned == "")
+    cleaned = _UNITS.sub("", cleaned)
+    if re.fullmatch(r"[-－—–]\d+(?:\.\d+)?", cleaned):
+        return Number(None, negative=True)
+    cleaned = cleaned.replace("天半", "半").replace("日半", "半")
+    if re.fullmatch(r"\d+(?:\.\d+)?", cleaned):
+        return Number(float(cleaned))
+    if re.fullmatch(r"\d+半", cleaned):
+        return Number(float(cleaned[:-1]) + 0.5)
+    cn = _cn_number(cleaned)
+    if cn is not None:
+        return Number(cn)
+    return Number(None)
+
+
+def _cn_year(text: str) -> int:
+    return int("".join(str(_CN_DIGITS[c]) for c in text)) if not text.isdigit() else int(text)
+
+
+def _cn_small(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    value = _cn_number(text)
+    return int(value) if value is not None else 0
+
+
+def find_date(text: str) -> tuple[date | None, bool]:
+    """The first date in ``text`` (2027年1月4日, 2027.1.4, 2027-01-04, 二〇二七年一月四日);
+    the flag says a date-like text was there but is not a real day."""
+    match = _DATE.search(plain(text))
+    if not match:
+        return None, False
+    try:
+        return date(_cn_year(match["y"]), _cn_small(match["m"]), _cn_small(match["d"])), False
+    except ValueError:
+        return None, True
+
+
+def split_signature(text: str) -> tuple[str, str]:
+    """Separate the printed ``签字：… 年 月 日`` lines (and bare date lines) from the text."""
+    body: list[str] = []
+    signature: list[str] = []
+    for line in text.split("\n"):
+        if (
+            _SIGNATURE_LINE.match(line)
+            or _DATE_ONLY_LINE.match(line)
+            or (signature and _DATE.search(plain(line)) and len(plain(line)) <= 16)
+        ):
+            signature.append(line.strip())
+        else:
+            body.append(line)
+    return _tidy("\n".join(body)), " ".join(signature)
+
+
+def _tidy(text: str) -> str:
+    """Trim trailing spaces on lines and blank lines at both ends; keep inner line breaks."""
+    lines = [line.rstrip() for line in text.replace("\r", "\n").split("\n")]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines)
+
+
+def tidy(text: str) -> str:
+    return _tidy(text)
+
+
+def _word_at_start(text: str) -> str | None:
+    return next((g for g in _GRADE_WORDS if text.startswith(g)), None)
+
+
+def _word_at_end(text: str) -> str | None:
+    word = next((g for g in _GRADE_WORDS if text.endswith(g)), None)
+    return "较好" if word == "好" and text.endswith("较好") else word
+
+
+def ticked_grades(text: str) -> list[Grade]:
+    """Grades marked with a tick before or after the word.
+
+    A tick touching a word belongs to it (``☑较好``, ``□好√ □较好`` → 好); only a tick
+    touching neither looks past spaces and boxes, forward first.
+    """
+    found: list[Grade] = []
+    for position, char in enumerate(text):
+        if char not in TICKS:
+            continue
+        before, after = text[:position], text[position + 1 :]
+        word = _word_at_start(after.lstrip(BOXES))
+        if word is None:
+            word = _word_at_end(before.rstrip(BOXES))
+        if word is None:
+            word = _word_at_start(after.lstrip(" \u3000" + BOXES))
+        if word is None:
+            word = _word_at_end(before.rstrip(" \u3000" + BOXES))
+        if word is not None:
+            found.append(Grade(word))
+    return found
+
+
+def stated_grades(text: str) -> list[Grade]:
+    """Grades stated in words: 考核等次：较好, 评定为一般."""
+    return [Grade(m.group(1) or m.group(2)) for m in _SENTENCE.finditer(text)]
+
+
+@dataclass(frozen=True)
+class LeaderPart:
+    opinion: str
+    grades: list[Grade]
+    signature: str
+
+
+def read_leader_cell(text: str) -> LeaderPart:
+    """Split the 分管领导意见 cell: the opinion, the grade(s) marked, the signature line."""
+    opinion_lines: list[str] = []
+    grade_lines: list[str] = []
+    for line in text.split("\n"):
+        if _GRADE_LINE.match(line) or sum(line.count(b) for b in BOXES + TICKS) >= 2:
+            grade_lines.append(line)
+        else:
+            opinion_lines.append(line)
+    opinion, signature = split_signature("\n".join(opinion_lines))
+    grades = ticked_grades("\n".join(grade_lines)) + ticked_grades(opinion)
+    grades += stated_grades("\n".join(grade_lines).replace("□", " □")) if not grades else []
+    grades += stated_grades(opinion)
+    return LeaderPart(opinion, grades, signature)
+
+
+COUNT_FIELDS = (("late", "迟到（次）"), ("early_leave", "早退（次）"), ("absent", "旷工（次）"))
+
+
+def read_attendance(texts: dict[str, str]) -> tuple[dict[str, float], list[Issue]]:
+    """Attendance numbers; an empty cell is 0, and only a wholly empty block is warned about."""
+    values: dict[str, float] = {}
+    issues: list[Issue] = []
+    empty = 0
+    for field, label in (*COUNT_FIELDS, ("leave_days", "请假情况（天）")):
+        raw = texts.get(field, "")
+        number = parse_number(raw)
+        empty += number.empty
+        if number.negative:
+            issues.append(
+                issue(
+                    Code.INVALID_NUMBER, f"{label}不能为负数（填的是“{raw.strip()}”）", field=field
+                )
+            )
+            continue
+        if number.value is None:
+            issues.append(
+                issue(
+                    Code.INVALID_NUMBER,
+                    f"{label}填的是“{raw.strip()}”，无法识别为数字",
+                    field=field,
+                )
+            )
+            continue
+        if field != "leave_days" and not float(number.value).is_integer():
+            issues.append(
+                issue(
+                    Code.INVALID_NUMBER, f"{label}应为整数次数，填的是“{raw.strip()}”", field=field
+                )
+            )
+            continue
+        values[field] = number.value
+    if empty == 4:
+        issues.append(
+            issue(Code.MISSING_FIELD, "出勤记录整栏为空，已按 0 记录，请核实", field="attendance",
+                  severity="warning")
+        )  # fmt: skip
+    return values, issues

@@ -1,0 +1,108 @@
+"""A returned .docx/.docm (Word, WPS, LibreOffice) → RawSheet, reading the package XML directly.
+
+python-docx's ``Document()`` costs ~20 ms a file; lxml on the three or four parts
+needed costs a few. Macros in .docm are never run: only XML parts are read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from .layout import find_fields
+from .package import Package, open_package
+from .raw import RawField, RawSheet, ReadFailure
+from .wordml import W_NS, block_text, body_blocks, paragraph_text, table_grid, w
+
+_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_HEADER_FOOTER = re.compile(r"/relationships/(header|footer)$")
+_CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+_CP_NS = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+PERIOD_LINE = re.compile(r"\d{4}\s*年\s*第?\s*[一二三四1-4１-４]\s*季\s*度?")
+#: A table needs this many recognised labels to be taken for the record sheet.
+MIN_LABELS = 4
+
+
+def _main_part(package: Package) -> str:
+    """The main document part's name, from the package relationships (usually word/document.xml)."""
+    if package.has("_rels/.rels"):
+        for rel in package.xml("_rels/.rels"):
+            if str(rel.get("Type", "")).endswith("/officeDocument"):
+                return str(rel.get("Target", "")).lstrip("/")
+    return "word/document.xml"
+
+
+def _related_texts(package: Package, main: str) -> list[RawField]:
+    """Header and footer texts (where the printed form code lives)."""
+    folder, _, name = main.rpartition("/")
+    rels = f"{folder}/_rels/{name}.rels"
+    texts: list[RawField] = []
+    if not package.has(rels):
+        return texts
+    for rel in package.xml(rels).iter(f"{{{_REL_NS}}}Relationship"):
+        kind = _HEADER_FOOTER.search(str(rel.get("Type", "")))
+        target = f"{folder}/{rel.get('Target', '')}".replace("/./", "/")
+        if kind and package.has(target):
+            where = "页眉" if kind.group(1) == "header" else "页脚"
+            texts.append(RawField(block_text(package.xml(target)), where))
+    return texts
+
+
+def _property_code(package: Package) -> str:
+    if package.has("docProps/custom.xml"):
+        for prop in package.xml("docProps/custom.xml").iter(f"{{{_CUSTOM_NS}}}property"):
+            if prop.get("name") == "KaoheFormCode":
+                return "".join(str(t) for t in prop.itertext()).strip()
+    if package.has("docProps/core.xml"):
+        keywords = package.xml("docProps/core.xml").find(f"{{{_CP_NS}}}keywords")
+        if keywords is not None and keywords.text:
+            return keywords.text.strip()
+    return ""
+
+
+def read_docx(data: bytes) -> RawSheet:
+    """Read a filled record sheet; raise ReadFailure when it is no readable Word document."""
+    package = open_package(data)
+    main = _main_part(package)
+    if not package.has(main):
+        raise ReadFailure("UNREADABLE_FILE", "压缩包中没有 Word 正文，不是有效的 .docx 文件")
+    document = package.xml(main)
+    body = document.find(f"{{{W_NS}}}body")
+    if body is None:
+        raise ReadFailure("UNREADABLE_FILE", "Word 文档没有正文")
+
+    sheet = RawSheet(format="docx")
+    paragraphs: list[tuple[int, str]] = []
+    best: tuple[int, dict[str, RawField]] = (0, {})
+    for index, block in enumerate(body_blocks(body)):
+        if block.tag == w("p"):
+            paragraphs.append((index, paragraph_text(block)))
+        else:
+            fields, labels = find_fields(table_grid(block))
+            if labels > best[0]:
+                best = (labels, fields)
+    sheet.labels_found, sheet.fields = best[0], dict(best[1])
+    if sheet.labels_found < MIN_LABELS:
+        raise ReadFailure(
+            "NOT_A_RECORD_SHEET",
+            "文档中找不到记实表的表格（姓名、工作纪实、出勤记录等栏目），可能交错了文件",
+        )
+    for index, text in paragraphs:
+        stripped = text.strip()
+        if "period_text" not in sheet.fields and PERIOD_LINE.search(stripped):
+            sheet.fields["period_text"] = RawField(stripped, f"正文第{index + 1}段")
+        if stripped.startswith(("签字", "签名")) and "signature" not in sheet.fields:
+            sheet.fields["signature"] = RawField(stripped, f"正文第{index + 1}段")
+        if "KH" in stripped.upper():
+            sheet.code_texts.append(RawField(stripped, f"正文第{index + 1}段"))
+    sheet.code_texts.extend(_related_texts(package, main))
+    sheet.property_code = _property_code(package)
+    return sheet
+
+
+def document_text(data: bytes) -> str:
+    """All body text of a .docx (tracked changes accepted); for tests and the explain view."""
+    package = open_package(data)
+    root: etree._Element = package.xml(_main_part(package))
+    return block_text(root.find(f"{{{W_NS}}}body"))  # type: ignore[arg-type]

@@ -1,0 +1,140 @@
+"""Find a record sheet's fields by their printed labels, the way a person reads the form.
+
+Works on a grid of cells, whatever the format (Word table, PDF ruling lines). Labels and
+where each field's value sits relative to its label are data (``LABELS``), not branches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .raw import RawField
+from .wordml import GridCell
+
+RIGHT, BELOW = "right", "below"
+
+
+@dataclass(frozen=True)
+class Label:
+    field: str
+    pattern: re.Pattern[str]
+    #: Where the value is, in order of preference.
+    look: tuple[str, ...] = (RIGHT, BELOW)
+
+
+def _label(field: str, pattern: str, look: tuple[str, ...] = (RIGHT, BELOW)) -> Label:
+    return Label(field, re.compile(pattern), look)
+
+
+_MONTH = r"(?:（\d{1,2}月(?:份)?）)?(?:工作纪实|工作记实)?"
+#: Printed labels (normalised: no spaces, colons or line breaks; full-width brackets).
+LABELS: tuple[Label, ...] = (
+    _label("name", r"^姓名$"),
+    _label("gender", r"^性别$"),
+    _label("unit_position", r"^单位及职务$|^单位和职务$|^工作单位及职务$"),
+    _label("unit", r"^(?:工作)?单位$"),
+    _label("position", r"^职务(?:职级)?$"),
+    _label("duties", r"^从事或分管工作$|^(?:从事|分管)工作$|^工作职责$"),
+    _label("month1", rf"^第[一1]个?月{_MONTH}$"),
+    _label("month2", rf"^第[二2]个?月{_MONTH}$"),
+    _label("month3", rf"^第[三3]个?月{_MONTH}$"),
+    _label("late", r"^迟到(?:（次）)?$", (BELOW, RIGHT)),
+    _label("early_leave", r"^早退(?:（次）)?$", (BELOW, RIGHT)),
+    _label("absent", r"^旷工(?:（次）)?$", (BELOW, RIGHT)),
+    _label("leave_days", r"^请假(?:情况)?(?:（天）|天数)?$", (BELOW, RIGHT)),
+    _label("self_evaluation", r"^(?:本(?:季度|季|月))?自我评价$|^个人(?:小结|总结)$"),
+    _label("leader_opinion", r"^分管领导(?:评鉴)?意见$"),
+    _label("review_opinion", r"^(?:局)?(?:领导)?班子(?:审定|审核)?意见$"),
+)
+#: Printed words that label something but are not fields themselves.
+OTHER_LABELS = re.compile(r"^(?:工作纪实|工作记实|出勤记录|出勤情况|签字|签名)$")
+_NORMALISE = re.compile(r"[\s\u3000:：]+")
+
+
+def normalise_label(text: str) -> str:
+    return _NORMALISE.sub("", text).replace("(", "（").replace(")", "）")
+
+
+def match_label(text: str) -> Label | None:
+    key = normalise_label(text)
+    if not key or len(key) > 24:
+        return None
+    for label in LABELS:
+        if label.pattern.match(key):
+            return label
+    return None
+
+
+def _inline(text: str) -> tuple[Label, str] | None:
+    """A cell holding label and value together, e.g. ``姓名：张伟``."""
+    match = re.match(r"^\s*([^:：\n]{1,12})[:：]\s*(.+)$", text, re.S)
+    if not match:
+        return None
+    label = match_label(match.group(1))
+    return (label, match.group(2).strip()) if label else None
+
+
+def is_label(cell: GridCell) -> bool:
+    key = normalise_label(cell.text)
+    return bool(key) and (match_label(cell.text) is not None or bool(OTHER_LABELS.match(key)))
+
+
+@dataclass
+class _Grid:
+    cells: Sequence[GridCell]
+
+    def right_of(self, cell: GridCell) -> GridCell | None:
+        row = sorted(
+            (c for c in self.cells if c.row == cell.row and c.col >= cell.end),
+            key=lambda c: c.col,
+        )
+        for candidate in row:
+            if not is_label(candidate):
+                return candidate
+            if match_label(candidate.text):
+                return None  # the next field's label: this one has no value to its right
+        return None
+
+    def below(self, cell: GridCell) -> GridCell | None:
+        rows = sorted({c.row for c in self.cells if c.row > cell.row})
+        for row in rows:
+            for candidate in self.cells:
+                if candidate.row == row and candidate.col <= cell.col < candidate.end:
+                    if candidate.continued:
+                        break  # still the label's own merged cell; look further down
+                    return None if is_label(candidate) else candidate
+        return None
+
+
+def _where(cell: GridCell) -> str:
+    return f"表格第{cell.row + 1}行第{cell.col + 1}列"
+
+
+def find_fields(cells: Sequence[GridCell]) -> tuple[dict[str, RawField], int]:
+    """Field texts by name from a table grid, and how many labels were recognised."""
+    grid = _Grid(cells)
+    found: dict[str, RawField] = {}
+    labels = 0
+    for cell in cells:
+        if cell.continued:
+            continue
+        label = match_label(cell.text)
+        if label is None:
+            inline = _inline(cell.text)
+            if inline and inline[0].field not in found:
+                labels += 1
+                found[inline[0].field] = RawField(inline[1], _where(cell) + "（与栏目同格）")
+            continue
+        labels += 1
+        if label.field in found:
+            continue
+        for direction in label.look:
+            target = grid.right_of(cell) if direction == RIGHT else grid.below(cell)
+            if target is not None:
+                found[label.field] = RawField(target.text, _where(target))
+                break
+        else:
+            found[label.field] = RawField("", _where(cell) + "（栏目旁无填写格）")
+    return found, labels

@@ -1,0 +1,63 @@
+"""What every reader returns: raw strings with where they were found. No meaning yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RawField:
+    """A field's text exactly as found, and a human description of where (for explain/debug)."""
+
+    text: str
+    where: str
+
+
+@dataclass
+class RawSheet:
+    """One returned file as read: field texts by name, identity hints, and problems met."""
+
+    format: str
+    fields: dict[str, RawField] = field(default_factory=dict)
+    #: Text that may hold a printed form code (footer, body), and where.
+    code_texts: list[RawField] = field(default_factory=list)
+    #: Identity stored in document properties, if any.
+    property_code: str = ""
+    #: Labels recognised, to tell a record sheet from any other document.
+    labels_found: int = 0
+
+    def text(self, name: str) -> str:
+        found = self.fields.get(name)
+        return found.text if found else ""
+
+
+class ReadFailure(Exception):
+    """The file cannot be read as a record sheet; ``code`` is the exception code to record."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def raw_to_json(sheet: RawSheet) -> dict[str, object]:
+    return {
+        "format": sheet.format,
+        "fields": {k: [v.text, v.where] for k, v in sheet.fields.items()},
+        "code_texts": [[f.text, f.where] for f in sheet.code_texts],
+        "property_code": sheet.property_code,
+        "labels_found": sheet.labels_found,
+    }
+
+
+def raw_from_json(data: dict[str, object]) -> RawSheet:
+    fields = data.get("fields", {})
+    codes = data.get("code_texts", [])
+    assert isinstance(fields, dict) and isinstance(codes, list)
+    return RawSheet(
+        format=str(data.get("format", "")),
+        fields={k: RawField(str(v[0]), str(v[1])) for k, v in fields.items()},
+        code_texts=[RawField(str(t), str(w)) for t, w in codes],
+        property_code=str(data.get("property_code", "")),
+        labels_found=int(str(data.get("labels_found", 0))),
+    )

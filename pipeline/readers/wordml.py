@@ -1,0 +1,224 @@
+"""WordprocessingML as a person reads it: text with all tracked changes accepted, ticked
+boxes as ☑ and empty ones as □, tables as a grid of cells.
+
+python-docx's ``Paragraph.text`` skips runs inside ``w:ins`` (tracked insertions), and
+shows neither content-control checkboxes nor legacy form checkboxes; this walker does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lxml import etree
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
+MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+
+
+def w(tag: str) -> str:
+    return f"{{{W_NS}}}{tag}"
+
+
+TICKED, UNTICKED = "☑", "□"
+
+#: Deleted text, field instructions, properties and placeholders are not what a reader sees.
+_SKIP = frozenset(
+    {
+        w("del"),
+        w("moveFrom"),
+        w("instrText"),
+        w("delInstrText"),
+        w("delText"),
+        w("rPr"),
+        w("pPr"),
+        w("tblPr"),
+        w("trPr"),
+        w("tcPr"),
+        w("sdtPr"),
+        w("sdtEndPr"),
+        w("fldData"),
+        w("footnoteReference"),
+        w("endnoteReference"),
+        f"{{{MC_NS}}}Fallback",  # the VML copy of a text box already read from mc:Choice
+    }
+)
+
+#: Symbol-font glyphs people insert for boxes and ticks: (font, code point) → character.
+SYMBOLS: dict[tuple[str, int], str] = {
+    ("wingdings", 0xF0FE): "☑",
+    ("wingdings", 0xF0FD): "☒",
+    ("wingdings", 0xF0FC): "✓",
+    ("wingdings", 0xF0FB): "✗",
+    ("wingdings", 0xF0A8): "□",
+    ("wingdings", 0xF06F): "□",
+    ("wingdings", 0xF071): "□",
+    ("wingdings", 0xF06E): "■",
+    ("wingdings 2", 0xF052): "☑",
+    ("wingdings 2", 0xF053): "☒",
+    ("wingdings 2", 0xF054): "☒",
+    ("wingdings 2", 0xF050): "✓",
+    ("wingdings 2", 0xF0A3): "□",
+    ("wingdings 2", 0xF02A): "□",
+    ("wingdings 2", 0xF0A2): "■",
+}
+
+
+def _symbol(font: str, code: int) -> str:
+    return SYMBOLS.get((font.lower(), 0xF000 | (code & 0xFF)), "")
+
+
+def _run_symbol_font(run: etree._Element) -> str:
+    fonts = run.find(f"{w('rPr')}/{w('rFonts')}")
+    if fonts is None:
+        return ""
+    name = fonts.get(w("ascii")) or fonts.get(w("hAnsi")) or ""
+    return name if name.lower().startswith("wingdings") else ""
+
+
+def _checkbox_state(sdt_pr: etree._Element) -> bool | None:
+    box = sdt_pr.find(f"{{{W14_NS}}}checkbox")
+    if box is None:
+        return None
+    checked = box.find(f"{{{W14_NS}}}checked")
+    value = checked.get(f"{{{W14_NS}}}val", "1") if checked is not None else "0"
+    return value in ("1", "true", "on")
+
+
+def _legacy_checkbox(fld_char: etree._Element) -> str:
+    box = fld_char.find(f"{w('ffData')}/{w('checkBox')}")
+    if box is None:
+        return ""
+    state = box.find(w("checked"))
+    if state is None:
+        state = box.find(w("default"))
+    if state is None:
+        return UNTICKED
+    return TICKED if state.get(w("val"), "1") in ("1", "true", "on") else UNTICKED
+
+
+def _text(element: etree._Element, out: list[str], symbol_font: str = "") -> None:
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str) or tag in _SKIP:
+            continue
+        if tag == w("t"):
+            text = child.text or ""
+            if symbol_font:
+                text = "".join(_symbol(symbol_font, ord(c)) or c for c in text)
+            out.append(text)
+        elif tag == w("r"):
+            _text(child, out, _run_symbol_font(child))
+        elif tag == w("tab"):
+            out.append("\t")
+        elif tag in (w("br"), w("cr")):
+            out.append("\n")
+        elif tag == w("noBreakHyphen"):
+            out.append("-")
+        elif tag == w("sym"):
+            out.append(_symbol(child.get(w("font"), ""), int(child.get(w("char"), "0"), 16)))
+        elif tag == w("fldChar"):
+            out.append(_legacy_checkbox(child))
+        elif tag == w("p"):
+            if out and not out[-1].endswith("\n"):
+                out.append("\n")
+            _text(child, out)
+            out.append("\n")
+        elif tag == w("sdt"):
+            properties = child.find(w("sdtPr"))
+            content = child.find(w("sdtContent"))
+            if properties is not None:
+                state = _checkbox_state(properties)
+                if state is not None:
+                    out.append(TICKED if state else UNTICKED)
+                    continue
+                if properties.find(w("showingPlcHdr")) is not None:
+                    continue  # hint text of an untouched control is not data
+            if content is not None:
+                _text(content, out, symbol_font)
+        else:
+            _text(child, out, symbol_font)
+
+
+def paragraph_text(paragraph: etree._Element) -> str:
+    """A paragraph's text as shown with all tracked changes accepted."""
+    out: list[str] = []
+    _text(paragraph, out)
+    return "".join(out).rstrip("\n")
+
+
+def _content_children(element: etree._Element) -> Iterator[etree._Element]:
+    """Children, looking through content controls and custom XML that wrap them."""
+    for child in element:
+        if child.tag in (w("sdt"),):
+            content = child.find(w("sdtContent"))
+            if content is not None:
+                yield from _content_children(content)
+        elif child.tag == w("customXml") or child.tag in (w("ins"), w("moveTo")):
+            yield from _content_children(child)
+        elif child.tag not in (w("del"), w("moveFrom")):
+            yield child
+
+
+def block_text(element: etree._Element) -> str:
+    """Text of a block container (cell, body, header): its paragraphs joined by newlines."""
+    lines: list[str] = []
+    for child in _content_children(element):
+        if child.tag == w("p"):
+            lines.append(paragraph_text(child))
+        elif child.tag == w("tbl"):
+            for row in _content_children(child):
+                if row.tag == w("tr"):
+                    for cell in _content_children(row):
+                        if cell.tag == w("tc"):
+                            lines.append(block_text(cell))
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One table cell placed on the table's column grid."""
+
+    row: int
+    col: int
+    span: int
+    text: str
+    #: A vertically merged continuation of the cell above (its text belongs to that cell).
+    continued: bool = False
+
+    @property
+    def end(self) -> int:
+        return self.col + self.span
+
+
+def table_grid(table: etree._Element) -> list[GridCell]:
+    cells: list[GridCell] = []
+    row_index = 0
+    for row in _content_children(table):
+        if row.tag != w("tr"):
+            continue
+        before = row.find(f"{w('trPr')}/{w('gridBefore')}")
+        col = int(before.get(w("val"), "0")) if before is not None else 0
+        for cell in _content_children(row):
+            if cell.tag != w("tc"):
+                continue
+            props = cell.find(w("tcPr"))
+            span, continued = 1, False
+            if props is not None:
+                grid_span = props.find(w("gridSpan"))
+                if grid_span is not None:
+                    span = max(int(grid_span.get(w("val"), "1")), 1)
+                merge = props.find(w("vMerge"))
+                continued = merge is not None and merge.get(w("val"), "continue") == "continue"
+            cells.append(GridCell(row_index, col, span, block_text(cell), continued))
+            col += span
+        row_index += 1
+    return cells
+
+
+def body_blocks(body: etree._Element) -> Iterator[etree._Element]:
+    """Top-level paragraphs and tables of the body, in order."""
+    for child in _content_children(body):
+        if child.tag in (w("p"), w("tbl")):
+            yield child

@@ -1,0 +1,254 @@
+"""A RawSheet + the roster → whose sheet it is, for which quarter, and the validated record.
+
+Identity comes from the sheet's content and embedded form code, never from the file name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from . import identity
+from .codes import Code, issue
+from .models import Attendance, Grade, Issue, Period, Person, SheetRecord, Source, Status
+from .normalize import find_date, read_attendance, read_leader_cell, split_signature, tidy
+from .readers.raw import RawSheet
+
+_DOTS = re.compile(r"[·•・･‧∙⋅．.]")
+MONTH_FIELDS = ("month1", "month2", "month3")
+#: Codes that leave a file unattributed: it cannot count as anyone's submission.
+REJECTING = frozenset(
+    {
+        Code.UNKNOWN_PERSON,
+        Code.AMBIGUOUS_PERSON,
+        Code.WRONG_PERIOD,
+        Code.MISSING_PERIOD,
+        Code.UNREADABLE_FILE,
+        Code.UNSUPPORTED_FORMAT,
+        Code.ENCRYPTED_FILE,
+        Code.NOT_A_RECORD_SHEET,
+    }
+)
+
+
+def name_key(name: str) -> str:
+    """A name for matching: no spaces, one kind of middle dot, full-width folded."""
+    folded = unicodedata.normalize("NFKC", name)
+    return _DOTS.sub("·", re.sub(r"[\s\u3000]+", "", folded))
+
+
+@dataclass
+class RosterIndex:
+    """The roster, looked up by id and by name."""
+
+    people: Sequence[Person]
+    by_id: dict[str, Person] = field(init=False)
+    by_name: dict[str, list[Person]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {p.person_id: p for p in self.people}
+        self.by_name = {}
+        for person in self.people:
+            self.by_name.setdefault(name_key(person.name), []).append(person)
+
+
+@dataclass
+class Interpretation:
+    """What a read sheet turned out to be: a record (attributed) or only issues (rejected)."""
+
+    record: SheetRecord | None
+    person_id: str | None
+    period: str | None
+    issues: list[Issue]
+
+    @property
+    def rejected(self) -> bool:
+        return self.record is None
+
+
+def _sheet_code(raw: RawSheet) -> identity.FormCode | None:
+    texts = [raw.property_code, *(f.text for f in raw.code_texts)]
+    for text in texts:
+        for code in identity.find_form_codes(text):
+            if code.valid:
+                return code
+    return None
+
+
+def _sheet_period(raw: RawSheet, code: identity.FormCode | None) -> Period | None:
+    if code is not None:
+        return code.period
+    text = raw.text("period_text")
+    match = re.search(r"(\d{4})\s*年\s*第?\s*([一二三四1-4１-４])\s*季", text)
+    if match:
+        return Period.parse(
+            f"{match.group(1)}年第{unicodedata.normalize('NFKC', match.group(2))}季度"
+        )
+    return None
+
+
+def _by_name(raw: RawSheet, roster: RosterIndex) -> tuple[Person | None, list[Issue]]:
+    name = raw.text("name").strip()
+    if not name:
+        return None, [
+            issue(Code.UNKNOWN_PERSON, "表上没有填写姓名，也没有可识别的表码", field="name")
+        ]
+    candidates = roster.by_name.get(name_key(name), [])
+    if not candidates:
+        return None, [
+            issue(Code.UNKNOWN_PERSON, f"名单中没有“{name}”，请核对姓名或补充名单", field="name")
+        ]
+    if len(candidates) == 1:
+        return candidates[0], []
+    unit_text = " ".join(raw.text(f) for f in ("unit_position", "unit"))
+    matching = [
+        p for p in candidates if p.unit in unit_text or (p.host_unit and p.host_unit in unit_text)
+    ]
+    if len(matching) == 1:
+        return matching[0], []
+    units = "、".join(p.unit for p in candidates)
+    why = "表上没有写明单位" if not unit_text.strip() else f"表上单位“{unit_text.strip()}”无法区分"
+    return None, [
+        issue(
+            Code.AMBIGUOUS_PERSON,
+            f"名单中有 {len(candidates)} 位“{name}”（{units}），{why}",
+            field="name",
+        )
+    ]
+
+
+def _person(
+    raw: RawSheet, roster: RosterIndex, code: identity.FormCode | None
+) -> tuple[Person | None, list[Issue]]:
+    coded = roster.by_id.get(code.person_id) if code else None
+    if coded is None:
+        return _by_name(raw, roster)
+    sheet_name = raw.text("name").strip()
+    if not sheet_name or name_key(sheet_name) == name_key(coded.name):
+        return coded, []
+    person, problems = _by_name(raw, roster)
+    if person is None:
+        return None, problems
+    note = issue(
+        Code.IDENTITY_MISMATCH,
+        f"表码属于 {coded.person_id} {coded.name}，但表上姓名是“{sheet_name}”；"
+        f"已按姓名认定为 {person.person_id} {person.name}（{person.unit}），请核对是否用了别人的表",
+        field="name",
+    )
+    return person, [note]
+
+
+def interpret(
+    raw: RawSheet, roster: RosterIndex, source: Source, expected: Period | None
+) -> Interpretation:
+    """Attribute ``raw`` to a person and period and build the validated record."""
+    code = _sheet_code(raw)
+    sheet_period = _sheet_period(raw, code)
+    issues: list[Issue] = []
+    if expected is not None and sheet_period is not None and sheet_period != expected:
+        issues.append(
+            issue(
+                Code.WRONG_PERIOD,
+                f"这是 {sheet_period.title} 的记实表，本次登记的是 {expected.title}",
+                field="period",
+            )
+        )
+    period = expected or sheet_period
+    if period is None:
+        issues.append(
+            issue(Code.MISSING_PERIOD, "表上看不出是哪个季度，请用 --period 指定", field="period")
+        )
+    person, who = _person(raw, roster, code)
+    issues.extend(who)
+    if person is None or any(i.code in REJECTING for i in issues):
+        return Interpretation(
+            None, person.person_id if person else None, period.code if period else None, issues
+        )
+    assert period is not None
+    return Interpretation(
+        _record(raw, person, period, source, issues), person.person_id, period.code, issues
+    )
+
+
+def _record(
+    raw: RawSheet, person: Person, period: Period, source: Source, issues: list[Issue]
+) -> SheetRecord:
+    monthly = [tidy(raw.text(f)) for f in MONTH_FIELDS]
+    for label, text in zip(period.month_labels, monthly, strict=True):
+        if not text:
+            issues.append(
+                issue(Code.MISSING_FIELD, f"{label}工作纪实为空", field="monthly_records")
+            )
+    values, attendance_issues = read_attendance(
+        {k: raw.text(k) for k in ("late", "early_leave", "absent", "leave_days")}
+    )
+    issues.extend(attendance_issues)
+    self_text, signature = split_signature(raw.text("self_evaluation"))
+    signature = " ".join(s for s in (signature, raw.text("signature")) if s)
+    if not self_text:
+        issues.append(issue(Code.MISSING_FIELD, "本季度自我评价为空", field="self_evaluation"))
+    signed, bad_date = find_date(signature)
+    if bad_date:
+        issues.append(
+            issue(Code.INVALID_DATE, f"签字日期“{signature}”不是有效日期", field="signature_date")
+        )
+    elif signed is None:
+        issues.append(
+            issue(
+                Code.MISSING_FIELD, "本人签字日期未填写", field="signature_date", severity="warning"
+            )
+        )
+    leader = read_leader_cell(raw.text("leader_opinion"))
+    grades = sorted(set(leader.grades), key=list(Grade).index)
+    grade = grades[0] if len(grades) == 1 else None
+    if len(grades) > 1:
+        issues.append(
+            issue(
+                Code.MULTIPLE_GRADES,
+                f"分管领导意见中同时标了 {'、'.join(g.value for g in grades)}",
+                field="grade",
+            )
+        )
+    elif not grades:
+        pending = not leader.opinion
+        issues.append(
+            issue(
+                Code.MISSING_GRADE,
+                "分管领导尚未评鉴（意见和等次均为空）"
+                if pending
+                else "分管领导写了意见，但没有勾选或写明等次",
+                field="grade",
+                severity="warning" if pending else None,
+            )
+        )
+    review, _ = split_signature(raw.text("review_opinion"))
+    status = _status(issues, grade, leader.opinion, review)
+    return SheetRecord(
+        person_id=person.person_id,
+        name=person.name,
+        gender=person.gender.value,
+        unit=person.unit,
+        position=person.position,
+        duties=tidy(raw.text("duties")) or person.duties,
+        period=period.code,
+        monthly_records=monthly,
+        attendance=Attendance.model_validate(values),
+        self_evaluation=self_text,
+        signature_date=signed,
+        leader_opinion=leader.opinion,
+        grade=grade,
+        review_opinion=review,
+        status=status,
+        source=source,
+        issues=list(issues),
+    )
+
+
+def _status(issues: Sequence[Issue], grade: object, opinion: str, review: str) -> Status:
+    if any(i.severity == "error" for i in issues):
+        return Status.FAULTY
+    if grade is None:
+        return Status.PENDING
+    return Status.REVIEWED if review else Status.GRADED

@@ -1,0 +1,266 @@
+"""Stage 2: read returned sheets into the ledger, and decide what each file is.
+
+The inbox is read-only to kaohe: files are opened for reading and nothing else.
+Every file found ends as accepted, superseded, rejected (with the reason), or
+skipped (Word lock files, .DS_Store and the like).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ..codes import CODES, Code, issue
+from ..ledger import ACCEPTED, LEDGER_NAME, REJECTED, SUPERSEDED, FileRow, Ledger, NewFile, Outcome
+from ..models import Period, Source
+from ..progress import NoProgress, Progress
+from ..readers.docx import read_docx
+from ..readers.raw import ReadFailure, raw_from_json, raw_to_json
+from ..records import Interpretation, RosterIndex, interpret
+from ..roster import read_roster
+from ..workspace import Workspace
+
+#: Temporary and system files that are not submissions.
+SKIP = re.compile(
+    r"^(~\$|\.~lock\.|\._|~WRL)|^(\.DS_Store|Thumbs\.db|desktop\.ini|\.gitkeep)$|\.(tmp|crdownload|part|swp)$",
+    re.IGNORECASE,
+)
+READERS = {".docx": "docx", ".docm": "docx"}
+MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Below this many new files, parsing in this process is faster than starting workers.
+POOL_FROM = 24
+BATCH = 50
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one file of this run."""
+
+    path: str
+    outcome: str
+    person_id: str | None
+    name: str
+    unit: str
+    period: str | None
+    reason: str
+    new: bool
+
+
+@dataclass
+class IngestResult:
+    files: list[FileOutcome]
+    skipped: list[str]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.counts = {key: 0 for key in (ACCEPTED, SUPERSEDED, REJECTED)}
+        for item in self.files:
+            self.counts[item.outcome] = self.counts.get(item.outcome, 0) + 1
+        self.counts["skipped"] = len(self.skipped)
+
+
+def _walk(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs.sort()
+                for name in sorted(files):
+                    yield Path(root) / name
+        else:
+            yield path
+
+
+def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """Files to ingest and files skipped, each sorted."""
+    files: list[Path] = []
+    skipped: list[Path] = []
+    for path in _walk(paths):
+        (skipped if SKIP.search(path.name) else files).append(path)
+    return sorted(set(files)), sorted(set(skipped))
+
+
+def _key(workspace: Workspace, path: Path) -> str:
+    """How a file is named in the ledger: relative to the workspace when inside it."""
+    absolute = path.absolute()
+    try:
+        return absolute.relative_to(workspace.root).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def read_file(path: str) -> tuple[dict[str, object] | None, str | None, str | None]:
+    """Read one file (in a worker process): the raw sheet, or a failure code and message."""
+    file = Path(path)
+    kind = READERS.get(file.suffix.lower())
+    if kind is None:
+        suffix = file.suffix or "（无扩展名）"
+        return (
+            None,
+            Code.UNSUPPORTED_FORMAT.value,
+            (f"暂不能读取 {suffix} 文件，请让本人在 Word/WPS 中另存为 .docx 后重新提交"),
+        )
+    if file.is_symlink():
+        return None, Code.UNREADABLE_FILE.value, "这是快捷方式（符号链接），不读取其指向的文件"
+    if file.stat().st_size > MAX_FILE_BYTES:
+        return None, Code.UNREADABLE_FILE.value, "文件超过 50 MB，一页记实表不会这么大，已拒收"
+    try:
+        return raw_to_json(read_docx(file.read_bytes())), None, None
+    except ReadFailure as failure:
+        return None, failure.code, failure.message
+    except Exception as exc:  # a reader bug or a file no reader foresaw: record it, go on
+        return None, Code.UNREADABLE_FILE.value, f"文件无法解析（{type(exc).__name__}）"
+
+
+def _received(path: Path, received_at: datetime | None) -> str:
+    moment = received_at or datetime.fromtimestamp(path.stat().st_mtime)
+    return moment.astimezone().isoformat(timespec="seconds")
+
+
+def _format(path: Path) -> str:
+    return READERS.get(path.suffix.lower(), path.suffix.lower().lstrip(".") or "unknown")
+
+
+def ingest(
+    workspace: Workspace,
+    paths: Sequence[Path] | None = None,
+    *,
+    period: Period | None = None,
+    received_at: datetime | None = None,
+    roster: Path | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> IngestResult:
+    """Ingest files (default: the whole inbox) and settle every file's outcome."""
+    people = read_roster(roster or workspace.roster_path)
+    files, skipped = collect(list(paths) if paths else [workspace.inbox])
+    progress = progress or NoProgress()
+    progress.start(len(files))
+    with Ledger(workspace.root / LEDGER_NAME) as ledger:
+        fresh: list[tuple[Path, str, str, int]] = []
+        keys: list[str] = []
+        for path in files:
+            key = _key(workspace, path)
+            keys.append(key)
+            sha, size = _sha256(path)
+            if ledger.known(key, sha):
+                progress.advance()
+            else:
+                fresh.append((path, key, sha, size))
+        new_keys = {key for _, key, _, _ in fresh}
+        batch: list[NewFile] = []
+        for (path, key, sha, size), (raw, code, message) in zip(
+            fresh, _read_all([str(p) for p, _, _, _ in fresh], workers), strict=True
+        ):
+            batch.append(
+                NewFile(
+                    key, sha, size, _received(path, received_at), _format(path),
+                    period.code if period else None, raw, code, message,
+                )
+            )  # fmt: skip
+            progress.advance()
+            if len(batch) >= BATCH:
+                ledger.add(batch)
+                batch = []
+        ledger.add(batch)
+        settle(ledger, RosterIndex(people))
+        latest = {row.path: row for row in ledger.rows()}  # later versions of a path win
+    outcomes = [_outcome(latest[key], key in new_keys) for key in keys]
+    return IngestResult(outcomes, [_key(workspace, p) for p in skipped])
+
+
+def _read_all(
+    paths: list[str], workers: int | None
+) -> Iterator[tuple[dict[str, object] | None, str | None, str | None]]:
+    if len(paths) < POOL_FROM or workers == 1:
+        yield from map(read_file, paths)
+        return
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
+        yield from pool.map(read_file, paths, chunksize=16)
+
+
+def _outcome(row: FileRow, new: bool) -> FileOutcome:
+    record = row.record or {}
+    return FileOutcome(
+        path=row.path,
+        outcome=row.outcome,
+        person_id=row.person_id,
+        name=str(record.get("name", "")),
+        unit=str(record.get("unit", "")),
+        period=row.period,
+        reason=row.reason,
+        new=new,
+    )
+
+
+def settle(ledger: Ledger, roster: RosterIndex) -> None:
+    """Attribute every stored reading with the current roster, then pick the latest per person."""
+    rows = ledger.rows()
+    read: dict[int, Interpretation] = {}
+    for row in rows:
+        if row.raw is None:
+            code = Code(row.read_code or Code.UNREADABLE_FILE.value)
+            read[row.id] = Interpretation(
+                None, None, None, [issue(code, row.read_message or CODES[code].title)]
+            )
+            continue
+        source = Source(
+            path=row.path, sha256=row.sha256, format=row.format, received_at=row.received_at
+        )
+        expected = Period.parse(row.expected_period) if row.expected_period else None
+        read[row.id] = interpret(raw_from_json(row.raw), roster, source, expected)
+    groups: dict[tuple[str, str], list[FileRow]] = {}
+    for row in rows:
+        found = read[row.id]
+        if not found.rejected and found.period and found.person_id:
+            groups.setdefault((found.period, found.person_id), []).append(row)
+    outcomes: dict[int, Outcome] = {}
+    for row in rows:
+        found = read[row.id]
+        if found.rejected:
+            errors = [i for i in found.issues if i.severity == "error"] or found.issues
+            outcomes[row.id] = (
+                row.id, found.person_id, found.period, REJECTED,
+                f"{errors[0].code} {errors[0].message}" if errors else "",
+                None, [i.model_dump() for i in found.issues],
+            )  # fmt: skip
+    for versions in groups.values():
+        versions.sort(key=lambda r: (r.received_at, r.path, r.id))
+        latest = versions[-1]
+        for row in versions:
+            record = read[row.id].record
+            assert record is not None
+            issues = list(record.issues)
+            if row is latest and len(versions) > 1:
+                earlier = "、".join(v.path for v in versions[:-1])
+                issues.append(
+                    issue(
+                        Code.DUPLICATE_SUBMISSION,
+                        f"本人共交了 {len(versions)} 份，以最新的这份为准；较早的：{earlier}",
+                    )
+                )
+            elif row is not latest:
+                issues.append(issue(Code.DUPLICATE_SUBMISSION, f"已被较新的 {latest.path} 替代"))
+            record = record.model_copy(update={"issues": issues})
+            outcomes[row.id] = (
+                row.id, record.person_id, record.period,
+                ACCEPTED if row is latest else SUPERSEDED,
+                "" if row is latest else f"已被较新的 {latest.path} 替代",
+                record.model_dump(mode="json"), [i.model_dump() for i in issues],
+            )  # fmt: skip
+    ledger.save_outcomes([outcomes[row.id] for row in rows])

@@ -74,15 +74,20 @@ def read_docx(data: bytes) -> RawSheet:
 
     sheet = RawSheet(format="docx")
     paragraphs: list[tuple[int, str]] = []
-    best: tuple[int, dict[str, RawField]] = (0, {})
+    tables = 0
     for index, block in enumerate(body_blocks(body)):
         if block.tag == w("p"):
             paragraphs.append((index, paragraph_text(block)))
-        else:
-            fields, labels = find_fields(table_grid(block))
-            if labels > best[0]:
-                best = (labels, fields)
-    sheet.labels_found, sheet.fields = best[0], dict(best[1])
+            continue
+        # A sheet may be split into several tables (page breaks, the notice's own layout
+        # with the 签字 line between rows): every table's fields count, the first wins.
+        tables += 1
+        fields, labels = find_fields(
+            table_grid(block), "表格" if tables == 1 else f"第{tables}个表格"
+        )
+        sheet.labels_found += labels
+        for name, value in fields.items():
+            sheet.fields.setdefault(name, value)
     if sheet.labels_found < MIN_LABELS:
         raise ReadFailure(
             "NOT_A_RECORD_SHEET",

@@ -104,15 +104,25 @@ class _Grid:
                 if candidate.row == row and candidate.col <= cell.col < candidate.end:
                     if candidate.continued:
                         break  # still the label's own merged cell; look further down
-                    return None if is_label(candidate) else candidate
+                    if is_label(candidate) or self._starts_field(candidate):
+                        return None
+                    return candidate
         return None
 
+    def _starts_field(self, candidate: GridCell) -> bool:
+        """The candidate's row begins another field left of it (it is that field's value)."""
+        return any(
+            c.row == candidate.row and c.col < candidate.col and not c.continued
+            and match_label(c.text) is not None
+            for c in self.cells
+        )  # fmt: skip
 
-def _where(cell: GridCell) -> str:
-    return f"表格第{cell.row + 1}行第{cell.col + 1}列"
+
+def _where(cell: GridCell, table: str) -> str:
+    return f"{table}第{cell.row + 1}行第{cell.col + 1}列"
 
 
-def find_fields(cells: Sequence[GridCell]) -> tuple[dict[str, RawField], int]:
+def find_fields(cells: Sequence[GridCell], table: str = "表格") -> tuple[dict[str, RawField], int]:
     """Field texts by name from a table grid, and how many labels were recognised."""
     grid = _Grid(cells)
     found: dict[str, RawField] = {}
@@ -125,7 +135,7 @@ def find_fields(cells: Sequence[GridCell]) -> tuple[dict[str, RawField], int]:
             inline = _inline(cell.text)
             if inline and inline[0].field not in found:
                 labels += 1
-                found[inline[0].field] = RawField(inline[1], _where(cell) + "（与栏目同格）")
+                found[inline[0].field] = RawField(inline[1], _where(cell, table) + "（与栏目同格）")
             continue
         labels += 1
         if label.field in found:
@@ -133,8 +143,8 @@ def find_fields(cells: Sequence[GridCell]) -> tuple[dict[str, RawField], int]:
         for direction in label.look:
             target = grid.right_of(cell) if direction == RIGHT else grid.below(cell)
             if target is not None:
-                found[label.field] = RawField(target.text, _where(target))
+                found[label.field] = RawField(target.text, _where(target, table))
                 break
         else:
-            found[label.field] = RawField("", _where(cell) + "（栏目旁无填写格）")
+            found[label.field] = RawField("", _where(cell, table) + "（栏目旁无填写格）")
     return found, labels

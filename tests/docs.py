@@ -1,0 +1,153 @@
+"""Build returned documents the way people make them: on the notice's original attachment,
+with tracked changes, with comments, with Word's checkbox and text content controls."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import docx
+from docx.oxml import parse_xml
+from docx.table import _Cell
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
+NS = f'xmlns:w="{W}" xmlns:w14="{W14}"'
+
+
+def _save(document: docx.document.Document) -> bytes:
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def original_attachment(
+    *,
+    name: str,
+    gender: str = "男",
+    unit_position: str = "",
+    period_line: str = "（2026年第4季度）",
+    months: Sequence[str] = (
+        "十月份完成执法检查5次。",
+        "十一月份办理信访3件。",
+        "十二月份整理案卷。",
+    ),
+    attendance: Sequence[str] = ("0", "0", "0", "2"),
+    self_evaluation: str = "工作认真，按时完成任务。",
+    signature: str = "签字：张伟　　　　2027年1月4日",
+    leader_opinion: str = "工作完成较好。考核等次：较好",
+    review_opinion: str = "同意。",
+) -> bytes:
+    """A sheet typed on the notice's own attachment 1: no identity, 第一月 labels,
+    本月自我评价, and the 签字 line between the two tables."""
+    document = docx.Document()
+    document.add_paragraph("公务员平时考核工作记实表")
+    document.add_paragraph(period_line)
+    table = document.add_table(rows=9, cols=4)
+    c = [row.cells for row in table.rows]
+    c[0][0].text, c[0][1].text = "姓名", name
+    # 性别 and 单位及职务 share row 0 in a narrower table: put them in their own cells
+    c[0][2].text, c[0][3].text = "性别", gender
+    c[1][0].text, c[1][1].text = "单位及职务", unit_position
+    c[1][1].merge(c[1][3])
+    for row, label in enumerate(("第一月", "第二月", "第三月"), start=2):
+        c[row][0].text, c[row][1].text = label, "工作纪实"
+        merged = c[row][2].merge(c[row][3])
+        merged.text = months[row - 2]
+    attendance_label = c[5][0].merge(c[7][0])
+    attendance_label.text = "出勤记录"
+    c[5][1].text, c[5][2].text, c[5][3].text = "迟到（次）", "早退（次）", "旷工（次）"
+    c[6][1].text, c[6][2].text, c[6][3].text = attendance[0], attendance[1], attendance[2]
+    leave_label = c[7][1].merge(c[7][2])
+    leave_label.text = "请假情况（天）"
+    c[7][3].text = attendance[3]
+    c[8][0].text = "本月自我评价"
+    merged = c[8][1].merge(c[8][3])
+    merged.text = self_evaluation
+    document.add_paragraph(signature)
+    second = document.add_table(rows=1, cols=4)
+    cells = second.rows[0].cells
+    cells[0].text, cells[1].text = "分管领导意见", leader_opinion
+    cells[2].text, cells[3].text = "班子审定意见", review_opinion
+    return _save(document)
+
+
+def _cell_after(document: docx.document.Document, label: str) -> _Cell:
+    for row in document.tables[0].rows:
+        cells = list(dict.fromkeys(row.cells, None))
+        for index, cell in enumerate(cells):
+            if cell.text.replace("\n", "").startswith(label):
+                target = cells[index + 1]
+                if target.text == "工作纪实":
+                    target = cells[index + 2]
+                return target
+    raise LookupError(label)
+
+
+def with_tracked_changes(
+    sheet: bytes, label: str, *, kept: str, inserted: str, deleted: str
+) -> bytes:
+    """The cell after ``label`` edited with Track Changes on: ``kept`` typed earlier, then
+    ``inserted`` added and ``deleted`` removed as tracked revisions."""
+    document = docx.Document(io.BytesIO(sheet))
+    paragraph = _cell_after(document, label).paragraphs[0]
+    paragraph.add_run(kept)
+    paragraph._p.append(
+        parse_xml(
+            f'<w:del {NS} w:id="901" w:author="张伟" w:date="2027-01-04T09:00:00Z">'
+            f"<w:r><w:delText>{deleted}</w:delText></w:r></w:del>"
+        )
+    )
+    paragraph._p.append(
+        parse_xml(
+            f'<w:ins {NS} w:id="902" w:author="张伟" w:date="2027-01-04T09:00:00Z">'
+            f"<w:r><w:t>{inserted}</w:t></w:r></w:ins>"
+        )
+    )
+    return _save(document)
+
+
+def with_comment(sheet: bytes, label: str, *, text: str, comment: str) -> bytes:
+    """``text`` typed after ``label`` and a reviewer's comment attached to it."""
+    document = docx.Document(io.BytesIO(sheet))
+    run = _cell_after(document, label).paragraphs[0].add_run(text)
+    document.add_comment(run, text=comment, author="审核人")
+    return _save(document)
+
+
+def with_checkbox_grade(sheet: bytes, ticked: str, *, opinion: str = "") -> bytes:
+    """The grade line rebuilt with Word checkbox content controls (Developer ▸ Check Box)."""
+    document = docx.Document(io.BytesIO(sheet))
+    cell = _cell_after(document, "分管领导")
+    if opinion:
+        cell.paragraphs[0].add_run(opinion)
+    line = next(p for p in cell.paragraphs if p.text.startswith("等次"))
+    for run in list(line.runs):
+        run._r.getparent().remove(run._r)
+    line.add_run("等次：")
+    for word in ("好", "较好", "一般", "差"):
+        state = "1" if word == ticked else "0"
+        glyph = "☒" if word == ticked else "☐"
+        line._p.append(
+            parse_xml(
+                f'<w:sdt {NS}><w:sdtPr><w14:checkbox><w14:checked w14:val="{state}"/>'
+                '<w14:checkedState w14:val="2612" w14:font="MS Gothic"/>'
+                '<w14:uncheckedState w14:val="2610" w14:font="MS Gothic"/></w14:checkbox>'
+                f"</w:sdtPr><w:sdtContent><w:r><w:t>{glyph}</w:t></w:r></w:sdtContent></w:sdt>"
+            )
+        )
+        line.add_run(word + " ")
+    return _save(document)
+
+
+def with_placeholder_control(sheet: bytes, label: str, hint: str) -> bytes:
+    """An untouched plain-text content control showing its hint text in the cell after ``label``."""
+    document = docx.Document(io.BytesIO(sheet))
+    paragraph = _cell_after(document, label).paragraphs[0]
+    paragraph._p.append(
+        parse_xml(
+            f'<w:sdt {NS}><w:sdtPr><w:tag w:val="hint"/><w:showingPlcHdr/><w:text/></w:sdtPr>'
+            f"<w:sdtContent><w:r><w:t>{hint}</w:t></w:r></w:sdtContent></w:sdt>"
+        )
+    )
+    return _save(document)

@@ -1,0 +1,174 @@
+"""ingest and export through the command line, and an ingest killed part-way then re-run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from pipeline.cli import run
+from pipeline.models import Period
+from pipeline.stages.generate import generate
+from pipeline.workspace import Workspace, init_workspace
+
+from .filling import MODEST, fill
+
+Q4 = Period(year=2026, quarter=4)
+
+
+def kaohe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = run(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def returned(workspace: Workspace) -> Workspace:
+    generate(workspace, Q4)
+    for person_id, name in (("0007", "执法队/张伟.docx"), ("0002", "李娜.docx")):
+        [path] = workspace.blank_dir(Q4).glob(f"*/{person_id}_*.docx")
+        target = workspace.inbox / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(fill(path.read_bytes(), MODEST))
+    (workspace.inbox / "扫描件.pdf").write_bytes(b"%PDF-1.4")
+    (workspace.inbox / "~$李娜.docx").write_bytes(b"lock")
+    return workspace
+
+
+def test_ingest_prints_one_line_per_file_and_the_four_numbers(
+    returned: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = kaohe(
+        capsys, "-w", str(returned.root), "ingest", "--received-at", "2027-01-05T10:00"
+    )
+    assert code == 0, err
+    assert out.splitlines() == [
+        "接收  inbox/执法队/张伟.docx → 0007 张伟（综合行政执法队）2026Q4",
+        "拒收  inbox/扫描件.pdf：UNSUPPORTED_FORMAT 暂不能读取 .pdf 文件，请让本人在 Word/WPS 中另存为 .docx 后重新提交",
+        "接收  inbox/李娜.docx → 0002 李娜（城区分局）2026Q4",
+        "共 4 个文件：接收 2，被替代 0，拒收 1，跳过 1",
+    ]
+
+
+def test_export_json_is_only_the_array(
+    returned: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kaohe(capsys, "-w", str(returned.root), "ingest", "--received-at", "2027-01-05T10:00")
+    code, out, _ = kaohe(
+        capsys, "-w", str(returned.root), "export", "--period", "2026Q4", "--format", "json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert [r["person_id"] for r in data] == ["0002", "0007"]
+    assert list(data[0]) == [
+        "person_id", "name", "gender", "unit", "position", "duties", "period", "monthly_records",
+        "attendance", "self_evaluation", "signature_date", "leader_opinion", "grade",
+        "review_opinion", "status", "source", "issues",
+    ]  # fmt: skip
+    assert list(data[0]["attendance"]) == ["late", "early_leave", "absent", "leave_days"]
+    assert list(data[0]["source"]) == ["path", "sha256", "format", "received_at"]
+
+
+def test_export_csv_and_xlsx(
+    returned: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    kaohe(capsys, "-w", str(returned.root), "ingest", "--received-at", "2027-01-05T10:00")
+    target = tmp_path / "out.csv"
+    code, _, _ = kaohe(
+        capsys,
+        "-w",
+        str(returned.root),
+        "export",
+        "-p",
+        "2026Q4",
+        "--format",
+        "csv",
+        "-o",
+        str(target),
+    )
+    assert code == 0
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM so Excel shows Chinese
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["编号", "姓名", "性别", "单位"]
+    assert rows[2][:2] == ["0007", "张伟"] and rows[2][17] == "较好"
+    code, out, _ = kaohe(
+        capsys, "-w", str(returned.root), "export", "-p", "2026Q4", "--format", "xlsx"
+    )
+    book = load_workbook(returned.root / "outbox/2026Q4/export/记实表数据_2026Q4.xlsx")
+    sheet = book.active
+    assert sheet is not None
+    assert [c.value for c in sheet[1]][:3] == ["编号", "姓名", "性别"]
+    assert sheet["A3"].value == "0007" and sheet["R3"].value == "较好"
+    assert out.strip() == f"已导出：{returned.root / 'outbox/2026Q4/export/记实表数据_2026Q4.xlsx'}"
+
+
+def _state(root: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(root / "kaohe.sqlite") as db:
+        return list(
+            db.execute(
+                "SELECT path, sha256, received_at, outcome, reason, record FROM files ORDER BY path, sha256"
+            )
+        )
+
+
+def _inbox(root: Path, sheets: dict[str, bytes], count: int) -> None:
+    ids = sorted(sheets)
+    for index in range(count):
+        path = root / "inbox" / f"单位{index % 5}" / f"{index:03d}.docx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = sheets[ids[index % len(ids)]]
+        # vary the content so each file is its own version, as real returns are
+        path.write_bytes(data if index < len(ids) else data + b"\0" * (index % 7))
+        os.utime(path, (1_800_000_000 + index, 1_800_000_000 + index))
+
+
+def test_ingest_killed_at_random_points_then_rerun_equals_one_clean_run(tmp_path: Path) -> None:
+    template_ws = init_workspace(tmp_path / "seed").workspace
+    generate(template_ws, Q4)
+    sheets = {
+        p.name[:4]: fill(p.read_bytes(), MODEST)
+        for p in sorted(template_ws.blank_dir(Q4).glob("*/*.docx"))
+    }
+    clean = init_workspace(tmp_path / "clean").workspace
+    _inbox(clean.root, sheets, 60)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    command = [sys.executable, "-m", "pipeline.cli", "ingest", "-p", "2026Q4"]
+    subprocess.run(
+        [*command[:3], "-w", str(clean.root), *command[3:]],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    expected = _state(clean.root)
+    assert len(expected) == 60
+
+    killed = init_workspace(tmp_path / "killed").workspace
+    _inbox(killed.root, sheets, 60)
+    rng = random.Random(7)
+    for _ in range(20):
+        process = subprocess.Popen(
+            [*command[:3], "-w", str(killed.root), *command[3:]],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(rng.uniform(0.05, 1.5))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    subprocess.run(
+        [*command[:3], "-w", str(killed.root), *command[3:]],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    assert _state(killed.root) == expected

@@ -16,6 +16,7 @@ import click
 from . import __version__
 from .errors import KaoheError
 from .models import Period
+from .stages.explain import FIELD_LABELS, explain
 from .stages.export import FORMATS, export
 from .stages.generate import GenerateResult, generate
 from .stages.ingest import ingest
@@ -320,6 +321,40 @@ def export_command(ctx: click.Context, period: str, fmt: str, output: Path | Non
         click.echo(data.decode("utf-8-sig" if fmt == "csv" else "utf-8"), nl=False)
     else:
         click.echo(f"已导出：{written}", err=fmt == "json")
+
+
+@cli.command("explain")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--period", "-p", help="按此季度核对（同 ingest --period）。")
+@click.pass_context
+def explain_command(ctx: click.Context, path: Path, period: str | None) -> None:
+    """逐栏显示一份记实表是怎样读出来的：每栏原文、所在位置、识别结果和问题。"""
+    ws = _workspace(ctx)
+    found = explain(ws, path, _parse_period(period) if period else None)
+    click.echo(f"文件：{path}")
+    if found.raw is not None:
+        click.echo(f"格式：{found.raw.format}，识别到栏目 {found.raw.labels_found} 个")
+        codes = [c.text for c in found.raw.code_texts if "KH" in c.text.upper()]
+        click.echo(f"文档属性中的表码：{found.raw.property_code or '（无）'}")
+        for text in codes:
+            click.echo(f"页面上的表码文字：{text.strip()}")
+        for name, label in FIELD_LABELS:
+            value = found.raw.fields.get(name)
+            if value is None:
+                continue
+            shown = value.text.replace("\n", "⏎")
+            shown = shown if len(shown) <= 60 else shown[:60] + "…"
+            click.echo(f"  {label}　[{value.where}]　{shown or '（空）'}")
+    record = found.result.record
+    if record is not None:
+        click.echo(
+            f"认定：{record.person_id} {record.name}（{record.unit}）{record.period}，"
+            f"等次 {record.grade.value if record.grade else '（无）'}，状态 {record.status.value}"
+        )
+    else:
+        click.echo("认定：无法归属到任何人，将被拒收")
+    for item in found.issues:
+        click.echo(f"  {item.code}（{item.severity}）{item.message}")
 
 
 def main() -> None:

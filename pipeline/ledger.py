@@ -158,25 +158,55 @@ class Ledger:
         query = "SELECT * FROM files" + (f" WHERE {where}" if where else "") + " ORDER BY id"
         return [_row(r) for r in self.db.execute(query, tuple(params))]
 
-    def save_outcomes(self, outcomes: Sequence[Outcome]) -> None:
-        """Write (id, person_id, period, outcome, reason, record, issues) for every row at once."""
-        with self.transaction() as db:
-            db.executemany(
-                "UPDATE files SET person_id = ?, period = ?, outcome = ?, reason = ?,"
-                " record = ?, issues = ? WHERE id = ?",
-                [
-                    (
-                        person_id,
-                        period,
-                        outcome,
-                        reason,
-                        json.dumps(record, ensure_ascii=False) if record is not None else None,
-                        json.dumps(issues, ensure_ascii=False),
-                        row_id,
-                    )
-                    for row_id, person_id, period, outcome, reason, record, issues in outcomes
-                ],
-            )
+    def iter_rows(self, chunk: int = 500) -> Iterator[FileRow]:
+        """Every row in id order, fetched a chunk at a time (memory stays flat)."""
+        last = 0
+        while True:
+            batch = [
+                _row(r)
+                for r in self.db.execute(
+                    "SELECT * FROM files WHERE id > ? ORDER BY id LIMIT ?", (last, chunk)
+                )
+            ]
+            if not batch:
+                return
+            yield from batch
+            last = batch[-1].id
+
+    def update_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        """Write (id, person_id, period, outcome, reason, record, issues) rows; call inside
+        ``transaction()`` so a whole settlement lands at once."""
+        self.db.executemany(
+            "UPDATE files SET person_id = ?, period = ?, outcome = ?, reason = ?,"
+            " record = ?, issues = ? WHERE id = ?",
+            [
+                (
+                    person_id,
+                    period,
+                    outcome,
+                    reason,
+                    json.dumps(record, ensure_ascii=False) if record is not None else None,
+                    json.dumps(issues, ensure_ascii=False),
+                    row_id,
+                )
+                for row_id, person_id, period, outcome, reason, record, issues in outcomes
+            ],
+        )
+
+    def outcomes_for(self, paths: Sequence[str]) -> dict[str, sqlite3.Row]:
+        """The latest version's outcome of each path (for reporting a run)."""
+        found: dict[str, sqlite3.Row] = {}
+        for start in range(0, len(paths), 500):
+            chunk = list(paths[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                "SELECT path, outcome, person_id, period, reason,"
+                " json_extract(record, '$.name') AS name, json_extract(record, '$.unit') AS unit"
+                f" FROM files WHERE path IN ({marks}) ORDER BY id",
+                chunk,
+            ):
+                found[row["path"]] = row
+        return found
 
 
 def _row(r: sqlite3.Row) -> FileRow:

@@ -172,3 +172,28 @@ def test_ingest_killed_at_random_points_then_rerun_equals_one_clean_run(tmp_path
         capture_output=True,
     )
     assert _state(killed.root) == expected
+
+
+def test_explain_shows_where_each_field_came_from(
+    returned: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = returned.inbox / "执法队" / "张伟.docx"
+    code, out, _ = kaohe(capsys, "-w", str(returned.root), "explain", str(path))
+    assert code == 0
+    lines = out.splitlines()
+    assert "  姓名　[表格第1行第2列]　张伟" in lines
+    assert "  请假情况（天）　[表格第7行第6列]　1.5" in lines
+    assert lines[-1] == "认定：0007 张伟（综合行政执法队）2026Q4，等次 较好，状态 已审定"
+
+
+def test_explain_a_file_that_cannot_be_read(
+    returned: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = kaohe(
+        capsys, "-w", str(returned.root), "explain", str(returned.inbox / "扫描件.pdf")
+    )
+    assert code == 0
+    assert out.splitlines()[-2:] == [
+        "认定：无法归属到任何人，将被拒收",
+        "  UNSUPPORTED_FORMAT（error）暂不能读取 .pdf 文件，请让本人在 Word/WPS 中另存为 .docx 后重新提交",
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -179,7 +180,7 @@ def ingest(
                 batch = []
         ledger.add(batch)
         settle(ledger, RosterIndex(people))
-        latest = {row.path: row for row in ledger.rows()}  # later versions of a path win
+        latest = ledger.outcomes_for(keys)  # the newest version of each path
     outcomes = [_outcome(latest[key], key in new_keys) for key in keys]
     return IngestResult(outcomes, [_key(workspace, p) for p in skipped])
 
@@ -194,73 +195,84 @@ def _read_all(
         yield from pool.map(read_file, paths, chunksize=16)
 
 
-def _outcome(row: FileRow, new: bool) -> FileOutcome:
-    record = row.record or {}
+def _outcome(row: sqlite3.Row, new: bool) -> FileOutcome:
     return FileOutcome(
-        path=row.path,
-        outcome=row.outcome,
-        person_id=row.person_id,
-        name=str(record.get("name", "")),
-        unit=str(record.get("unit", "")),
-        period=row.period,
-        reason=row.reason,
+        path=row["path"],
+        outcome=row["outcome"],
+        person_id=row["person_id"],
+        name=row["name"] or "",
+        unit=row["unit"] or "",
+        period=row["period"],
+        reason=row["reason"],
         new=new,
     )
 
 
-def settle(ledger: Ledger, roster: RosterIndex) -> None:
-    """Attribute every stored reading with the current roster, then pick the latest per person."""
-    rows = ledger.rows()
-    read: dict[int, Interpretation] = {}
-    for row in rows:
-        if row.raw is None:
-            code = Code(row.read_code or Code.UNREADABLE_FILE.value)
-            read[row.id] = Interpretation(
-                None, None, None, [issue(code, row.read_message or CODES[code].title)]
-            )
-            continue
-        source = Source(
-            path=row.path, sha256=row.sha256, format=row.format, received_at=row.received_at
+def _interpret_row(row: FileRow, roster: RosterIndex) -> Interpretation:
+    if row.raw is None:
+        code = Code(row.read_code or Code.UNREADABLE_FILE.value)
+        return Interpretation(
+            None, None, None, [issue(code, row.read_message or CODES[code].title)]
         )
-        expected = Period.parse(row.expected_period) if row.expected_period else None
-        read[row.id] = interpret(raw_from_json(row.raw), roster, source, expected)
-    groups: dict[tuple[str, str], list[FileRow]] = {}
-    for row in rows:
-        found = read[row.id]
+    source = Source(
+        path=row.path, sha256=row.sha256, format=row.format, received_at=row.received_at
+    )
+    expected = Period.parse(row.expected_period) if row.expected_period else None
+    return interpret(raw_from_json(row.raw), roster, source, expected)
+
+
+@dataclass(frozen=True)
+class _Decision:
+    outcome: str
+    reason: str
+    duplicate: str  # DUPLICATE_SUBMISSION message, or ""
+
+
+def settle(ledger: Ledger, roster: RosterIndex) -> None:
+    """Attribute every stored reading with the current roster, then pick the latest per person.
+
+    Two streaming passes keep memory flat in the number of files: the first keeps only
+    who/when of each row, the second rebuilds each record and writes it.
+    """
+    versions: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+    for row in ledger.iter_rows():
+        found = _interpret_row(row, roster)
         if not found.rejected and found.period and found.person_id:
-            groups.setdefault((found.period, found.person_id), []).append(row)
-    outcomes: dict[int, Outcome] = {}
-    for row in rows:
-        found = read[row.id]
-        if found.rejected:
-            errors = [i for i in found.issues if i.severity == "error"] or found.issues
-            outcomes[row.id] = (
-                row.id, found.person_id, found.period, REJECTED,
-                f"{errors[0].code} {errors[0].message}" if errors else "",
-                None, [i.model_dump() for i in found.issues],
-            )  # fmt: skip
-    for versions in groups.values():
-        versions.sort(key=lambda r: (r.received_at, r.path, r.id))
-        latest = versions[-1]
-        for row in versions:
-            record = read[row.id].record
-            assert record is not None
-            issues = list(record.issues)
-            if row is latest and len(versions) > 1:
-                earlier = "、".join(v.path for v in versions[:-1])
-                issues.append(
-                    issue(
-                        Code.DUPLICATE_SUBMISSION,
-                        f"本人共交了 {len(versions)} 份，以最新的这份为准；较早的：{earlier}",
-                    )
-                )
-            elif row is not latest:
-                issues.append(issue(Code.DUPLICATE_SUBMISSION, f"已被较新的 {latest.path} 替代"))
-            record = record.model_copy(update={"issues": issues})
-            outcomes[row.id] = (
-                row.id, record.person_id, record.period,
-                ACCEPTED if row is latest else SUPERSEDED,
-                "" if row is latest else f"已被较新的 {latest.path} 替代",
-                record.model_dump(mode="json"), [i.model_dump() for i in issues],
-            )  # fmt: skip
-    ledger.save_outcomes([outcomes[row.id] for row in rows])
+            key = (found.period, found.person_id)
+            versions.setdefault(key, []).append((row.received_at, row.path, row.id))
+    decisions: dict[int, _Decision] = {}
+    for group in versions.values():
+        group.sort()
+        latest_path, latest_id = group[-1][1], group[-1][2]
+        for _, _path, row_id in group[:-1]:
+            message = f"已被较新的 {latest_path} 替代"
+            decisions[row_id] = _Decision(SUPERSEDED, message, message)
+        duplicate = ""
+        if len(group) > 1:
+            earlier = "、".join(path for _, path, _ in group[:-1])
+            duplicate = f"本人共交了 {len(group)} 份，以最新的这份为准；较早的：{earlier}"
+        decisions[latest_id] = _Decision(ACCEPTED, "", duplicate)
+    with ledger.transaction():
+        batch: list[Outcome] = []
+        for row in ledger.iter_rows():
+            batch.append(_settled(row, _interpret_row(row, roster), decisions.get(row.id)))
+            if len(batch) >= 500:
+                ledger.update_outcomes(batch)
+                batch = []
+        ledger.update_outcomes(batch)
+
+
+def _settled(row: FileRow, found: Interpretation, decision: _Decision | None) -> Outcome:
+    if found.record is None or decision is None:
+        errors = [i for i in found.issues if i.severity == "error"] or found.issues
+        reason = f"{errors[0].code} {errors[0].message}" if errors else ""
+        issues = [i.model_dump() for i in found.issues]
+        return (row.id, found.person_id, found.period, REJECTED, reason, None, issues)
+    record = found.record
+    if decision.duplicate:
+        extra = issue(Code.DUPLICATE_SUBMISSION, decision.duplicate)
+        record = record.model_copy(update={"issues": [*record.issues, extra]})
+    return (
+        row.id, record.person_id, record.period, decision.outcome, decision.reason,
+        record.model_dump(mode="json"), [i.model_dump() for i in record.issues],
+    )  # fmt: skip

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import docx
 from docx.oxml import parse_xml
 from docx.table import _Cell
+from docx.text.paragraph import Paragraph
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -150,4 +151,33 @@ def with_placeholder_control(sheet: bytes, label: str, hint: str) -> bytes:
             f"<w:sdtContent><w:r><w:t>{hint}</w:t></w:r></w:sdtContent></w:sdt>"
         )
     )
+    return _save(document)
+
+
+def with_numbered_list(
+    sheet: bytes, label: str, items: Sequence[str], style: str = "List Number"
+) -> bytes:
+    """Items typed as a Word automatic numbered list (Home ▸ Numbering) in the cell after ``label``."""
+    document = docx.Document(io.BytesIO(sheet))
+    cell = _cell_after(document, label)
+    first = cell.paragraphs[0]
+    first.style = document.styles[style]
+    first.add_run(items[0])
+    anchor = first
+    for item in items[1:]:
+        new = anchor._p.makeelement(anchor._p.tag, {})
+        anchor._p.addnext(new)
+        anchor = Paragraph(new, anchor._parent)
+        anchor.style = document.styles[style]
+        anchor.add_run(item)
+    return _save(document)
+
+
+def with_line_breaks(sheet: bytes, label: str, lines: Sequence[str]) -> bytes:
+    """Lines separated by Shift+Enter (manual line breaks, one paragraph)."""
+    document = docx.Document(io.BytesIO(sheet))
+    run = _cell_after(document, label).paragraphs[0].add_run(lines[0])
+    for line in lines[1:]:
+        run.add_break()
+        run.add_text(line)
     return _save(document)

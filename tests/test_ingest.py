@@ -20,6 +20,8 @@ from .docs import (
     original_attachment,
     with_checkbox_grade,
     with_comment,
+    with_line_breaks,
+    with_numbered_list,
     with_placeholder_control,
     with_tracked_changes,
 )
@@ -346,6 +348,28 @@ def test_multi_paragraph_text_keeps_its_lines(quarter: Workspace) -> None:
     drop(quarter, "a.docx", fill(blank(quarter, "0003"), entries))
     ingest(quarter, received_at=AT)
     assert records(quarter)["0003"]["monthly_records"][0] == text  # type: ignore[index]
+
+
+def test_word_numbered_list_keeps_its_numbers(quarter: Workspace) -> None:
+    entries = dataclasses.replace(MODEST, monthly=("", "", MODEST.monthly[2]))
+    sheet = with_numbered_list(
+        fill(blank(quarter, "0003"), entries), "第一月", ["执法检查12家", "办理信访8件"]
+    )
+    sheet = with_numbered_list(sheet, "第二月", ["培训", "督查"], style="List Bullet")
+    drop(quarter, "a.docx", sheet)
+    ingest(quarter, received_at=AT)
+    months = records(quarter)["0003"]["monthly_records"]
+    assert months[:2] == ["1. 执法检查12家\n2. 办理信访8件", "• 培训\n• 督查"]  # type: ignore[index]
+
+
+def test_manual_line_breaks(quarter: Workspace) -> None:
+    entries = dataclasses.replace(MODEST, monthly=("", *MODEST.monthly[1:]))
+    sheet = with_line_breaks(
+        fill(blank(quarter, "0003"), entries), "第一月", ["执法检查", "信访办理"]
+    )
+    drop(quarter, "a.docx", sheet)
+    ingest(quarter, received_at=AT)
+    assert records(quarter)["0003"]["monthly_records"][0] == "执法检查\n信访办理"  # type: ignore[index]
 
 
 def test_someone_elses_sheet_is_matched_by_the_name_on_it(quarter: Workspace) -> None:

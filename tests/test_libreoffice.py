@@ -120,3 +120,45 @@ def test_template_resaved_by_another_word_processor_still_works(tmp_path: Path) 
     document = open_sheet(prepared.render(sample_people()[5]))
     assert cell(document, *NAME) == "迪丽努尔·买买提"
     assert f"表码：{form_code(Q4, '0006')}" in footer_text(document)
+
+
+@needs_soffice
+def test_edited_sheet_resaved_by_libreoffice_reads_the_same(
+    generated: Workspace, tmp_path: Path
+) -> None:
+    """Tracked changes, a checkbox control and a numbered list, then a LibreOffice re-save."""
+    import dataclasses
+
+    from pipeline.readers.docx import read_docx
+
+    from .docs import with_checkbox_grade, with_numbered_list, with_tracked_changes
+
+    entries = dataclasses.replace(MODEST, monthly=("", "", MODEST.monthly[2]), grade_tick="")
+    sheet = fill(sheet_bytes(generated, "0007"), entries)
+    sheet = with_numbered_list(sheet, "第一月", ["执法检查12家", "办理信访8件"])
+    sheet = with_tracked_changes(
+        sheet, "第二月", kept="培训2次", inserted="，考试合格", deleted="，缺考1次"
+    )
+    sheet = with_checkbox_grade(sheet, "一般")
+    source = tmp_path / "edited.docx"
+    source.write_bytes(sheet)
+    before = read_docx(sheet).fields
+    after = read_docx(convert(source, "docx", tmp_path / "lo").read_bytes()).fields
+    for name in (
+        "name",
+        "month1",
+        "month2",
+        "month3",
+        "late",
+        "leave_days",
+        "self_evaluation",
+        "review_opinion",
+    ):
+        assert after[name].text == before[name].text, name
+    assert before["month1"].text == "1. 执法检查12家\n2. 办理信访8件"
+    assert before["month2"].text == "培训2次，考试合格"
+    assert "☑一般" in after["leader_opinion"].text.replace(" ", "")
+
+
+def sheet_bytes(workspace: Workspace, person_id: str) -> bytes:
+    return sheet(workspace, person_id).read_bytes()

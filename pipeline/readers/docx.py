@@ -11,6 +11,7 @@ import re
 from lxml import etree
 
 from .layout import find_fields
+from .numbering import Numbering
 from .package import Package, open_package
 from .raw import RawField, RawSheet, ReadFailure
 from .wordml import W_NS, block_text, body_blocks, paragraph_text, table_grid, w
@@ -49,6 +50,50 @@ def _related_texts(package: Package, main: str) -> list[RawField]:
     return texts
 
 
+def _list_part_names(package: Package, main: str) -> dict[str, str]:
+    folder, _, name = main.rpartition("/")
+    rels = f"{folder}/_rels/{name}.rels"
+    found: dict[str, str] = {}
+    if package.has(rels):
+        for rel in package.xml(rels).iter(f"{{{_REL_NS}}}Relationship"):
+            kind = str(rel.get("Type", "")).rsplit("/", 1)[-1]
+            target = f"{folder}/{rel.get('Target', '')}"
+            if kind in ("numbering", "styles") and package.has(target):
+                found[kind] = target
+    return found
+
+
+#: Parsed list definitions by the parts' (CRC-32, size): sheets made from one template
+#: share them, and styles.xml of a python-docx-born document is ~350 KB to parse.
+_LIST_CACHE: dict[tuple[int, ...], Numbering] = {}
+_LIST_CACHE_SIZE = 64
+
+
+def _lists(package: Package, main: str) -> Numbering:
+    names = _list_part_names(package, main)
+    key = tuple(
+        value
+        for kind in ("numbering", "styles")
+        for value in (
+            (
+                package.archive.getinfo(names[kind]).CRC,
+                package.archive.getinfo(names[kind]).file_size,
+            )
+            if kind in names
+            else (0, 0)
+        )
+    )
+    cached = _LIST_CACHE.get(key)
+    if cached is None:
+        numbering = package.xml(names["numbering"]) if "numbering" in names else None
+        styles = package.xml(names["styles"]) if "styles" in names else None
+        cached = Numbering.parse(numbering, styles)
+        if len(_LIST_CACHE) >= _LIST_CACHE_SIZE:
+            _LIST_CACHE.clear()
+        _LIST_CACHE[key] = cached
+    return cached.fresh()
+
+
 def _property_code(package: Package) -> str:
     if package.has("docProps/custom.xml"):
         for prop in package.xml("docProps/custom.xml").iter(f"{{{_CUSTOM_NS}}}property"):
@@ -72,18 +117,19 @@ def read_docx(data: bytes) -> RawSheet:
     if body is None:
         raise ReadFailure("UNREADABLE_FILE", "Word 文档没有正文")
 
+    lists = _lists(package, main)
     sheet = RawSheet(format="docx")
     paragraphs: list[tuple[int, str]] = []
     tables = 0
     for index, block in enumerate(body_blocks(body)):
         if block.tag == w("p"):
-            paragraphs.append((index, paragraph_text(block)))
+            paragraphs.append((index, paragraph_text(block, lists)))
             continue
         # A sheet may be split into several tables (page breaks, the notice's own layout
         # with the 签字 line between rows): every table's fields count, the first wins.
         tables += 1
         fields, labels = find_fields(
-            table_grid(block), "表格" if tables == 1 else f"第{tables}个表格"
+            table_grid(block, lists), "表格" if tables == 1 else f"第{tables}个表格"
         )
         sheet.labels_found += labels
         for name, value in fields.items():

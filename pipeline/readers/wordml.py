@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from lxml import etree
 
@@ -141,11 +142,18 @@ def _text(element: etree._Element, out: list[str], symbol_font: str = "") -> Non
             _text(child, out, symbol_font)
 
 
-def paragraph_text(paragraph: etree._Element) -> str:
-    """A paragraph's text as shown with all tracked changes accepted."""
+class ListLabels(Protocol):
+    """Gives the automatic list label of a paragraph (see readers/numbering.py)."""
+
+    def label(self, paragraph: etree._Element) -> str: ...
+
+
+def paragraph_text(paragraph: etree._Element, lists: ListLabels | None = None) -> str:
+    """A paragraph's text as shown with all tracked changes accepted (and its list number)."""
     out: list[str] = []
     _text(paragraph, out)
-    return "".join(out).rstrip("\n")
+    text = "".join(out).rstrip("\n")
+    return (lists.label(paragraph) if lists is not None else "") + text
 
 
 def _content_children(element: etree._Element) -> Iterator[etree._Element]:
@@ -161,18 +169,18 @@ def _content_children(element: etree._Element) -> Iterator[etree._Element]:
             yield child
 
 
-def block_text(element: etree._Element) -> str:
+def block_text(element: etree._Element, lists: ListLabels | None = None) -> str:
     """Text of a block container (cell, body, header): its paragraphs joined by newlines."""
     lines: list[str] = []
     for child in _content_children(element):
         if child.tag == w("p"):
-            lines.append(paragraph_text(child))
+            lines.append(paragraph_text(child, lists))
         elif child.tag == w("tbl"):
             for row in _content_children(child):
                 if row.tag == w("tr"):
                     for cell in _content_children(row):
                         if cell.tag == w("tc"):
-                            lines.append(block_text(cell))
+                            lines.append(block_text(cell, lists))
     return "\n".join(lines)
 
 
@@ -192,7 +200,7 @@ class GridCell:
         return self.col + self.span
 
 
-def table_grid(table: etree._Element) -> list[GridCell]:
+def table_grid(table: etree._Element, lists: ListLabels | None = None) -> list[GridCell]:
     cells: list[GridCell] = []
     row_index = 0
     for row in _content_children(table):
@@ -211,7 +219,7 @@ def table_grid(table: etree._Element) -> list[GridCell]:
                     span = max(int(grid_span.get(w("val"), "1")), 1)
                 merge = props.find(w("vMerge"))
                 continued = merge is not None and merge.get(w("val"), "continue") == "continue"
-            cells.append(GridCell(row_index, col, span, block_text(cell), continued))
+            cells.append(GridCell(row_index, col, span, block_text(cell, lists), continued))
             col += span
         row_index += 1
     return cells

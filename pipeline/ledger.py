@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS files (
     raw TEXT,
     read_code TEXT,
     read_message TEXT,
+    reader_version INTEGER NOT NULL DEFAULT 0,
     person_id TEXT,
     period TEXT,
     outcome TEXT NOT NULL DEFAULT 'pending',
@@ -80,6 +81,7 @@ class NewFile:
     raw: dict[str, object] | None
     read_code: str | None
     read_message: str | None
+    reader_version: int
 
 
 #: (id, person_id, period, outcome, reason, record, issues) of one row.
@@ -125,19 +127,27 @@ class Ledger:
             raise
         self.db.execute("COMMIT")
 
-    def known(self, path: str, sha256: str) -> bool:
+    def reader_version(self, path: str, sha256: str) -> int | None:
+        """The reader version that read this file version, or None if never seen."""
         row = self.db.execute(
-            "SELECT 1 FROM files WHERE path = ? AND sha256 = ?", (path, sha256)
+            "SELECT reader_version FROM files WHERE path = ? AND sha256 = ?", (path, sha256)
         ).fetchone()
-        return row is not None
+        return None if row is None else int(row[0])
 
     def add(self, files: Sequence[NewFile]) -> None:
-        """Record newly read file versions (one transaction for the batch)."""
+        """Record newly read file versions (one transaction for the batch).
+
+        A version read again by a newer reader keeps its received time and expected
+        period; only what was read is replaced.
+        """
         with self.transaction() as db:
             db.executemany(
-                "INSERT OR IGNORE INTO files (path, sha256, size, received_at, format,"
-                " expected_period, raw, read_code, read_message)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO files (path, sha256, size, received_at, format,"
+                " expected_period, raw, read_code, read_message, reader_version)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (path, sha256) DO UPDATE SET raw = excluded.raw,"
+                " read_code = excluded.read_code, read_message = excluded.read_message,"
+                " format = excluded.format, reader_version = excluded.reader_version",
                 [
                     (
                         f.path,
@@ -149,6 +159,7 @@ class Ledger:
                         json.dumps(f.raw, ensure_ascii=False) if f.raw is not None else None,
                         f.read_code,
                         f.read_message,
+                        f.reader_version,
                     )
                     for f in files
                 ],

@@ -522,3 +522,21 @@ def test_many_files_use_worker_processes(quarter: Workspace) -> None:
     result = ingest(quarter, received_at=AT, workers=2)
     assert result.counts["accepted"] == 4 and result.counts["superseded"] == 26
     assert sorted(records(quarter)) == ["0001", "0002", "0003", "0004"]
+
+
+def test_readings_by_an_older_reader_are_read_again_keeping_the_received_time(
+    quarter: Workspace,
+) -> None:
+    import pipeline.stages.ingest as stage
+
+    drop(quarter, "a.docx", fill(blank(quarter, "0003"), MODEST))
+    ingest(quarter, received_at=AT)
+    with sqlite3.connect(quarter.root / "kaohe.sqlite") as db:
+        db.execute("UPDATE files SET raw = replace(raw, '1.5', '9'), reader_version = 1")
+    assert records(quarter)["0003"]["attendance"]["leave_days"] == 1.5  # type: ignore[index]
+    result = ingest(quarter, received_at=datetime(2030, 1, 1))
+    assert result.files[0].new is True
+    record = records(quarter)["0003"]
+    assert record["attendance"]["leave_days"] == 1.5  # type: ignore[index]
+    assert record["source"]["received_at"] == AT.astimezone().isoformat(timespec="seconds")  # type: ignore[index]
+    assert stage.READER_VERSION == 2

@@ -33,6 +33,9 @@ SKIP = re.compile(
     re.IGNORECASE,
 )
 READERS = {".docx": "docx", ".docm": "docx"}
+#: Bump when a reader reads something differently: stored readings of older versions are
+#: read again on the next ingest (their received time is kept).
+READER_VERSION = 2
 MAX_FILE_BYTES = 50 * 1024 * 1024
 #: Below this many new files, parsing in this process is faster than starting workers.
 POOL_FROM = 24
@@ -159,7 +162,8 @@ def ingest(
             key = _key(workspace, path)
             keys.append(key)
             sha, size = _sha256(path)
-            if ledger.known(key, sha):
+            version = ledger.reader_version(key, sha)
+            if version is not None and version >= READER_VERSION:
                 progress.advance()
             else:
                 fresh.append((path, key, sha, size))
@@ -171,7 +175,7 @@ def ingest(
             batch.append(
                 NewFile(
                     key, sha, size, _received(path, received_at), _format(path),
-                    period.code if period else None, raw, code, message,
+                    period.code if period else None, raw, code, message, READER_VERSION,
                 )
             )  # fmt: skip
             progress.advance()

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,47 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红梅"
-POSITIONS = ("一级科员", "二级科员", "四级主任科员", "三级主任科员", "科长", "副科长")
-
-
-def synthetic_rows(people: int, units: int) -> list[list[str]]:
-    unit_names = [f"第{i + 1:02d}分局" if i % 3 else f"第{i + 1:02d}科室" for i in range(units)]
-    rows = [["编号", "姓名", "性别", "单位", "职务", "从事或分管工作", "分管领导", "挂职单位"]]
-    for i in range(people):
-        name = SURNAMES[i % len(SURNAMES)] + GIVEN[(i // 7) % len(GIVEN)]
-        if i % 5 == 0:
-            name += GIVEN[(i // 3) % len(GIVEN)]
-        unit = unit_names[i % units]
-        host = unit_names[(i + 1) % units] if i % 97 == 0 else ""
-        rows.append(
-            [
-                f"{i + 1:05d}",
-                name,
-                "男" if i % 2 else "女",
-                unit,
-                POSITIONS[i % len(POSITIONS)],
-                "环境监管与执法检查",
-                f"领导{i % 7}",
-                host,
-            ]
-        )
-    return rows
-
-
-def write_roster(path: Path, rows: list[list[str]]) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("名单")
-    for row in rows:
-        sheet.append(row)
-    workbook.save(path)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench.common import peak_rss_mb, run_child, synthetic_rows, write_roster  # noqa: E402
 
 
 def child_fast(workdir: Path, roster: Path) -> dict[str, float]:
@@ -99,14 +57,6 @@ def child_naive(workdir: Path, roster: Path, sample: int) -> dict[str, float]:
     return {"sheets": len(people), "seconds": seconds, "peak_mb": peak_rss_mb()}
 
 
-def run_child(*args: str) -> dict[str, float]:
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True
-    ).stdout
-    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=10_000)
@@ -129,9 +79,11 @@ def main() -> None:
         big, small = work / "roster_big.xlsx", work / "roster_small.xlsx"
         write_roster(big, synthetic_rows(args.people, args.units))
         write_roster(small, synthetic_rows(max(args.people // 5, 1), args.units))
-        fast = run_child("fast", str(work / "ws_big"), str(big))
-        fast_small = run_child("fast", str(work / "ws_small"), str(small))
-        naive = run_child("naive", str(work / "ws_naive"), str(big), str(args.naive_sample))
+        fast = run_child(__file__, "fast", str(work / "ws_big"), str(big))
+        fast_small = run_child(__file__, "fast", str(work / "ws_small"), str(small))
+        naive = run_child(
+            __file__, "naive", str(work / "ws_naive"), str(big), str(args.naive_sample)
+        )
 
     fast_rate = fast["sheets"] / fast["seconds"]
     naive_rate = naive["sheets"] / naive["seconds"]

@@ -16,8 +16,6 @@ import argparse
 import io
 import json
 import re
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.generate import peak_rss_mb, synthetic_rows, write_roster  # noqa: E402
+from bench.common import (  # noqa: E402
+    children_peak_rss_mb,
+    peak_rss_mb,
+    run_child,
+    synthetic_rows,
+    write_roster,
+)
 
 EMPTY_PARAGRAPH = re.compile(r"(<w:p(?: [^>]*)?>)(<w:pPr>(?:(?!</w:pPr>).)*</w:pPr>)?</w:p>")
 
@@ -103,7 +107,7 @@ def child_kaohe(work: Path, roster: Path, inbox: Path, limit: int) -> dict[str, 
         "accepted": result.counts["accepted"],
         "seconds": seconds,
         "peak_mb": peak_rss_mb(),
-        "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "worker_peak_mb": children_peak_rss_mb(),
     }
 
 
@@ -120,14 +124,6 @@ def child_naive(inbox: Path, sample: int) -> dict[str, float]:
                     _ = cell.text
     seconds = time.perf_counter() - started
     return {"sheets": len(files), "seconds": seconds, "peak_mb": peak_rss_mb()}
-
-
-def run_child(*args: str) -> dict[str, float]:
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True
-    ).stdout
-    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
-    return result
 
 
 def main() -> None:
@@ -152,9 +148,9 @@ def main() -> None:
         roster, inbox = prepare(work, args.sheets, args.units)
         setup = time.perf_counter() - started
         common = (str(roster), str(inbox))
-        full = run_child("kaohe", str(work / "ws_full"), *common, str(args.sheets))
-        small = run_child("kaohe", str(work / "ws_small"), *common, str(args.sheets // 5))
-        naive = run_child("naive", str(inbox), str(args.naive_sample))
+        full = run_child(__file__, "kaohe", str(work / "ws_full"), *common, str(args.sheets))
+        small = run_child(__file__, "kaohe", str(work / "ws_small"), *common, str(args.sheets // 5))
+        naive = run_child(__file__, "naive", str(inbox), str(args.naive_sample))
 
     rate = full["sheets"] / full["seconds"]
     naive_rate = naive["sheets"] / naive["seconds"]

@@ -49,28 +49,8 @@ ACCEPTED, SUPERSEDED, REJECTED, PENDING = "accepted", "superseded", "rejected", 
 
 
 @dataclass(frozen=True)
-class FileRow:
-    id: int
-    path: str
-    sha256: str
-    size: int
-    received_at: str
-    format: str
-    expected_period: str | None
-    raw: dict[str, object] | None
-    read_code: str | None
-    read_message: str | None
-    person_id: str | None
-    period: str | None
-    outcome: str
-    reason: str
-    record: dict[str, object] | None
-    issues: list[dict[str, str]]
-
-
-@dataclass(frozen=True)
 class NewFile:
-    """A file version read for the first time."""
+    """A file version as read for the first time."""
 
     path: str
     sha256: str
@@ -82,6 +62,19 @@ class NewFile:
     read_code: str | None
     read_message: str | None
     reader_version: int
+
+
+@dataclass(frozen=True)
+class FileRow(NewFile):
+    """A stored file version and what became of it."""
+
+    id: int
+    person_id: str | None
+    period: str | None
+    outcome: str
+    reason: str
+    record: dict[str, object] | None
+    issues: list[dict[str, str]]
 
 
 #: (id, person_id, period, outcome, reason, record, issues) of one row.
@@ -221,21 +214,8 @@ class Ledger:
 
 
 def _row(r: sqlite3.Row) -> FileRow:
-    return FileRow(
-        id=r["id"],
-        path=r["path"],
-        sha256=r["sha256"],
-        size=r["size"],
-        received_at=r["received_at"],
-        format=r["format"],
-        expected_period=r["expected_period"],
-        raw=json.loads(r["raw"]) if r["raw"] else None,
-        read_code=r["read_code"],
-        read_message=r["read_message"],
-        person_id=r["person_id"],
-        period=r["period"],
-        outcome=r["outcome"],
-        reason=r["reason"],
-        record=json.loads(r["record"]) if r["record"] else None,
-        issues=json.loads(r["issues"]),
-    )
+    values = {key: r[key] for key in r.keys()}  # noqa: SIM118 - sqlite3.Row has no __iter__ of keys
+    for key in ("raw", "record"):
+        values[key] = json.loads(values[key]) if values[key] else None
+    values["issues"] = json.loads(values["issues"])
+    return FileRow(**values)

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import docx
 from docx.oxml import parse_xml
 from docx.table import _Cell
-from docx.text.paragraph import Paragraph
+
+from .filling import type_paragraphs
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -159,17 +160,7 @@ def with_numbered_list(
 ) -> bytes:
     """Items typed as a Word automatic numbered list (Home ▸ Numbering) in the cell after ``label``."""
     document = docx.Document(io.BytesIO(sheet))
-    cell = _cell_after(document, label)
-    first = cell.paragraphs[0]
-    first.style = document.styles[style]
-    first.add_run(items[0])
-    anchor = first
-    for item in items[1:]:
-        new = anchor._p.makeelement(anchor._p.tag, {})
-        anchor._p.addnext(new)
-        anchor = Paragraph(new, anchor._parent)
-        anchor.style = document.styles[style]
-        anchor.add_run(item)
+    type_paragraphs(_cell_after(document, label), list(items), document.styles[style])
     return _save(document)
 
 

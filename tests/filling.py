@@ -63,19 +63,22 @@ def _cell_below(document: docx.document.Document, label: str) -> _Cell:
     raise LookupError(label)
 
 
+def type_paragraphs(cell: _Cell, lines: list[str], style: object = None) -> None:
+    """Type ``lines`` into ``cell``'s first paragraph, pressing Enter between them."""
+    paragraph = cell.paragraphs[0]
+    for index, line in enumerate(lines):
+        if index:
+            new = paragraph._p.makeelement(paragraph._p.tag, {})
+            paragraph._p.addnext(new)
+            paragraph = Paragraph(new, paragraph._parent)
+        if style is not None:
+            paragraph.style = style
+        paragraph.add_run(line)
+
+
 def _type(cell: _Cell, text: str) -> None:
-    """Type into the first paragraph of ``cell``; Enter starts a new paragraph."""
-    if not text:
-        return
-    lines = text.split("\n")
-    first = cell.paragraphs[0]
-    first.add_run(lines[0])
-    anchor = first
-    for line in lines[1:]:
-        new = anchor._p.makeelement(anchor._p.tag, {})
-        anchor._p.addnext(new)
-        anchor = Paragraph(new, anchor._parent)
-        anchor.add_run(line)
+    if text:
+        type_paragraphs(cell, text.split("\n"))
 
 
 def _replace_in_cell(cell: _Cell, old: str, new: str) -> None:

@@ -25,6 +25,7 @@ class Code(StrEnum):
     MISSING_GRADE = "MISSING_GRADE"
     MULTIPLE_GRADES = "MULTIPLE_GRADES"
     DUPLICATE_SUBMISSION = "DUPLICATE_SUBMISSION"
+    SCANNED_NEEDS_REVIEW = "SCANNED_NEEDS_REVIEW"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ CODES: dict[Code, CodeInfo] = {
     Code.MISSING_GRADE: CodeInfo("error", "未评定等次", "请分管领导在 好/较好/一般/差 中勾选一项"),
     Code.MULTIPLE_GRADES: CodeInfo("error", "勾选了多个等次", "请分管领导只保留一个等次"),
     Code.DUPLICATE_SUBMISSION: CodeInfo("warning", "重复提交", "已以较新的文件为准，请确认"),
+    Code.SCANNED_NEEDS_REVIEW: CodeInfo(
+        "error", "扫描件或无法识别的文字，需人工核对", "用 kaohe review export 导出后人工录入"
+    ),
 }
 
 

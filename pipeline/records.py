@@ -29,6 +29,7 @@ REJECTING = frozenset(
         Code.UNSUPPORTED_FORMAT,
         Code.ENCRYPTED_FILE,
         Code.NOT_A_RECORD_SHEET,
+        Code.SCANNED_NEEDS_REVIEW,
     }
 )
 

@@ -478,10 +478,22 @@ def test_broken_files_are_rejected_with_the_reason(
     assert (item.outcome, item.reason) == ("rejected", code)
 
 
-def test_other_formats_are_unsupported_for_now(quarter: Workspace) -> None:
+def test_photo_of_a_sheet_needs_review(quarter: Workspace) -> None:
     drop(quarter, "scan.jpg", b"\xff\xd8\xff")
     [item] = ingest(quarter, received_at=AT).files
-    assert item.reason.startswith("UNSUPPORTED_FORMAT 暂不能读取 .jpg 文件")
+    assert (
+        item.reason
+        == "SCANNED_NEEDS_REVIEW 这是照片或扫描图片，无法自动读取，已列入待人工核对（kaohe review export）"
+    )
+
+
+def test_unknown_formats_are_unsupported(quarter: Workspace) -> None:
+    drop(quarter, "notes.xyz", b"hello")
+    [item] = ingest(quarter, received_at=AT).files
+    assert (
+        item.reason
+        == "UNSUPPORTED_FORMAT 暂不能读取 .xyz 文件，请让本人在 Word/WPS 中另存为 .docx 后重新提交"
+    )
 
 
 def test_a_word_document_that_is_not_a_sheet(quarter: Workspace) -> None:

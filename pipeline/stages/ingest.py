@@ -11,8 +11,9 @@ import hashlib
 import os
 import re
 import sqlite3
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,8 @@ from ..codes import CODES, Code, issue
 from ..ledger import ACCEPTED, LEDGER_NAME, REJECTED, SUPERSEDED, FileRow, Ledger, NewFile, Outcome
 from ..models import Period, Source
 from ..progress import NoProgress, Progress
-from ..readers.docx import read_docx
+from ..readers.bundle import members
+from ..readers.formats import BUNDLES, format_of, read_any, suffix_of
 from ..readers.raw import ReadFailure, raw_from_json, raw_to_json
 from ..records import Interpretation, RosterIndex, interpret
 from ..roster import read_roster
@@ -32,7 +34,6 @@ SKIP = re.compile(
     r"^(~\$|\.~lock\.|\._|~WRL)|^(\.DS_Store|Thumbs\.db|desktop\.ini|\.gitkeep)$|\.(tmp|crdownload|part|swp)$",
     re.IGNORECASE,
 )
-READERS = {".docx": "docx", ".docm": "docx"}
 #: Bump when a reader reads something differently: stored readings of older versions are
 #: read again on the next ingest (their received time is kept).
 READER_VERSION = 2
@@ -40,6 +41,8 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 #: Below this many new files, parsing in this process is faster than starting workers.
 POOL_FROM = 24
 BATCH = 50
+#: Reads queued per worker: enough to keep both cores busy, few enough to keep memory flat.
+IN_FLIGHT_PER_WORKER = 8
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def _key(workspace: Workspace, path: Path) -> str:
         return absolute.as_posix()
 
 
-def _sha256(path: Path) -> tuple[str, int]:
+def _sha256_file(path: Path) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb") as handle:
@@ -108,27 +111,16 @@ def _sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def read_file(path: str) -> tuple[dict[str, object] | None, str | None, str | None]:
-    """Read one file (in a worker process): the raw sheet, or a failure code and message."""
-    file = Path(path)
-    kind = READERS.get(file.suffix.lower())
-    if kind is None:
-        suffix = file.suffix or "（无扩展名）"
-        return (
-            None,
-            Code.UNSUPPORTED_FORMAT.value,
-            (f"暂不能读取 {suffix} 文件，请让本人在 Word/WPS 中另存为 .docx 后重新提交"),
-        )
-    if file.is_symlink():
-        return None, Code.UNREADABLE_FILE.value, "这是快捷方式（符号链接），不读取其指向的文件"
-    if file.stat().st_size > MAX_FILE_BYTES:
-        return None, Code.UNREADABLE_FILE.value, "文件超过 50 MB，一页记实表不会这么大，已拒收"
-    try:
-        return raw_to_json(read_docx(file.read_bytes())), None, None
-    except ReadFailure as failure:
-        return None, failure.code, failure.message
-    except Exception as exc:  # a reader bug or a file no reader foresaw: record it, go on
-        return None, Code.UNREADABLE_FILE.value, f"文件无法解析（{type(exc).__name__}）"
+@dataclass(frozen=True)
+class Submission:
+    """One thing to read: a file in the inbox, or a member of a bundle (``a.zip!/b.docx``)."""
+
+    key: str
+    data: bytes
+    sha256: str
+    size: int
+    received_at: str
+    failure: ReadFailure | None = None
 
 
 def _received(path: Path, received_at: datetime | None) -> str:
@@ -136,8 +128,111 @@ def _received(path: Path, received_at: datetime | None) -> str:
     return moment.astimezone().isoformat(timespec="seconds")
 
 
-def _format(path: Path) -> str:
-    return READERS.get(path.suffix.lower(), path.suffix.lower().lstrip(".") or "unknown")
+def submissions(
+    workspace: Workspace, files: Sequence[Path], received_at: datetime | None, skipped: list[str]
+) -> Iterator[Submission]:
+    """Every submission in ``files``, bundles opened; skipped temp files go to ``skipped``."""
+    for path in files:
+        key = _key(workspace, path)
+        if path.is_symlink():
+            failure = ReadFailure("UNREADABLE_FILE", "这是快捷方式（符号链接），不读取其指向的文件")
+            yield Submission(
+                key,
+                b"",
+                hashlib.sha256(key.encode()).hexdigest(),
+                0,
+                _received(path, received_at),
+                failure,
+            )
+            continue
+        received = _received(path, received_at)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            sha, size = _sha256_file(path)
+            failure = ReadFailure("UNREADABLE_FILE", "文件超过 50 MB，一页记实表不会这么大，已拒收")
+            yield Submission(key, b"", sha, size, received, failure)
+            continue
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if suffix_of(path.name) not in BUNDLES:
+            yield Submission(key, data, sha, len(data), received)
+            continue
+        try:
+            found = list(members(data, key))
+        except ReadFailure as failure:
+            yield Submission(key, b"", sha, len(data), received, failure)
+            continue
+        if not found:
+            yield Submission(
+                key, b"", sha, len(data), received, ReadFailure("UNREADABLE_FILE", "压缩包是空的")
+            )
+        for member in found:
+            if SKIP.search(member.name.rsplit("/", 1)[-1]):
+                skipped.append(member.name)
+                continue
+            member_sha = (
+                hashlib.sha256(member.data).hexdigest()
+                if member.failure is None
+                else hashlib.sha256(f"{sha}!/{member.name}".encode()).hexdigest()
+            )
+            yield Submission(
+                member.name, member.data, member_sha, len(member.data), received, member.failure
+            )
+
+
+def read_submission(
+    name: str, data: bytes
+) -> tuple[dict[str, object] | None, str | None, str | None]:
+    """Read one submission (in a worker process): the raw sheet, or a failure code and message."""
+    try:
+        return raw_to_json(read_any(name, data)), None, None
+    except ReadFailure as failure:
+        return None, failure.code, failure.message
+    except Exception as exc:  # a reader bug or a file no reader foresaw: record it, go on
+        return None, Code.UNREADABLE_FILE.value, f"文件无法解析（{type(exc).__name__}）"
+
+
+def read_file(path: str) -> tuple[dict[str, object] | None, str | None, str | None]:
+    """Read one file from disk (used by explain)."""
+    file = Path(path)
+    if file.stat().st_size > MAX_FILE_BYTES:
+        return None, Code.UNREADABLE_FILE.value, "文件超过 50 MB，一页记实表不会这么大，已拒收"
+    return read_submission(file.name, file.read_bytes())
+
+
+ReadResult = tuple[dict[str, object] | None, str | None, str | None]
+
+
+def _read_stream(
+    pending: Iterable[Submission], workers: int
+) -> Iterator[tuple[Submission, ReadResult]]:
+    """Read submissions in order, ``workers`` processes at a time, few in flight (flat memory)."""
+    if workers <= 1:
+        for item in pending:
+            if item.failure is not None:
+                yield item, (None, item.failure.code, item.failure.message)
+            else:
+                yield item, read_submission(item.key, item.data)
+        return
+    window: deque[tuple[Submission, Future[ReadResult] | None]] = deque()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for item in pending:
+            future = (
+                None
+                if item.failure is not None
+                else pool.submit(read_submission, item.key, item.data)
+            )
+            window.append((item, future))
+            if len(window) >= IN_FLIGHT_PER_WORKER * workers:
+                yield _done(*window.popleft())
+        while window:
+            yield _done(*window.popleft())
+
+
+def _done(item: Submission, future: Future[ReadResult] | None) -> tuple[Submission, ReadResult]:
+    if future is None:
+        assert item.failure is not None
+        return item, (None, item.failure.code, item.failure.message)
+    return item, future.result()
 
 
 def ingest(
@@ -152,29 +247,32 @@ def ingest(
 ) -> IngestResult:
     """Ingest files (default: the whole inbox) and settle every file's outcome."""
     people = read_roster(roster or workspace.roster_path)
-    files, skipped = collect(list(paths) if paths else [workspace.inbox])
+    files, skipped_files = collect(list(paths) if paths else [workspace.inbox])
+    skipped = [_key(workspace, p) for p in skipped_files]
     progress = progress or NoProgress()
     progress.start(len(files))
+    processes = workers or (os.cpu_count() or 2)
+    if len(files) < POOL_FROM:
+        processes = 1
+    keys: list[str] = []
+    new_keys: set[str] = set()
     with Ledger(workspace.root / LEDGER_NAME) as ledger:
-        fresh: list[tuple[Path, str, str, int]] = []
-        keys: list[str] = []
-        for path in files:
-            key = _key(workspace, path)
-            keys.append(key)
-            sha, size = _sha256(path)
-            version = ledger.reader_version(key, sha)
-            if version is not None and version >= READER_VERSION:
-                progress.advance()
-            else:
-                fresh.append((path, key, sha, size))
-        new_keys = {key for _, key, _, _ in fresh}
+
+        def pending() -> Iterator[Submission]:
+            for item in submissions(workspace, files, received_at, skipped):
+                keys.append(item.key)
+                version = ledger.reader_version(item.key, item.sha256)
+                if version is not None and version >= READER_VERSION:
+                    progress.advance()
+                    continue
+                new_keys.add(item.key)
+                yield item
+
         batch: list[NewFile] = []
-        for (path, key, sha, size), (raw, code, message) in zip(
-            fresh, _read_all([str(p) for p, _, _, _ in fresh], workers), strict=True
-        ):
+        for item, (raw, code, message) in _read_stream(pending(), processes):
             batch.append(
                 NewFile(
-                    key, sha, size, _received(path, received_at), _format(path),
+                    item.key, item.sha256, item.size, item.received_at, format_of(item.key),
                     period.code if period else None, raw, code, message, READER_VERSION,
                 )
             )  # fmt: skip
@@ -185,18 +283,8 @@ def ingest(
         ledger.add(batch)
         settle(ledger, RosterIndex(people))
         latest = ledger.outcomes_for(keys)  # the newest version of each path
-    outcomes = [_outcome(latest[key], key in new_keys) for key in keys]
-    return IngestResult(outcomes, [_key(workspace, p) for p in skipped])
-
-
-def _read_all(
-    paths: list[str], workers: int | None
-) -> Iterator[tuple[dict[str, object] | None, str | None, str | None]]:
-    if len(paths) < POOL_FROM or workers == 1:
-        yield from map(read_file, paths)
-        return
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
-        yield from pool.map(read_file, paths, chunksize=16)
+    outcomes = [_outcome(latest[key], key in new_keys) for key in dict.fromkeys(keys)]
+    return IngestResult(outcomes, skipped)
 
 
 def _outcome(row: sqlite3.Row, new: bool) -> FileOutcome:

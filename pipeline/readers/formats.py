@@ -1,0 +1,43 @@
+"""Which reader reads a returned file, by its name; one entry point for every format."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from .docx import read_docx
+from .raw import RawSheet, ReadFailure
+
+WORD = (".docx", ".docm")
+IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".webp")
+BUNDLES = (".zip",)
+
+
+def suffix_of(name: str) -> str:
+    return PurePosixPath(name.replace("\\", "/")).suffix.lower()
+
+
+def format_of(name: str) -> str:
+    """The format recorded for a file: docx, pdf, doc, image … or its bare suffix."""
+    suffix = suffix_of(name)
+    if suffix in WORD:
+        return "docx"
+    if suffix in IMAGES:
+        return "image"
+    return suffix.lstrip(".") or "unknown"
+
+
+def read_any(name: str, data: bytes) -> RawSheet:
+    """Read one returned file; raise ReadFailure with the code to record when it cannot be."""
+    suffix = suffix_of(name)
+    if suffix in WORD:
+        return read_docx(data)
+    if suffix in IMAGES:
+        raise ReadFailure(
+            "SCANNED_NEEDS_REVIEW",
+            "这是照片或扫描图片，无法自动读取，已列入待人工核对（kaohe review export）",
+        )
+    shown = suffix or "（无扩展名）"
+    raise ReadFailure(
+        "UNSUPPORTED_FORMAT",
+        f"暂不能读取 {shown} 文件，请让本人在 Word/WPS 中另存为 .docx 后重新提交",
+    )

@@ -41,7 +41,7 @@ def returned(workspace: Workspace) -> Workspace:
         target = workspace.inbox / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(fill(path.read_bytes(), MODEST))
-    (workspace.inbox / "扫描件.pdf").write_bytes(b"%PDF-1.4")
+    (workspace.inbox / "扫描件.jpg").write_bytes(b"\xff\xd8\xff\xe0 photo of a sheet")
     (workspace.inbox / "~$李娜.docx").write_bytes(b"lock")
     return workspace
 
@@ -55,7 +55,7 @@ def test_ingest_prints_one_line_per_file_and_the_four_numbers(
     assert code == 0, err
     assert out.splitlines() == [
         "接收  inbox/执法队/张伟.docx → 0007 张伟（综合行政执法队）2026Q4",
-        "拒收  inbox/扫描件.pdf：UNSUPPORTED_FORMAT 暂不能读取 .pdf 文件，请让本人在 Word/WPS 中另存为 .docx 后重新提交",
+        "拒收  inbox/扫描件.jpg：SCANNED_NEEDS_REVIEW 这是照片或扫描图片，无法自动读取，已列入待人工核对（kaohe review export）",
         "接收  inbox/李娜.docx → 0002 李娜（城区分局）2026Q4",
         "共 4 个文件：接收 2，被替代 0，拒收 1，跳过 1",
     ]
@@ -190,10 +190,10 @@ def test_explain_a_file_that_cannot_be_read(
     returned: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = kaohe(
-        capsys, "-w", str(returned.root), "explain", str(returned.inbox / "扫描件.pdf")
+        capsys, "-w", str(returned.root), "explain", str(returned.inbox / "扫描件.jpg")
     )
     assert code == 0
     assert out.splitlines()[-2:] == [
         "认定：无法归属到任何人，将被拒收",
-        "  UNSUPPORTED_FORMAT（error）暂不能读取 .pdf 文件，请让本人在 Word/WPS 中另存为 .docx 后重新提交",
+        "  SCANNED_NEEDS_REVIEW（error）这是照片或扫描图片，无法自动读取，已列入待人工核对（kaohe review export）",
     ]

@@ -39,6 +39,11 @@ def main() -> None:
             resaved = convert(work / f"{name}.docx", "docx", work / "lo")
             shutil.copyfile(resaved, OUT / f"{name}_resaved_by_lo74.docx")
             print(OUT / f"{name}_resaved_by_lo74.docx")
+        for fmt in ("pdf", "doc"):
+            exported = convert(work / "filled_0007.docx", fmt, work / fmt)
+            target = OUT / f"filled_0007_by_lo74.{fmt}"
+            shutil.copyfile(exported, target)
+            print(target)
 
 
 if __name__ == "__main__":

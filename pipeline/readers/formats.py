@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from .docx import read_docx
+from .legacy import LEGACY, read_legacy
+from .pdf import read_pdf
 from .raw import RawSheet, ReadFailure
 
 WORD = (".docx", ".docm")
@@ -23,6 +25,10 @@ def format_of(name: str) -> str:
         return "docx"
     if suffix in IMAGES:
         return "image"
+    if suffix == ".pdf":
+        return "pdf"
+    if suffix in LEGACY:
+        return suffix.lstrip(".")
     return suffix.lstrip(".") or "unknown"
 
 
@@ -31,6 +37,10 @@ def read_any(name: str, data: bytes) -> RawSheet:
     suffix = suffix_of(name)
     if suffix in WORD:
         return read_docx(data)
+    if suffix == ".pdf":
+        return read_pdf(data)
+    if suffix in LEGACY:
+        return read_legacy(data, suffix)
     if suffix in IMAGES:
         raise ReadFailure(
             "SCANNED_NEEDS_REVIEW",

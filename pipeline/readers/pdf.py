@@ -1,0 +1,210 @@
+"""A PDF of a filled sheet (Word/WPS/LibreOffice "Save as PDF", print to PDF) → RawSheet.
+
+The table is found by its ruling lines (pdfplumber), placed on the same grid the Word
+reader uses, and read by the same label finder. Text a PDF cannot give back as
+characters — a scan, or glyphs without a ToUnicode map that come out as ``(cid:NN)``
+— is not data: such files are sent to review rather than read wrongly.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .layout import find_fields
+from .raw import RawField, RawSheet, ReadFailure
+from .wordml import GridCell
+
+#: A sheet is one or two pages; nothing past this many is read.
+MAX_PAGES = 5
+#: Share of (cid:NN) tokens in the text above which the text layer is garbage.
+CID_SHARE = 0.05
+#: Fewer characters than this on all pages: a scan or a photo, not a text PDF.
+MIN_CHARS = 20
+PERIOD_LINE = re.compile(r"\d{4}\s*年\s*第?\s*[一二三四1-4１-４]\s*季\s*度?")
+_CID = re.compile(r"\(cid:\d+\)")
+#: Lines printed on the form always start a new line, however close the line above ran
+#: to the cell's edge (the grade boxes, 签字, a date line).
+PRINTED_LINE = re.compile(r"^\s*(签\s*字|签\s*名|(考核)?等\s*次|\d{4}\s*年|年\s+月)")
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    """How tables are found: by ruling lines, with tolerances for exporters' rounding."""
+
+    vertical_strategy: str = "lines"
+    horizontal_strategy: str = "lines"
+    snap_tolerance: float = 3
+    join_tolerance: float = 3
+    intersection_tolerance: float = 3
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+SETTINGS = TableSettings()
+
+
+def _open(data: bytes) -> Any:
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    if not data.startswith(b"%PDF") and b"%PDF" not in data[:1024]:
+        raise ReadFailure("UNREADABLE_FILE", "文件内容不是 PDF（可能改错了扩展名）")
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+        _ = pdf.pages  # forces the page tree: broken files fail here
+    except Exception as exc:  # pdfplumber wraps pdfminer's errors in PdfminerException
+        causes = _causes(exc)
+        if any(isinstance(c, PDFPasswordIncorrect | PDFEncryptionError) for c in causes):
+            raise ReadFailure("ENCRYPTED_FILE", "PDF 设置了打开密码，无法读取") from exc
+        if any(isinstance(c, PDFSyntaxError) for c in causes):
+            raise ReadFailure("UNREADABLE_FILE", "PDF 已损坏或不完整") from exc
+        raise ReadFailure(
+            "UNREADABLE_FILE", f"PDF 已损坏或不完整（{type(causes[-1]).__name__}）"
+        ) from exc
+    return pdf
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, what it wraps (args, cause, context), and so on down."""
+    seen: list[BaseException] = []
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        stack.extend(a for a in current.args if isinstance(a, BaseException))
+        stack.extend(c for c in (current.__cause__, current.__context__) if c is not None)
+    return seen
+
+
+def _cell_text(page: Any, bbox: tuple[float, float, float, float]) -> str:
+    """Text in a cell, wrapped lines rejoined: a visual line that stops well short of the
+    cell's right edge ends a paragraph; one that runs to the edge was wrapped by the layout."""
+    x0, top, x1, bottom = bbox
+    region = page.within_bbox((x0 + 0.5, top + 0.5, x1 - 0.5, bottom - 0.5), strict=False)
+    lines = region.extract_text_lines(return_chars=True)
+    if not lines:
+        return ""
+    text = ""
+    for index, line in enumerate(lines):
+        content = str(line["text"])
+        if index:
+            previous = lines[index - 1]
+            chars = previous.get("chars") or []
+            width = max((c["x1"] - c["x0"] for c in chars), default=10.0)
+            wrapped = previous["x1"] >= x1 - 2.5 * width
+            text += "" if wrapped and not PRINTED_LINE.match(content) else "\n"
+        text += content
+    return text
+
+
+def _grid(
+    page: Any, row_offset: int
+) -> tuple[list[GridCell], list[tuple[float, float, float, float]]]:
+    cells: list[GridCell] = []
+    boxes: list[tuple[float, float, float, float]] = []
+    for table in page.find_tables(SETTINGS.as_dict()):
+        bboxes = {tuple(c) for row in table.rows for c in row.cells if c is not None}
+        xs = sorted({round(b[0], 1) for b in bboxes} | {round(b[2], 1) for b in bboxes})
+        ys = sorted({round(b[1], 1) for b in bboxes} | {round(b[3], 1) for b in bboxes})
+        for bbox in sorted(bboxes, key=lambda b: (b[1], b[0])):
+            row = ys.index(round(bbox[1], 1))
+            col = xs.index(round(bbox[0], 1))
+            span = max(xs.index(round(bbox[2], 1)) - col, 1)
+            cells.append(GridCell(row_offset + row, col, span, _cell_text(page, bbox)))
+        boxes.append(tuple(table.bbox))
+        row_offset += len(ys)
+    return cells, boxes
+
+
+def _outside(page: Any, boxes: list[tuple[float, float, float, float]]) -> list[str]:
+    """Lines of text outside the tables (title, period line, signature line, footer)."""
+
+    def keep(obj: dict[str, Any]) -> bool:
+        return not any(
+            b[0] <= obj.get("x0", 0) <= b[2] and b[1] <= obj.get("top", 0) <= b[3] for b in boxes
+        )
+
+    return [str(line["text"]) for line in page.filter(keep).extract_text_lines()]
+
+
+def _join_spilled(cells: list[GridCell], first_of_page: set[int]) -> list[GridCell]:
+    """A row split across pages: its continuation has an empty first cell; append its text to
+    the cells of the previous page's last row covering the same columns."""
+    merged = list(cells)
+    for row in sorted(first_of_page):
+        continuation = [c for c in merged if c.row == row]
+        before = [c for c in merged if c.row < row]
+        if not continuation or not before:
+            continue
+        leading = min(continuation, key=lambda c: c.col)
+        if leading.text.strip():
+            continue
+        last_row = max(c.row for c in before)
+        previous = [c for c in merged if c.row == last_row]
+        for part in continuation:
+            owner = next((p for p in previous if p.col <= part.col < p.end), None)
+            if owner is None or not part.text.strip():
+                continue
+            joined = GridCell(
+                owner.row, owner.col, owner.span, owner.text + part.text, owner.continued
+            )
+            merged[merged.index(owner)] = joined
+            previous[previous.index(owner)] = joined
+        merged = [c for c in merged if c.row != row]
+    return merged
+
+
+def read_pdf(data: bytes) -> RawSheet:
+    """Read a PDF of a filled sheet; raise ReadFailure for scans, garbage text, passwords."""
+    pdf = _open(data)
+    try:
+        pages = pdf.pages[:MAX_PAGES]
+        text = "".join(page.extract_text() or "" for page in pages)
+        if len(re.sub(r"\s", "", text)) < MIN_CHARS:
+            raise ReadFailure(
+                "SCANNED_NEEDS_REVIEW",
+                "PDF 没有文字层（扫描件或照片），无法自动读取，已列入待人工核对",
+            )
+        cids = len(_CID.findall(text))
+        if cids and cids * 8 / max(len(text), 1) > CID_SHARE:
+            raise ReadFailure(
+                "SCANNED_NEEDS_REVIEW",
+                "PDF 中的文字无法还原（缺少字符映射），为免读错，已列入待人工核对",
+            )
+        cells: list[GridCell] = []
+        outside: list[tuple[int, str]] = []
+        first_of_page: set[int] = set()
+        row = 0
+        for number, page in enumerate(pages, start=1):
+            page_cells, boxes = _grid(page, row)
+            if page_cells and number > 1:
+                first_of_page.add(min(c.row for c in page_cells))
+            cells.extend(page_cells)
+            row = max((c.row for c in cells), default=row) + 1
+            outside.extend((number, line) for line in _outside(page, boxes))
+    finally:
+        pdf.close()
+    fields, labels = find_fields(_join_spilled(cells, first_of_page))
+    sheet = RawSheet(format="pdf", fields=fields, labels_found=labels)
+    if labels < 4:
+        raise ReadFailure(
+            "NOT_A_RECORD_SHEET",
+            "PDF 中找不到记实表的表格（姓名、工作纪实、出勤记录等栏目），可能交错了文件",
+        )
+    for number, line in outside:
+        stripped = line.strip()
+        where = f"第{number}页表格外"
+        if "period_text" not in sheet.fields and PERIOD_LINE.search(stripped):
+            sheet.fields["period_text"] = RawField(stripped, where)
+        if stripped.startswith(("签字", "签名")) and "signature" not in sheet.fields:
+            sheet.fields["signature"] = RawField(stripped, where)
+        if "KH" in stripped.upper():
+            sheet.code_texts.append(RawField(stripped, where))
+    return sheet

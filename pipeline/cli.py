@@ -20,6 +20,7 @@ from .stages.explain import FIELD_LABELS, explain
 from .stages.export import FORMATS, export
 from .stages.generate import GenerateResult, generate
 from .stages.ingest import ingest
+from .stages.review import export_review, import_review
 from .workspace import Workspace, init_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -355,6 +356,43 @@ def explain_command(ctx: click.Context, path: Path, period: str | None) -> None:
         click.echo("认定：无法归属到任何人，将被拒收")
     for item in found.issues:
         click.echo(f"  {item.code}（{item.severity}）{item.message}")
+
+
+@cli.group("review")
+def review_group() -> None:
+    """待人工核对：扫描件、加密文件、认不出的人、读出错误的表。"""
+
+
+@review_group.command("export")
+@click.option("--period", "-p", required=True, help="季度，如 2026Q4。")
+@click.pass_context
+def review_export_command(ctx: click.Context, period: str) -> None:
+    """导出待人工核对表（outbox/<季度>/review/待人工核对.xlsx）。"""
+    ws = _workspace(ctx.find_root())
+    path, count = export_review(ws, _parse_period(period))
+    click.echo(f"待人工核对 {count} 份：{path}")
+    if count:
+        click.echo("在表中填写编号、各栏内容和核对人后保存，再运行 kaohe review import 该文件。")
+
+
+@review_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reviewer", default="", help="核对人（表中“核对人”一栏为空时使用）。")
+@click.pass_context
+def review_import_command(ctx: click.Context, file: Path, reviewer: str) -> None:
+    """导入填好的核对表：每一行按记实表同样的规则校验后，计为本人的提交。"""
+    ws = _workspace(ctx.find_root())
+    result = import_review(ws, file, reviewer=reviewer)
+    for key in result.imported:
+        click.echo(f"已录入  {key}")
+    for problem in result.problems:
+        click.echo(f"未录入  {problem}")
+    click.echo(
+        f"录入 {len(result.imported)} 行，未变化 {len(result.unchanged)} 行，"
+        f"有问题 {len(result.problems)} 行，空行 {result.blank} 行"
+    )
+    if result.problems:
+        ctx.exit(1)
 
 
 def main() -> None:

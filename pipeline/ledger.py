@@ -43,6 +43,15 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE INDEX IF NOT EXISTS files_by_person ON files (period, person_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reviews (
+    source_path TEXT NOT NULL,
+    source_sha TEXT NOT NULL,
+    review_path TEXT NOT NULL,
+    review_sha TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    UNIQUE (review_path, review_sha)
+);
 """
 
 ACCEPTED, SUPERSEDED, REJECTED, PENDING = "accepted", "superseded", "rejected", "pending"

@@ -23,11 +23,21 @@ from openpyxl.utils import get_column_letter
 from . import atomic
 from .package import Member, assemble
 
-CellValue = str | int | float | date | datetime | None
+
+@dataclass(frozen=True)
+class Link:
+    """A cell showing ``text`` that opens ``target`` (a relative path or URL) when clicked."""
+
+    text: str
+    target: str
+
+
+CellValue = str | int | float | date | datetime | Link | None
 
 HEADER_FONT = Font(name="宋体", bold=True, size=11)
 BODY_FONT = Font(name="宋体", size=11)
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+LINK_FONT = Font(name="宋体", size=11, color="0563C1", underline="single")
 THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 #: Text starting with these would be taken as a formula by Excel (CSV/formula injection).
@@ -48,6 +58,8 @@ class Table:
     #: Optional fixed widths (in Excel character units) by column index.
     widths: dict[int, float] = field(default_factory=dict)
     landscape: bool = True
+    #: Data validations (drop-downs, number ranges) to attach to the sheet.
+    validations: list[Any] = field(default_factory=list)
 
 
 def display_width(text: str) -> float:
@@ -64,7 +76,7 @@ def _widths(table: Table) -> list[float]:
         for column, value in enumerate(values[: len(widths)]):
             if value is None:
                 continue
-            text = value if isinstance(value, str) else str(value)
+            text = value.text if isinstance(value, Link) else str(value)
             longest = max(display_width(line) for line in text.splitlines() or [""])
             if longest + 2 > widths[column]:
                 widths[column] = longest + 2
@@ -88,10 +100,14 @@ class _Styles:
         self.header, self.body = header._style, body._style
 
     def cell(self, sheet: Any, value: CellValue, style: Any) -> Any:
-        cell: Any = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
-        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        shown = value.text if isinstance(value, Link) else value
+        cell: Any = WriteOnlyCell(sheet, value=shown)  # type: ignore[arg-type]
+        if isinstance(shown, str) and shown.startswith(FORMULA_STARTS):
             cell.data_type = "s"  # keep it text: never let a typed "=..." run as a formula
         cell._style = copy(style)
+        if isinstance(value, Link):
+            cell.hyperlink = value.target
+            cell.font = LINK_FONT
         return cell
 
 
@@ -114,6 +130,8 @@ def _write_sheet(sheet: Any, table: Table) -> None:
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     if sheet.oddFooter is not None:
         sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    for validation in table.validations:
+        sheet.data_validations.append(validation)
     styles = _Styles(sheet)
     sheet.append([styles.cell(sheet, h, styles.header) for h in table.headers])
     for values in table.rows:

@@ -1,0 +1,296 @@
+"""The review queue: submissions a person must read (scans, passwords, unknown people,
+sheets read with errors) go out as a workbook, and what HR types in comes back as that
+person's submission, checked exactly like a parsed sheet.
+
+An entered row becomes a ledger version named ``<original>#人工核对`` with the original's
+received time, identified by a form code built from its 编号 and 季度, so it is
+attributed, validated and superseded by the same code as any other return. Its hash is
+the hash of what was entered: importing the same workbook twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .. import identity
+from ..errors import KaoheError, Problem
+from ..ledger import ACCEPTED, LEDGER_NAME, REJECTED, FileRow, Ledger, NewFile
+from ..models import Period
+from ..readers.raw import RawField, RawSheet, raw_from_json, raw_to_json
+from ..records import RosterIndex
+from ..roster import read_roster
+from ..workspace import Workspace
+from ..writers.xlsx import Link, Table, write_workbook
+from .ingest import READER_VERSION, settle
+
+REVIEW_SUFFIX = "#人工核对"
+WORKBOOK_NAME = "待人工核对.xlsx"
+#: Rejections a person cannot fix by reading the file (another quarter's sheet).
+NOT_REVIEWABLE = ("WRONG_PERIOD",)
+
+#: (header, key): the workbook's columns; keys are RawSheet field names or bookkeeping.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("序号", "index"),
+    ("原因", "reason"),
+    ("原文件", "link"),
+    ("文件名（仅供参考）", "hint"),
+    ("编号", "person_id"),
+    ("姓名", "name"),
+    ("单位", "unit"),
+    ("季度", "period"),
+    ("第一月工作纪实", "month1"),
+    ("第二月工作纪实", "month2"),
+    ("第三月工作纪实", "month3"),
+    ("迟到（次）", "late"),
+    ("早退（次）", "early_leave"),
+    ("旷工（次）", "absent"),
+    ("请假（天）", "leave_days"),
+    ("本季度自我评价", "self_evaluation"),
+    ("签字日期", "signature_date"),
+    ("分管领导意见", "leader_opinion"),
+    ("等次", "grade"),
+    ("班子审定意见", "review_opinion"),
+    ("核对人", "reviewer"),
+    ("来源路径", "source_path"),
+    ("文件指纹", "source_sha"),
+)
+_INDEX = {key: i for i, (_, key) in enumerate(COLUMNS)}
+TEXT_FIELDS = ("month1", "month2", "month3", "self_evaluation", "review_opinion")
+COUNT_FIELDS = ("late", "early_leave", "absent", "leave_days")
+
+
+def _column(key: str) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(_INDEX[key] + 1)
+
+
+def review_path(workspace: Workspace, period: Period) -> Path:
+    return workspace.period_dir(period) / "review" / WORKBOOK_NAME
+
+
+def _outstanding(ledger: Ledger, period: Period) -> list[FileRow]:
+    reviewed = {
+        (r[0], r[1]) for r in ledger.db.execute("SELECT source_path, source_sha FROM reviews")
+    }
+    rows = []
+    for row in ledger.iter_rows():
+        if row.path.endswith(REVIEW_SUFFIX) or (row.path, row.sha256) in reviewed:
+            continue
+        if row.period not in (None, period.code):
+            continue
+        if row.outcome == REJECTED:
+            codes = [i["code"] for i in row.issues]
+            if any(code in NOT_REVIEWABLE for code in codes):
+                continue
+            rows.append(row)
+        elif row.outcome == ACCEPTED and any(i["severity"] == "error" for i in row.issues):
+            rows.append(row)
+    return rows
+
+
+def _prefill(row: FileRow, period: Period) -> dict[str, object]:
+    values: dict[str, object] = {"period": period.code}
+    record = row.record
+    if record is not None:
+        attendance = record["attendance"]
+        months = record["monthly_records"]
+        assert isinstance(attendance, dict) and isinstance(months, list)
+        values.update(
+            person_id=record["person_id"], name=record["name"], unit=record["unit"],
+            month1=months[0], month2=months[1], month3=months[2],
+            self_evaluation=record["self_evaluation"], signature_date=record["signature_date"],
+            leader_opinion=record["leader_opinion"], grade=record["grade"],
+            review_opinion=record["review_opinion"], **attendance,
+        )  # fmt: skip
+    elif row.raw is not None:
+        raw = raw_from_json(row.raw)
+        for key in ("name", *TEXT_FIELDS, *COUNT_FIELDS, "leader_opinion"):
+            values[key] = raw.text(key) or None
+        values["unit"] = raw.text("unit_position") or raw.text("unit") or None
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _validation(kind: str, formula: str, error: str) -> DataValidation:
+    operator = None if kind == "list" else "greaterThanOrEqual"
+    return DataValidation(
+        type=kind,  # type: ignore[arg-type]
+        operator=operator,  # type: ignore[arg-type]
+        formula1=formula,
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="输入有误",
+        error=error,
+    )
+
+
+def export_review(workspace: Workspace, period: Period) -> tuple[Path, int]:
+    """Write the period's review workbook; return its path and how many rows it holds."""
+    path = review_path(workspace, period)
+    ledger_path = workspace.root / LEDGER_NAME
+    rows: list[FileRow] = []
+    if ledger_path.exists():
+        with Ledger(ledger_path) as ledger:
+            rows = _outstanding(ledger, period)
+    table_rows: list[list[object]] = []
+    for index, row in enumerate(rows, start=1):
+        values = _prefill(row, period)
+        first = next(
+            (i for i in row.issues if i["severity"] == "error"),
+            row.issues[0] if row.issues else None,
+        )
+        values["index"] = index
+        values["reason"] = f"{first['code']} {first['message']}" if first else ""
+        on_disk = workspace.root / row.path.split("!/", 1)[0]
+        values["link"] = Link(row.path, os.path.relpath(on_disk, path.parent))
+        values["hint"] = Path(row.path.rsplit("/", 1)[-1]).stem
+        values["source_path"] = row.path
+        values["source_sha"] = row.sha256
+        table_rows.append([values.get(key) for _, key in COLUMNS])
+    last = max(len(table_rows) + 1, 200)
+    grade = _validation("list", '"好,较好,一般,差"', "请在 好 / 较好 / 一般 / 差 中选择")
+    grade.add(f"{_column('grade')}2:{_column('grade')}{last}")
+    counts = _validation("whole", "0", "请填写 0 或正整数")
+    counts.add(f"{_column('late')}2:{_column('absent')}{last}")
+    days = _validation("decimal", "0", "请填写 0 或正数（可带 .5）")
+    days.add(f"{_column('leave_days')}2:{_column('leave_days')}{last}")
+    widths = {_INDEX[k]: 40.0 for k in (*TEXT_FIELDS, "leader_opinion")}
+    table = Table(
+        f"{period.code}待人工核对",
+        [header for header, _ in COLUMNS],
+        table_rows,  # type: ignore[arg-type]
+        widths=widths,
+        validations=[grade, counts, days],
+    )
+    write_workbook(path, [table])
+    return path, len(table_rows)
+
+
+@dataclass
+class ImportResult:
+    imported: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    blank: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+def _entered_sheet(values: dict[str, str], name: str, unit: str, period: Period) -> RawSheet:
+    where = "人工核对"
+    sheet = RawSheet(format="review", labels_found=len(COLUMNS))
+    fields = {
+        "name": name,
+        "unit_position": unit,
+        "period_text": f"（{period.title}）",
+        **{key: values.get(key, "") for key in (*TEXT_FIELDS, *COUNT_FIELDS)},
+        "self_evaluation": values.get("self_evaluation", ""),
+        "signature": f"签字：{values['signature_date']}" if values.get("signature_date") else "",
+        "leader_opinion": values.get("leader_opinion", "")
+        + (f"\n考核等次：{values['grade']}" if values.get("grade") else ""),
+    }
+    sheet.fields = {key: RawField(text, where) for key, text in fields.items()}
+    sheet.property_code = identity.form_code(period, values["person_id"])
+    return sheet
+
+
+def import_review(workspace: Workspace, file: Path, *, reviewer: str = "") -> ImportResult:
+    """Read a filled review workbook back; each completed row becomes a submission."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(file, read_only=True, data_only=True)
+    except Exception as exc:
+        raise KaoheError(
+            f"无法打开核对表 {file}：请确认是 kaohe review export 导出的 .xlsx 文件"
+        ) from exc
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(h or "").strip() for h in next(rows, ())]
+    expected = [h for h, _ in COLUMNS]
+    missing = [h for h in expected if h not in header]
+    if missing:
+        raise KaoheError(f"{file.name} 不是核对表：缺少列 {'、'.join(missing)}")
+    position = {key: header.index(head) for head, key in COLUMNS}
+    roster = RosterIndex(read_roster(workspace.roster_path))
+    result = ImportResult()
+    imported_at = datetime.now().astimezone().isoformat(timespec="seconds")
+    with Ledger(workspace.root / LEDGER_NAME) as ledger:
+        batch: list[tuple[NewFile, str, str, str]] = []
+        for number, cells in enumerate(rows, start=2):
+            values = {key: _text(cells[i]) if i < len(cells) else "" for key, i in position.items()}
+            if not values["person_id"]:
+                result.blank += 1
+                continue
+            person = roster.by_id.get(values["person_id"])
+            if person is None:
+                result.problems.append(
+                    Problem(file.name, number, "编号", f"名单中没有编号 {values['person_id']}")
+                )
+                continue
+            try:
+                period = Period.parse(values["period"])
+            except ValueError as exc:
+                result.problems.append(Problem(file.name, number, "季度", str(exc)))
+                continue
+            source = ledger.db.execute(
+                "SELECT received_at FROM files WHERE path = ? AND sha256 = ?",
+                (values["source_path"], values["source_sha"]),
+            ).fetchone()
+            if source is None:
+                result.problems.append(
+                    Problem(
+                        file.name,
+                        number,
+                        "来源路径",
+                        "台账中找不到原文件（来源路径或文件指纹被改动），请重新导出核对表",
+                    )
+                )
+                continue
+            raw = _entered_sheet(
+                values, values["name"] or person.name, values["unit"] or person.unit, period
+            )
+            payload = raw_to_json(raw)
+            sha = hashlib.sha256(
+                json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+            ).hexdigest()
+            key = values["source_path"] + REVIEW_SUFFIX
+            if ledger.reader_version(key, sha) is not None:
+                result.unchanged.append(key)
+                continue
+            new = NewFile(
+                key, sha, 0, source[0], "review", period.code, payload, None, None, READER_VERSION
+            )
+            batch.append(
+                (new, values["source_path"], values["source_sha"], values["reviewer"] or reviewer)
+            )
+            result.imported.append(key)
+        if batch:
+            ledger.add([item[0] for item in batch])
+            with ledger.transaction() as db:
+                db.executemany(
+                    "INSERT OR IGNORE INTO reviews (source_path, source_sha, review_path,"
+                    " review_sha, reviewer, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (s_path, s_sha, n.path, n.sha256, who, imported_at)
+                        for n, s_path, s_sha, who in batch
+                    ],
+                )
+            settle(ledger, roster)
+    book.close()
+    return result

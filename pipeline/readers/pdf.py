@@ -83,47 +83,67 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def _cell_text(page: Any, bbox: tuple[float, float, float, float]) -> str:
+Box = tuple[float, float, float, float]
+
+
+def _cell_text(chars: list[dict[str, Any]], bbox: Box) -> str:
     """Text in a cell, wrapped lines rejoined: a visual line that stops well short of the
     cell's right edge ends a paragraph; one that runs to the edge was wrapped by the layout."""
-    x0, top, x1, bottom = bbox
-    region = page.within_bbox((x0 + 0.5, top + 0.5, x1 - 0.5, bottom - 0.5), strict=False)
-    lines = region.extract_text_lines(return_chars=True)
-    if not lines:
+    from pdfplumber.utils.text import chars_to_textmap
+
+    if not chars:
         return ""
+    right = bbox[2]
+    lines = chars_to_textmap(chars).extract_text_lines(return_chars=True)
     text = ""
     for index, line in enumerate(lines):
         content = str(line["text"])
         if index:
             previous = lines[index - 1]
-            chars = previous.get("chars") or []
-            width = max((c["x1"] - c["x0"] for c in chars), default=10.0)
-            wrapped = previous["x1"] >= x1 - 2.5 * width
+            width = max((c["x1"] - c["x0"] for c in previous.get("chars") or []), default=10.0)
+            wrapped = previous["x1"] >= right - 2.5 * width
             text += "" if wrapped and not PRINTED_LINE.match(content) else "\n"
         text += content
     return text
 
 
-def _grid(
-    page: Any, row_offset: int
-) -> tuple[list[GridCell], list[tuple[float, float, float, float]]]:
+def _chars_by_cell(
+    chars: list[dict[str, Any]], boxes: list[Box]
+) -> dict[Box, list[dict[str, Any]]]:
+    """Each character placed in the cell holding its centre (one pass, not one crop per cell)."""
+    placed: dict[Box, list[dict[str, Any]]] = {box: [] for box in boxes}
+    for char in chars:
+        cx, cy = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
+        for box in boxes:
+            if box[0] <= cx <= box[2] and box[1] <= cy <= box[3]:
+                placed[box].append(char)
+                break
+    return placed
+
+
+def _grid(page: Any, row_offset: int) -> tuple[list[GridCell], list[Box]]:
     cells: list[GridCell] = []
-    boxes: list[tuple[float, float, float, float]] = []
+    boxes: list[Box] = []
     for table in page.find_tables(SETTINGS.as_dict()):
-        bboxes = {tuple(c) for row in table.rows for c in row.cells if c is not None}
+        bboxes: list[Box] = sorted(
+            {(c[0], c[1], c[2], c[3]) for row in table.rows for c in row.cells if c is not None},
+            key=lambda b: (b[1], b[0]),
+        )
         xs = sorted({round(b[0], 1) for b in bboxes} | {round(b[2], 1) for b in bboxes})
         ys = sorted({round(b[1], 1) for b in bboxes} | {round(b[3], 1) for b in bboxes})
-        for bbox in sorted(bboxes, key=lambda b: (b[1], b[0])):
+        placed = _chars_by_cell(page.chars, bboxes)
+        for bbox in bboxes:
             row = ys.index(round(bbox[1], 1))
             col = xs.index(round(bbox[0], 1))
             span = max(xs.index(round(bbox[2], 1)) - col, 1)
-            cells.append(GridCell(row_offset + row, col, span, _cell_text(page, bbox)))
-        boxes.append(tuple(table.bbox))
+            cells.append(GridCell(row_offset + row, col, span, _cell_text(placed[bbox], bbox)))
+        x0, top, x1, bottom = table.bbox
+        boxes.append((x0, top, x1, bottom))
         row_offset += len(ys)
     return cells, boxes
 
 
-def _outside(page: Any, boxes: list[tuple[float, float, float, float]]) -> list[str]:
+def _outside(page: Any, boxes: list[Box]) -> list[str]:
     """Lines of text outside the tables (title, period line, signature line, footer)."""
 
     def keep(obj: dict[str, Any]) -> bool:

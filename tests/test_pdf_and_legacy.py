@@ -162,3 +162,19 @@ def test_without_libreoffice_old_formats_say_what_to_do(
         "rejected",
         "UNSUPPORTED_FORMAT 本机未安装 LibreOffice，无法读取 .wps 文件；请让本人在 Word/WPS 中另存为 .docx 后重新提交",
     )
+
+
+def test_committed_two_page_pdf_joins_the_spilled_record() -> None:
+    """A LibreOffice 7.4 export where the third month's record runs onto page 2."""
+    import pdfplumber
+
+    path = FIXTURES / "spill_0007_two_pages_by_lo74.pdf"
+    with pdfplumber.open(path) as document:
+        assert len(document.pages) == 2
+    sheet = read_pdf(path.read_bytes())
+    assert (
+        sheet.fields["month3"].text
+        == "本月重点开展固体废物规范化管理检查，督促企业建立管理台账并落实贮存场所标识。" * 40
+    )
+    assert sheet.fields["leave_days"].text == "1.5"
+    assert sheet.fields["review_opinion"].text.startswith("同意分管领导意见。")

@@ -6,6 +6,7 @@ The files are committed so tests check real-client output without LibreOffice.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 import tempfile
@@ -39,6 +40,16 @@ def main() -> None:
             resaved = convert(work / f"{name}.docx", "docx", work / "lo")
             shutil.copyfile(resaved, OUT / f"{name}_resaved_by_lo74.docx")
             print(OUT / f"{name}_resaved_by_lo74.docx")
+        long_text = (
+            "本月重点开展固体废物规范化管理检查，督促企业建立管理台账并落实贮存场所标识。" * 40
+        )
+        spill = dataclasses.replace(
+            MODEST, monthly=(MODEST.monthly[0], MODEST.monthly[1], long_text)
+        )
+        (work / "spill_0007.docx").write_bytes(fill(zhang.read_bytes(), spill))
+        exported = convert(work / "spill_0007.docx", "pdf", work / "spill")
+        shutil.copyfile(exported, OUT / "spill_0007_two_pages_by_lo74.pdf")
+        print(OUT / "spill_0007_two_pages_by_lo74.pdf")
         for fmt in ("pdf", "doc"):
             exported = convert(work / "filled_0007.docx", fmt, work / fmt)
             target = OUT / f"filled_0007_by_lo74.{fmt}"

@@ -5,12 +5,15 @@ from __future__ import annotations
 import shutil
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
 from .models import Period
+from .workdays import Deadline, WorkCalendar, deadline_for
 
 CONFIG_NAME = "kaohe.toml"
 DEFAULT_ROSTER = "roster.xlsx"
@@ -27,6 +30,21 @@ path = "{DEFAULT_ROSTER}"
 [template]
 # 记实表模板（docxtpl）。可在 Word/WPS 中修改文字和版式后保存，可用标签见 README。
 path = "{DEFAULT_TEMPLATE}"
+
+[calendar]
+# 工作日以 chinese-calendar 的官方安排（含调休）为准；它还没有某年数据时按周末和法定固定假日暂定。
+# 国务院办公厅公布放假安排后，可在此补充放假日期、调休上班日期；
+# 某年全部补齐后把年份写入 confirmed_years。
+holidays = []        # 例如 ["2027-02-16", "2027-02-17"]
+workdays = []        # 例如 ["2027-02-07"]
+confirmed_years = [] # 例如 [2027]
+
+[rules]
+deadline_working_days = 3   # 季度结束后几个工作日内交回
+leave_threshold_days = 30   # 请假超过多少个工作日不定等次
+repeated_missing = 2        # 一年中几个季度未交算“多次未交”
+hao_quota = 0               # “好”等次比例上限（0 表示不限，如 0.3 表示 30%）
+hao_quota_scope = "unit"    # "unit" 按单位计，"overall" 按全局计
 """
 
 
@@ -40,6 +58,27 @@ class TemplateSettings(BaseModel):
     path: str = DEFAULT_TEMPLATE
 
 
+class CalendarSettings(BaseModel):
+    """[calendar]: corrections to the official working-day calendar."""
+
+    model_config = ConfigDict(extra="forbid")
+    holidays: list[date] = []
+    workdays: list[date] = []
+    confirmed_years: list[int] = []
+
+
+class RulesSettings(BaseModel):
+    """[rules]: the notice's numbers, kept adjustable."""
+
+    model_config = ConfigDict(extra="forbid")
+    deadline_working_days: int = Field(default=3, ge=0, le=30)
+    leave_threshold_days: float = Field(default=30, gt=0)
+    repeated_missing: int = Field(default=2, ge=1, le=4)
+    #: Share of 好 allowed (0–1); 0 means no cap.
+    hao_quota: float = Field(default=0, ge=0, le=1)
+    hao_quota_scope: Literal["unit", "overall"] = "unit"
+
+
 class Settings(BaseModel):
     """kaohe.toml. Unknown sections are kept for later versions; unknown keys in known
     sections are refused, so a typo does not silently fall back to a default."""
@@ -47,6 +86,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="allow")
     roster: RosterSettings = RosterSettings()
     template: TemplateSettings = TemplateSettings()
+    calendar: CalendarSettings = CalendarSettings()
+    rules: RulesSettings = RulesSettings()
 
 
 def load_settings(path: Path) -> Settings:
@@ -100,6 +141,13 @@ class Workspace:
     @property
     def template_path(self) -> Path:
         return self.root / self.settings.template.path
+
+    def calendar(self) -> WorkCalendar:
+        c = self.settings.calendar
+        return WorkCalendar.with_overrides(c.holidays, c.workdays, c.confirmed_years)
+
+    def deadline(self, period: Period) -> Deadline:
+        return deadline_for(period, self.calendar(), self.settings.rules.deadline_working_days)
 
     def period_dir(self, period: Period) -> Path:
         return self.outbox / period.code

@@ -6,6 +6,7 @@ import json
 import re
 import sys
 import traceback
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +22,8 @@ from .stages.export import FORMATS, export
 from .stages.generate import GenerateResult, generate
 from .stages.ingest import ingest
 from .stages.review import export_review, import_review
+from .stages.status import status
+from .workdays import PROVISIONAL_HELP
 from .workspace import Workspace, init_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -393,6 +396,59 @@ def review_import_command(ctx: click.Context, file: Path, reviewer: str) -> None
     )
     if result.problems:
         ctx.exit(1)
+
+
+def _columns(text: str) -> int:
+    """Terminal columns ``text`` takes: two for a Chinese (wide) character, one otherwise."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify ``text`` to ``width`` terminal columns."""
+    return text + " " * max(width - _columns(text), 0)
+
+
+@cli.command("status")
+@click.option("--period", "-p", help="季度，如 2026Q4；默认当前季度。")
+@click.option("--unit", help="只看这个考核单位。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（只输出数据）。")
+@click.pass_context
+def status_command(ctx: click.Context, period: str | None, unit: str | None, as_json: bool) -> None:
+    """本季度进度：各单位应交、已交、已评鉴、已审定、未交、逾期，截止日期和未交人员。"""
+    ws = _workspace(ctx)
+    chosen = _parse_period(period)
+    report = status(ws, chosen, unit=unit)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return
+    note = "（暂定）" if report.provisional else ""
+    left = (
+        f"还有 {report.days_left} 天" if report.days_left >= 0 else f"已过 {-report.days_left} 天"
+    )
+    click.echo(f"{chosen.title}  截止日期 {report.deadline}{note}  {left}")
+    if report.provisional:
+        click.echo(PROVISIONAL_HELP.format(years=report.deadline[:4]))
+    headers = ("单位", "应交", "已交", "已评鉴", "已审定", "未交", "逾期")
+    name_width = max([_columns(u.unit) for u in report.units] + [8]) + 2
+    click.echo(_pad(headers[0], name_width) + "".join(f"{_pad(h, 8)}" for h in headers[1:]))
+    totals = [0] * 6
+    for item in report.units:
+        numbers = (
+            item.expected,
+            item.returned,
+            item.graded,
+            item.reviewed,
+            item.missing,
+            item.late,
+        )
+        totals = [a + b for a, b in zip(totals, numbers, strict=True)]
+        click.echo(_pad(item.unit, name_width) + "".join(f"{n:<8}" for n in numbers))
+    click.echo(_pad("合计", name_width) + "".join(f"{n:<8}" for n in totals))
+    if report.missing:
+        click.echo(f"未交 {len(report.missing)} 人：")
+        for person in report.missing:
+            leader = f"  分管领导 {person.leader}" if person.leader else ""
+            click.echo(f"  {_pad(person.unit, name_width)}{person.person_id} {person.name}{leader}")
 
 
 def main() -> None:

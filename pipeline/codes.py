@@ -26,6 +26,12 @@ class Code(StrEnum):
     MULTIPLE_GRADES = "MULTIPLE_GRADES"
     DUPLICATE_SUBMISSION = "DUPLICATE_SUBMISSION"
     SCANNED_NEEDS_REVIEW = "SCANNED_NEEDS_REVIEW"
+    LATE_RETURN = "LATE_RETURN"
+    GRADE_WITH_LONG_LEAVE = "GRADE_WITH_LONG_LEAVE"
+    MISSING_RETURN = "MISSING_RETURN"
+    REPEATED_NON_SUBMISSION = "REPEATED_NON_SUBMISSION"
+    NEEDS_FOLLOW_UP = "NEEDS_FOLLOW_UP"
+    GRADE_QUOTA_EXCEEDED = "GRADE_QUOTA_EXCEEDED"
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,20 @@ CODES: dict[Code, CodeInfo] = {
     Code.SCANNED_NEEDS_REVIEW: CodeInfo(
         "error", "扫描件或无法识别的文字，需人工核对", "用 kaohe review export 导出后人工录入"
     ),
+    Code.LATE_RETURN: CodeInfo("warning", "逾期交回", "请提醒本人和所在单位按时交回"),
+    Code.GRADE_WITH_LONG_LEAVE: CodeInfo(
+        "error", "请假超期仍定了等次", "请假超过规定天数应不定等次，请分管领导更正"
+    ),
+    Code.MISSING_RETURN: CodeInfo(
+        "warning", "未交记实表", "请催交；无正当理由不交的应批评教育、限期改正"
+    ),
+    Code.REPEATED_NON_SUBMISSION: CodeInfo(
+        "error", "多次未交", "经批评教育仍拒不参加的，年度考核可直接定为不定等次或不称职"
+    ),
+    Code.NEEDS_FOLLOW_UP: CodeInfo(
+        "info", "等次为一般或差", "分管领导应及时反馈、谈话，责成限期改正"
+    ),
+    Code.GRADE_QUOTA_EXCEEDED: CodeInfo("warning", "“好”等次超出比例", "请按规定比例复核"),
 }
 
 

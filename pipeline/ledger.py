@@ -18,7 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LEDGER_NAME = "kaohe.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Steps that bring an older ledger up to date: version reached → statements.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: ("ALTER TABLE files ADD COLUMN reader_version INTEGER NOT NULL DEFAULT 0",),
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -102,13 +106,35 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         with self.transaction():
+            fresh = (
+                self.db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files'"
+                ).fetchone()
+                is None
+            )
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
-            self.db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
+            if fresh:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+            else:
+                self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a ledger written by an older kaohe up to this version (inside a transaction)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 1
+        for target in sorted(MIGRATIONS):
+            if version < target:
+                for statement in MIGRATIONS[target]:
+                    self.db.execute(statement)
+                version = target
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(version),)
+        )
 
     def close(self) -> None:
         self.db.close()

@@ -188,3 +188,16 @@ class SheetRecord(BaseModel):
     status: Status
     source: Source
     issues: list[Issue]
+
+
+class Finding(BaseModel):
+    """One row of the exception report: a code about a person (or a unit) in a period."""
+
+    code: str
+    severity: Literal["error", "warning", "info"]
+    person_id: str = ""
+    name: str = ""
+    unit: str = ""
+    file: str = ""
+    field: str = ""
+    message: str

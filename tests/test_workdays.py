@@ -53,7 +53,7 @@ def test_provisional_year_skips_fixed_holidays() -> None:
     calendar = WorkCalendar()
     assert (
         not calendar.is_workday(date(2027, 10, 1))
-        and not calendar.is_workday(date(2027, 5, 3)) is False
+        and calendar.is_workday(date(2027, 5, 3)) is not False
     )
     assert calendar.is_workday(date(2027, 10, 4))
     assert not calendar.is_workday(date(2027, 4, 5))

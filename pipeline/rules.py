@@ -1,0 +1,178 @@
+"""The notice's rules over one period: deadline, long leave, missing and repeated missing
+returns, follow-up of 一般/差, the optional cap on 好. Pure functions: records in, findings
+and each person's effective record out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from .codes import CODES, Code
+from .models import Finding, Grade, Issue, Period, Person, SheetRecord, Status
+from .workdays import Deadline
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    leave_threshold_days: float = 30
+    repeated_missing: int = 2
+    hao_quota: float = 0
+    hao_quota_scope: str = "unit"
+
+
+@dataclass
+class PeriodResult:
+    """A period after the rules: every roster person's record (or none), and the findings."""
+
+    period: Period
+    deadline: Deadline
+    people: list[Person]
+    records: dict[str, SheetRecord]
+    findings: list[Finding] = field(default_factory=list)
+
+    def record_of(self, person: Person) -> SheetRecord | None:
+        return self.records.get(person.person_id)
+
+
+def _finding(code: Code, message: str, person: Person | None = None, *, file: str = "",
+             field: str = "", unit: str = "", severity: str | None = None) -> Finding:  # fmt: skip
+    return Finding(
+        code=code.value,
+        severity=severity or CODES[code].severity,  # type: ignore[arg-type]
+        person_id=person.person_id if person else "",
+        name=person.name if person else "",
+        unit=unit or (person.assessing_unit if person else ""),
+        file=file,
+        field=field,
+        message=message,
+    )
+
+
+def _received_day(record: SheetRecord) -> date:
+    return date.fromisoformat(record.source.received_at[:10])
+
+
+def _with_long_leave(record: SheetRecord, threshold: float) -> tuple[SheetRecord, list[Finding]]:
+    """Over ``threshold`` days of leave: no grade is given (不定等次); a grade is an error."""
+    if record.attendance.leave_days <= threshold:
+        return record, []
+    if record.grade is not None:
+        return record, []  # reported as GRADE_WITH_LONG_LEAVE by the caller
+    issues = [i for i in record.issues if i.code != Code.MISSING_GRADE.value]
+    faulty = any(i.severity == "error" for i in issues)
+    status = Status.FAULTY if faulty else Status.UNGRADED
+    return record.model_copy(update={"issues": issues, "status": status}), []
+
+
+def apply_rules(
+    period: Period,
+    deadline: Deadline,
+    people: Sequence[Person],
+    records: Iterable[SheetRecord],
+    settings: RuleSettings,
+    *,
+    missing_before: dict[str, list[str]] | None = None,
+    today: date | None = None,
+) -> PeriodResult:
+    """Apply the rules. ``missing_before`` maps person_id → earlier periods of the year in which
+    that person had no accepted sheet (for REPEATED_NON_SUBMISSION)."""
+    by_id = {r.person_id: r for r in records}
+    result = PeriodResult(period, deadline, list(people), {})
+    after_deadline = today is None or today > deadline.day
+    note = "（暂定）" if deadline.provisional else ""
+    for person in people:
+        record = by_id.get(person.person_id)
+        if record is None:
+            leader = f"，分管领导 {person.leader}" if person.leader else ""
+            result.findings.append(
+                _finding(
+                    Code.MISSING_RETURN,
+                    f"{period.title}记实表未交（截止 {deadline.day.isoformat()}{note}）{leader}",
+                    person,
+                    severity="warning" if not after_deadline else None,
+                )
+            )
+            earlier = (missing_before or {}).get(person.person_id, [])
+            if len(earlier) + 1 >= settings.repeated_missing:
+                quarters = "、".join([*earlier, period.code])
+                result.findings.append(
+                    _finding(
+                        Code.REPEATED_NON_SUBMISSION,
+                        f"{period.year}年已有 {len(earlier) + 1} 个季度未交（{quarters}）："
+                        "应批评教育；经教育仍拒不参加的，年度考核可定为不定等次或不称职",
+                        person,
+                    )
+                )
+            continue
+        record, _ = _with_long_leave(record, settings.leave_threshold_days)
+        result.records[person.person_id] = record
+        file = record.source.path
+        for item in record.issues:
+            result.findings.append(_from_issue(item, person, file))
+        if _received_day(record) > deadline.day:
+            result.findings.append(
+                _finding(
+                    Code.LATE_RETURN,
+                    f"{_received_day(record).isoformat()} 收到，"
+                    f"晚于截止日期 {deadline.day.isoformat()}{note}",
+                    person,
+                    file=file,
+                )
+            )
+        leave = record.attendance.leave_days
+        if leave > settings.leave_threshold_days and record.grade is not None:
+            result.findings.append(
+                _finding(
+                    Code.GRADE_WITH_LONG_LEAVE,
+                    f"请假 {leave:g} 天，超过 {settings.leave_threshold_days:g} 个工作日"
+                    f"应不定等次，但评了“{record.grade.value}”",
+                    person,
+                    file=file,
+                    field="grade",
+                )
+            )
+        if record.grade in (Grade.YIBAN, Grade.CHA):
+            result.findings.append(
+                _finding(
+                    Code.NEEDS_FOLLOW_UP,
+                    f"等次为“{record.grade.value}”：分管领导应及时反馈、谈话，责成限期改正",
+                    person,
+                    file=file,
+                    field="grade",
+                )
+            )
+    result.findings.extend(_quota(result, settings))
+    return result
+
+
+def _from_issue(item: Issue, person: Person, file: str) -> Finding:
+    return Finding(
+        code=item.code, severity=item.severity, person_id=person.person_id, name=person.name,
+        unit=person.assessing_unit, file=file, field=item.field, message=item.message,
+    )  # fmt: skip
+
+
+def _quota(result: PeriodResult, settings: RuleSettings) -> list[Finding]:
+    if settings.hao_quota <= 0:
+        return []
+    groups: dict[str, list[SheetRecord]] = {}
+    for person in result.people:
+        record = result.record_of(person)
+        if record is None or record.grade is None:
+            continue
+        key = person.assessing_unit if settings.hao_quota_scope == "unit" else "全局"
+        groups.setdefault(key, []).append(record)
+    findings = []
+    for unit, graded in groups.items():
+        hao = sum(1 for r in graded if r.grade is Grade.HAO)
+        if hao > settings.hao_quota * len(graded):
+            findings.append(
+                _finding(
+                    Code.GRADE_QUOTA_EXCEEDED,
+                    f"{unit}评“好” {hao} 人，占已评 {len(graded)} 人的 {hao / len(graded):.0%}，"
+                    f"超过上限 {settings.hao_quota:.0%}",
+                    unit="" if unit == "全局" else unit,
+                )
+            )
+    return findings

@@ -1,0 +1,139 @@
+"""Where a period stands: the rules applied to the roster and the accepted sheets, and
+per-unit counts of expected, returned, graded, reviewed, missing and late sheets."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from ..codes import Code
+from ..ledger import ACCEPTED, LEDGER_NAME, Ledger
+from ..models import Period, Status
+from ..roster import read_roster
+from ..rules import PeriodResult, RuleSettings, apply_rules
+from ..workspace import Workspace
+from .export import accepted_records
+
+
+def rule_settings(workspace: Workspace) -> RuleSettings:
+    rules = workspace.settings.rules
+    return RuleSettings(
+        leave_threshold_days=rules.leave_threshold_days,
+        repeated_missing=rules.repeated_missing,
+        hao_quota=rules.hao_quota,
+        hao_quota_scope=rules.hao_quota_scope,
+    )
+
+
+def _periods_with_data(workspace: Workspace, year: int) -> set[str]:
+    path = workspace.root / LEDGER_NAME
+    if not path.exists():
+        return set()
+    with Ledger(path) as ledger:
+        rows = ledger.db.execute(
+            "SELECT DISTINCT period FROM files WHERE outcome = ? AND period LIKE ?",
+            (ACCEPTED, f"{year}Q%"),
+        )
+        return {str(r[0]) for r in rows}
+
+
+def evaluate(workspace: Workspace, period: Period, *, today: date | None = None) -> PeriodResult:
+    """The period after the notice's rules, for the workspace's current roster."""
+    people = read_roster(workspace.roster_path)
+    with_data = _periods_with_data(workspace, period.year)
+    missing_before: dict[str, list[str]] = {}
+    for quarter in range(1, period.quarter):
+        earlier = Period(year=period.year, quarter=quarter)
+        if earlier.code not in with_data:
+            continue  # a quarter without any data is "no data", not everyone missing
+        returned = {r.person_id for r in accepted_records(workspace, earlier)}
+        for person in people:
+            if person.person_id not in returned:
+                missing_before.setdefault(person.person_id, []).append(earlier.code)
+    return apply_rules(
+        period,
+        workspace.deadline(period),
+        people,
+        accepted_records(workspace, period),
+        rule_settings(workspace),
+        missing_before=missing_before,
+        today=today,
+    )
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    unit: str
+    expected: int
+    returned: int
+    graded: int
+    reviewed: int
+    missing: int
+    late: int
+
+
+@dataclass(frozen=True)
+class MissingPerson:
+    person_id: str
+    name: str
+    unit: str
+    leader: str
+
+
+@dataclass
+class StatusReport:
+    period: str
+    deadline: str
+    provisional: bool
+    days_left: int
+    units: list[UnitStatus]
+    missing: list[MissingPerson]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "period": self.period,
+            "deadline": self.deadline,
+            "provisional": self.provisional,
+            "days_left": self.days_left,
+            "units": [asdict(u) for u in self.units],
+            "missing": [asdict(m) for m in self.missing],
+        }
+
+
+def status(
+    workspace: Workspace, period: Period, *, unit: str | None = None, today: date | None = None
+) -> StatusReport:
+    today = today or date.today()
+    result = evaluate(workspace, period, today=today)
+    late = {f.person_id for f in result.findings if f.code == Code.LATE_RETURN.value}
+    units: dict[str, list[int]] = {}
+    missing: list[MissingPerson] = []
+    for person in result.people:
+        if unit is not None and person.assessing_unit != unit:
+            continue
+        counts = units.setdefault(person.assessing_unit, [0] * 6)
+        counts[0] += 1
+        record = result.record_of(person)
+        if record is None:
+            counts[4] += 1
+            missing.append(
+                MissingPerson(person.person_id, person.name, person.assessing_unit, person.leader)
+            )
+            continue
+        counts[1] += 1
+        counts[2] += record.grade is not None or record.status is Status.UNGRADED
+        counts[3] += record.status is Status.REVIEWED
+        counts[5] += person.person_id in late
+    if unit is not None and not units:
+        from ..errors import KaoheError
+
+        known = "、".join(dict.fromkeys(p.assessing_unit for p in result.people))
+        raise KaoheError(f"名单中没有考核单位“{unit}”。名单中的单位有：{known}")
+    return StatusReport(
+        period=period.code,
+        deadline=result.deadline.day.isoformat(),
+        provisional=result.deadline.provisional,
+        days_left=result.deadline.days_left(today),
+        units=[UnitStatus(name, *counts) for name, counts in units.items()],
+        missing=missing,
+    )

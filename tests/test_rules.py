@@ -98,10 +98,7 @@ def test_missing_return_names_unit_and_leader() -> None:
         "0004",
         "泽州分局",
     )
-    assert (
-        finding.message == "2026年第4季度记实表未交（截止 2027-01-06（暂定））：分管领导 王建国"
-        or finding.message == "2026年第4季度记实表未交（截止 2027-01-06（暂定）），分管领导 王建国"
-    )
+    assert finding.message == "2026年第4季度记实表未交（截止 2027-01-06（暂定）），分管领导 王建国"
 
 
 def test_repeated_non_submission_needs_two_missing_quarters() -> None:

@@ -21,6 +21,7 @@ from .stages.explain import FIELD_LABELS, explain
 from .stages.export import FORMATS, export
 from .stages.generate import GenerateResult, generate
 from .stages.ingest import ingest
+from .stages.report import write_report
 from .stages.review import export_review, import_review
 from .stages.status import status
 from .workdays import PROVISIONAL_HELP
@@ -449,6 +450,29 @@ def status_command(ctx: click.Context, period: str | None, unit: str | None, as_
         for person in report.missing:
             leader = f"  分管领导 {person.leader}" if person.leader else ""
             click.echo(f"  {_pad(person.unit, name_width)}{person.person_id} {person.name}{leader}")
+
+
+@cli.command("report")
+@click.option("--period", "-p", help="季度，如 2026Q4；默认当前季度。")
+@click.option("--json", "as_json", is_flag=True, help="在标准输出打印 JSON（只输出数据）。")
+@click.pass_context
+def report_command(ctx: click.Context, period: str | None, as_json: bool) -> None:
+    """写异常报告：outbox/<季度>/report/异常报告.xlsx 和 异常报告.html。"""
+    ws = _workspace(ctx)
+    written = write_report(ws, _parse_period(period))
+    if as_json:
+        data = [f.model_dump() for f in written.findings]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    counts: dict[str, int] = {}
+    for item in written.findings:
+        counts[item.severity] = counts.get(item.severity, 0) + 1
+    click.echo(
+        f"异常报告：错误 {counts.get('error', 0)} 项，提醒 {counts.get('warning', 0)} 项，"
+        f"关注 {counts.get('info', 0)} 项"
+    )
+    click.echo(f"  {written.xlsx}")
+    click.echo(f"  {written.html}")
 
 
 def main() -> None:

@@ -81,6 +81,25 @@ CODES: dict[Code, CodeInfo] = {
 }
 
 
+#: Record fields as HR calls them, for reports (JSON keeps the field names).
+FIELD_NAMES: dict[str, str] = {
+    "name": "姓名",
+    "period": "季度",
+    "duties": "从事或分管工作",
+    "monthly_records": "工作纪实",
+    "attendance": "出勤记录",
+    "late": "迟到（次）",
+    "early_leave": "早退（次）",
+    "absent": "旷工（次）",
+    "leave_days": "请假（天）",
+    "self_evaluation": "自我评价",
+    "signature_date": "签字日期",
+    "leader_opinion": "分管领导意见",
+    "grade": "等次",
+    "review_opinion": "班子审定意见",
+}
+
+
 def issue(code: Code, message: str, *, field: str = "", severity: str | None = None) -> Issue:
     """An Issue for ``code``; severity defaults to the code's own."""
     level = severity or CODES[code].severity

@@ -24,6 +24,7 @@ from .stages.ingest import ingest
 from .stages.report import write_report
 from .stages.review import export_review, import_review
 from .stages.status import status
+from .stages.summary import write_summary
 from .workdays import PROVISIONAL_HELP
 from .workspace import Workspace, init_workspace
 
@@ -457,9 +458,11 @@ def status_command(ctx: click.Context, period: str | None, unit: str | None, as_
 @click.option("--json", "as_json", is_flag=True, help="在标准输出打印 JSON（只输出数据）。")
 @click.pass_context
 def report_command(ctx: click.Context, period: str | None, as_json: bool) -> None:
-    """写异常报告：outbox/<季度>/report/异常报告.xlsx 和 异常报告.html。"""
+    """写异常报告（report/异常报告.xlsx、异常报告.html）和汇总表（汇总表.xlsx）。"""
     ws = _workspace(ctx)
-    written = write_report(ws, _parse_period(period))
+    chosen = _parse_period(period)
+    written = write_report(ws, chosen)
+    summary = write_summary(ws, chosen)
     if as_json:
         data = [f.model_dump() for f in written.findings]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -473,6 +476,7 @@ def report_command(ctx: click.Context, period: str | None, as_json: bool) -> Non
     )
     click.echo(f"  {written.xlsx}")
     click.echo(f"  {written.html}")
+    click.echo(f"汇总表：{summary}")
 
 
 def main() -> None:

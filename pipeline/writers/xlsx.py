@@ -60,6 +60,14 @@ class Table:
     landscape: bool = True
     #: Data validations (drop-downs, number ranges) to attach to the sheet.
     validations: list[Any] = field(default_factory=list)
+    #: A clustered bar chart of columns ``chart_columns`` (1-based, inclusive) by the first
+    #: column's categories, titled ``chart_title``; placed right of the table.
+    chart_title: str = ""
+    chart_columns: tuple[int, int] = (0, 0)
+    #: How many data rows the chart shows (0: all; a totals row is usually left out).
+    chart_rows: int = 0
+    #: Print only the first N columns (0: all); wide text columns stay for the screen.
+    print_columns: int = 0
 
 
 def display_width(text: str) -> float:
@@ -120,6 +128,8 @@ def _write_sheet(sheet: Any, table: Table) -> None:
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{last}{len(table.rows) + 1}"
     sheet.print_title_rows = "1:1"
+    if table.print_columns:
+        sheet.print_area = f"A1:{get_column_letter(table.print_columns)}{len(table.rows) + 1}"
     sheet.page_setup.paperSize = PAPER_A4
     sheet.page_setup.orientation = "landscape" if table.landscape else "portrait"
     sheet.page_setup.fitToWidth = 1
@@ -136,6 +146,23 @@ def _write_sheet(sheet: Any, table: Table) -> None:
     sheet.append([styles.cell(sheet, h, styles.header) for h in table.headers])
     for values in table.rows:
         sheet.append([styles.cell(sheet, v, styles.body) for v in values])
+    if table.chart_title and table.rows:
+        _add_chart(sheet, table)
+
+
+def _add_chart(sheet: Any, table: Table) -> None:
+    from openpyxl.chart import BarChart, Reference
+
+    first, last = table.chart_columns
+    chart = BarChart()
+    chart.title = table.chart_title
+    chart.y_axis.title = "人数"
+    chart.height, chart.width = 9, 18
+    rows = (table.chart_rows or len(table.rows)) + 1
+    data = Reference(sheet, min_col=first, max_col=last, min_row=1, max_row=rows)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=rows))
+    sheet.add_chart(chart, f"{get_column_letter(len(table.headers) + 2)}2")
 
 
 def workbook_bytes(tables: Sequence[Table]) -> bytes:

@@ -1,0 +1,134 @@
+"""The period's summary workbook ``汇总表.xlsx``: one row per roster person with every record
+field, grade and status; a sheet per unit; grade counts per unit with a chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..codes import Code
+from ..models import Grade, Period, Person, SheetRecord, Status
+from ..paths import safe_component
+from ..rules import PeriodResult
+from ..workspace import Workspace
+from ..writers.xlsx import CellValue, Table, write_workbook
+from .status import evaluate
+
+HEADERS = (
+    "序号", "考核单位", "编号", "姓名", "性别", "单位", "职务", "分管领导", "挂职单位",
+    "等次", "状态", "迟到（次）", "早退（次）", "旷工（次）", "请假（天）", "签字日期",
+    "收到时间", "逾期", "问题", "原文件",
+    "第一月工作纪实", "第二月工作纪实", "第三月工作纪实", "本季度自我评价",
+    "分管领导意见", "班子审定意见",
+)  # fmt: skip
+#: Printed columns: everything up to 逾期; the long texts are for reading on screen.
+PRINTED = HEADERS.index("逾期") + 1
+STAT_HEADERS = (
+    "考核单位",
+    "应考核",
+    "好",
+    "较好",
+    "一般",
+    "差",
+    "不定等次",
+    "待评鉴",
+    "异常",
+    "未交",
+)
+NOT_RETURNED = "未交"
+WIDE = 36.0
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _row(index: int, person: Person, record: SheetRecord | None, late: set[str]) -> list[CellValue]:
+    base: list[CellValue] = [
+        index, person.assessing_unit, person.person_id, person.name, person.gender.value,
+        person.unit, person.position, person.leader, person.host_unit if person.seconded else "",
+    ]  # fmt: skip
+    if record is None:
+        return [*base, "", NOT_RETURNED, *([None] * (len(HEADERS) - len(base) - 2))]
+    issues = "；".join(f"{i.code} {i.message}" for i in record.issues)
+    return [
+        *base,
+        record.grade.value if record.grade else "",
+        record.status.value,
+        record.attendance.late,
+        record.attendance.early_leave,
+        record.attendance.absent,
+        _number(record.attendance.leave_days),
+        record.signature_date.isoformat() if record.signature_date else "",
+        record.source.received_at.replace("T", " ")[:16],
+        "是" if person.person_id in late else "",
+        issues,
+        record.source.path,
+        *record.monthly_records,
+        record.self_evaluation,
+        record.leader_opinion,
+        record.review_opinion,
+    ]
+
+
+def _statistics(result: PeriodResult) -> list[list[CellValue]]:
+    counts: dict[str, list[int]] = {}
+    for person in result.people:
+        row = counts.setdefault(person.assessing_unit, [0] * 9)
+        row[0] += 1
+        record = result.record_of(person)
+        if record is None:
+            row[8] += 1
+        elif record.grade is not None:
+            row[1 + list(Grade).index(record.grade)] += 1
+        elif record.status is Status.UNGRADED:
+            row[5] += 1
+        elif record.status is Status.FAULTY:
+            row[7] += 1
+        else:
+            row[6] += 1
+    totals = [sum(column) for column in zip(*counts.values(), strict=True)] if counts else [0] * 9
+    return [[unit, *numbers] for unit, numbers in counts.items()] + [["合计", *totals]]
+
+
+def summary_tables(result: PeriodResult) -> list[Table]:
+    late = {f.person_id for f in result.findings if f.code == Code.LATE_RETURN.value}
+    rows = [
+        _row(index, person, result.record_of(person), late)
+        for index, person in enumerate(result.people, start=1)
+    ]
+    widths = {HEADERS.index(h): WIDE for h in (*HEADERS[PRINTED + 2 :], "问题")}
+    tables = [Table("全部人员", HEADERS, rows, widths=widths, print_columns=PRINTED)]
+    by_unit: dict[str, list[list[CellValue]]] = {}
+    for row in rows:
+        by_unit.setdefault(str(row[1]), []).append(row)
+    used: set[str] = {"全部人员", "统计"}
+    for unit, unit_rows in by_unit.items():
+        title = safe_component(unit)[:31]
+        while title in used:
+            title = title[:29] + "_" + str(len(used))
+        used.add(title)
+        tables.append(Table(title, HEADERS, unit_rows, widths=widths, print_columns=PRINTED))
+    stats = _statistics(result)
+    tables.insert(
+        1,
+        Table(
+            "统计",
+            STAT_HEADERS,
+            stats,
+            chart_title=f"{result.period.title}各单位考核等次",
+            chart_columns=(3, 7),
+            chart_rows=len(stats) - 1,
+        ),
+    )
+    return tables
+
+
+def summary_path(workspace: Workspace, period: Period) -> Path:
+    return workspace.period_dir(period) / "汇总表.xlsx"
+
+
+def write_summary(workspace: Workspace, period: Period) -> Path:
+    """Write ``outbox/<period>/汇总表.xlsx`` for the period as it stands."""
+    path = summary_path(workspace, period)
+    write_workbook(path, summary_tables(evaluate(workspace, period)))
+    return path

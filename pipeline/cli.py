@@ -17,6 +17,7 @@ import click
 from . import __version__
 from .errors import KaoheError
 from .models import Period
+from .stages.archive import build_archive, verify
 from .stages.explain import FIELD_LABELS, explain
 from .stages.export import FORMATS, export
 from .stages.generate import GenerateResult, generate
@@ -477,6 +478,30 @@ def report_command(ctx: click.Context, period: str | None, as_json: bool) -> Non
     click.echo(f"  {written.xlsx}")
     click.echo(f"  {written.html}")
     click.echo(f"汇总表：{summary}")
+
+
+@cli.command("archive")
+@click.option("--period", "-p", required=True, help="季度，如 2026Q4。")
+@click.pass_context
+def archive_command(ctx: click.Context, period: str) -> None:
+    """归档：原件按单位改名、被替代和拒收的放在“其他”、汇总表、异常报告和清单，打成一个 zip。"""
+    ws = _workspace(ctx)
+    result = build_archive(ws, _parse_period(period).code)
+    click.echo(f"归档：{result.path}（{result.members} 个文件及清单）")
+    for missing in result.missing:
+        click.echo(f"注意：未归档（原文件已不在，记录保留在清单中）：{missing}")
+
+
+@cli.command("verify")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_command(archive: Path) -> None:
+    """核对归档：逐个文件重算哈希，与清单比对。"""
+    result = verify(archive)
+    if result.ok:
+        click.echo(f"归档完好：{result.checked} 个文件与清单一致")
+        return
+    _error(f"归档已被改动：{result.problem}（已核对 {result.checked} 个文件）")
+    raise click.exceptions.Exit(1)
 
 
 def main() -> None:

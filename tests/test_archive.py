@@ -1,0 +1,116 @@
+"""The period archive: members and manifest, byte-identical re-runs, verify on tampering."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import run
+from pipeline.errors import KaoheError
+from pipeline.models import Period
+from pipeline.stages.archive import build_archive, verify
+from pipeline.stages.generate import generate
+from pipeline.stages.ingest import ingest
+from pipeline.workspace import Workspace
+
+from .filling import MODEST, fill
+
+Q4 = Period(year=2026, quarter=4)
+
+
+@pytest.fixture
+def ingested(workspace: Workspace) -> Workspace:
+    generate(workspace, Q4)
+    sheets = {}
+    for person_id in ("0001", "0007"):
+        [blank] = workspace.blank_dir(Q4).glob(f"*/{person_id}_*.docx")
+        sheets[person_id] = fill(blank.read_bytes(), MODEST)
+    (workspace.inbox / "张伟_旧.docx").write_bytes(
+        fill(blank.read_bytes(), dataclasses.replace(MODEST, late="1"))
+    )
+    ingest(workspace, received_at=datetime(2027, 1, 4, 9))
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("城区分局/张伟.docx", sheets["0001"])
+        archive.writestr("执法队/张伟.docx", sheets["0007"])
+    (workspace.inbox / "汇总.zip").write_bytes(bundle.getvalue())
+    (workspace.inbox / "坏.docx").write_bytes(b"not a sheet")
+    ingest(workspace, received_at=datetime(2027, 1, 5, 9))
+    return workspace
+
+
+def test_archive_members_and_manifest(ingested: Workspace) -> None:
+    result = build_archive(ingested, "2026Q4")
+    assert result.path == ingested.root / "outbox/2026Q4/archive/2026Q4_平时考核归档.zip"
+    with zipfile.ZipFile(result.path) as archive:
+        names = archive.namelist()
+        assert names == [*sorted(names[:-1]), "manifest.json"]
+        assert set(names) == {
+            "城区分局/0001_张伟_2026Q4.docx", "综合行政执法队/0007_张伟_2026Q4.docx",
+            "其他/被替代_张伟_旧.docx", "其他/拒收_坏.docx",
+            "汇总表.xlsx", "异常报告.xlsx", "异常报告.html", "manifest.json",
+        }  # fmt: skip
+        manifest = json.loads(archive.read("manifest.json"))
+        assert manifest["period"] == "2026Q4" and manifest["tool"].startswith("kaohe ")
+        assert (
+            manifest["template_sha256"]
+            == hashlib.sha256(ingested.template_path.read_bytes()).hexdigest()
+        )
+        for member in manifest["members"]:
+            data = archive.read(member["name"])
+            assert (hashlib.sha256(data).hexdigest(), len(data)) == (
+                member["sha256"],
+                member["size"],
+            )
+            assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
+        zhang = next(
+            m for m in manifest["members"] if m["name"] == "城区分局/0001_张伟_2026Q4.docx"
+        )
+        assert zhang["source_path"] == "inbox/汇总.zip!/城区分局/张伟.docx"
+        assert zhang["record"]["grade"] == "较好" and zhang["received_at"].startswith(
+            "2027-01-05T09:00"
+        )
+        old = next(m for m in manifest["members"] if m["name"] == "其他/被替代_张伟_旧.docx")
+        assert (
+            old["outcome"] == "superseded"
+            and old["reason"] == "已被较新的 inbox/汇总.zip!/执法队/张伟.docx 替代"
+        )
+
+
+def test_second_run_is_byte_identical(ingested: Workspace) -> None:
+    first = build_archive(ingested, "2026Q4").path.read_bytes()
+    assert build_archive(ingested, "2026Q4").path.read_bytes() == first
+
+
+def test_verify_names_the_first_tampered_member(
+    ingested: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = build_archive(ingested, "2026Q4").path
+    assert run(["verify", str(path)]) == 0
+    assert capsys.readouterr().out == "归档完好：7 个文件与清单一致\n"
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tampered, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "其他/拒收_坏.docx":
+                data = b"changed"
+            target.writestr(info, data)
+    assert run(["verify", str(tampered)]) == 1
+    assert (
+        capsys.readouterr().err
+        == "错误：归档已被改动：文件内容与清单不符：其他/拒收_坏.docx（已核对 0 个文件）\n"
+    )
+    assert verify(tampered).ok is False
+
+
+def test_moved_accepted_original_stops_the_archive(ingested: Workspace) -> None:
+    (ingested.inbox / "汇总.zip").rename(ingested.root / "汇总.zip")
+    with pytest.raises(KaoheError, match="有 2 个原文件已被移动或修改，无法归档"):
+        build_archive(ingested, "2026Q4")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import traceback
@@ -18,6 +19,7 @@ from . import __version__
 from .errors import KaoheError
 from .models import Period
 from .stages.archive import build_archive, verify
+from .stages.demo import run_demo
 from .stages.explain import FIELD_LABELS, explain
 from .stages.export import FORMATS, export
 from .stages.generate import GenerateResult, generate
@@ -85,6 +87,10 @@ class _Group(click.Group):
         except KaoheError as exc:
             _error(str(exc))
             ctx.exit(1)
+        except BrokenPipeError:
+            # the reader (e.g. `| head`) has gone: stop quietly, as command-line tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except PermissionError as exc:
             _error(
                 f"无法写入或读取 {exc.filename}：文件可能正在被 Excel/WPS/Word 打开，"
@@ -224,36 +230,37 @@ def generate_command(
 @click.option("--period", "-p", help="演示用的考核季度；默认当前季度。")
 @click.pass_context
 def demo_command(ctx: click.Context, period: str | None) -> None:
-    """用自带示例名单走一遍本季度流程（默认在 ./kaohe-demo/ 中），并列出生成的文件。"""
+    """用自带示例名单走一遍整个季度（默认在 ./kaohe-demo/ 中）：生成、回收、报告、归档。"""
     root = ctx.obj["workspace"] or Path.cwd() / DEMO_FOLDER
     init = init_workspace(root)
     ws = init.workspace
     click.echo(f"演示工作区：{ws.root}{'（沿用已有工作区）' if init.kept else ''}")
-    result = _run_generate(ws, _parse_period(period), None, None)
-    _print_generate(ws, result)
-    first = result.sheets[0].file if result.sheets else ""
+    chosen = _parse_period(period)
+    result = run_demo(ws, chosen)
+    _print_generate(ws, result.generated)
+    counts = result.ingested.counts
+    click.echo(
+        f"回收示例文件（inbox/示例回收/，含逾期、写错的数字、一般等次、长期病假、重复提交、"
+        f"压缩包和照片）：接收 {counts['accepted']}，被替代 {counts['superseded']}，"
+        f"拒收 {counts['rejected']}，跳过 {counts['skipped']}"
+    )
+    severities: dict[str, int] = {}
+    for item in result.report.findings:
+        severities[item.severity] = severities.get(item.severity, 0) + 1
+    click.echo(
+        f"异常报告：错误 {severities.get('error', 0)} 项，提醒 {severities.get('warning', 0)} 项，"
+        f"关注 {severities.get('info', 0)} 项"
+    )
+    first = result.generated.sheets[0].file if result.generated.sheets else ""
     click.echo("")
     click.echo("可以打开看看：")
-    click.echo(f"  一份记实表：{ws.root / first}")
-    click.echo(f"  分发清单：  {ws.root / result.distribution_list}")
-    click.echo(f"  名单：      {ws.roster_path}（换成本单位名单即可正式使用）")
-
-
-def run(argv: list[str] | None = None) -> int:
-    """Run the command line ``argv``; return the exit code (0 ok, 1 user error, 2 usage)."""
-    try:
-        result = cli.main(args=argv, standalone_mode=False, prog_name="kaohe")
-    except click.exceptions.Abort:
-        _error("已取消")
-        return 130
-    except click.UsageError as exc:
-        _error(_usage_message(exc.format_message()))
-        click.echo("运行 kaohe --help 查看用法。", err=True)
-        return 2
-    except click.ClickException as exc:
-        _error(exc.format_message())
-        return exc.exit_code
-    return result if isinstance(result, int) else 0
+    click.echo(f"  一份空白记实表：{ws.root / first}")
+    click.echo(f"  异常报告（网页）：{result.report.html}")
+    click.echo(f"  异常报告（表格）：{result.report.xlsx}")
+    click.echo(f"  汇总表：          {result.summary}")
+    click.echo(f"  归档：            {result.archive.path}")
+    click.echo(f"  名单：            {ws.roster_path}（换成本单位名单即可正式使用）")
+    click.echo(f"接着可以试：kaohe -w {ws.root} status -p {chosen.code}")
 
 
 INGEST_WORDS = {"accepted": "接收", "superseded": "被替代", "rejected": "拒收"}
@@ -502,6 +509,23 @@ def verify_command(archive: Path) -> None:
         return
     _error(f"归档已被改动：{result.problem}（已核对 {result.checked} 个文件）")
     raise click.exceptions.Exit(1)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv``; return the exit code (0 ok, 1 user error, 2 usage)."""
+    try:
+        result = cli.main(args=argv, standalone_mode=False, prog_name="kaohe")
+    except click.exceptions.Abort:
+        _error("已取消")
+        return 130
+    except click.UsageError as exc:
+        _error(_usage_message(exc.format_message()))
+        click.echo("运行 kaohe --help 查看用法。", err=True)
+        return 2
+    except click.ClickException as exc:
+        _error(exc.format_message())
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
 
 
 def main() -> None:

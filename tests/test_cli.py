@@ -143,7 +143,7 @@ def test_unexpected_failure_is_one_line_and_logged(
     assert "ZeroDivisionError" in (tmp_path / "kaohe-错误日志.txt").read_text(encoding="utf-8")
 
 
-def test_demo_runs_in_any_folder(
+def test_demo_runs_the_whole_quarter_in_any_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -152,11 +152,15 @@ def test_demo_runs_in_any_folder(
     demo = tmp_path / "kaohe-demo"
     assert len(list((demo / "outbox/2026Q4/blank").glob("*/*.docx"))) == 16
     assert (
-        f"一份记实表：{demo}/outbox/2026Q4/blank/城区分局/0001_张伟_2026Q4_平时考核记实表.docx"
+        "回收示例文件（inbox/示例回收/，含逾期、写错的数字、一般等次、长期病假、重复提交、压缩包和照片）：接收 10，被替代 1，拒收 1，跳过 0"
         in out
     )
+    assert f"  异常报告（网页）：{demo}/outbox/2026Q4/report/异常报告.html" in out
+    assert f"  归档：            {demo}/outbox/2026Q4/archive/2026Q4_平时考核归档.zip" in out
+    archive = (demo / "outbox/2026Q4/archive/2026Q4_平时考核归档.zip").read_bytes()
     code, out, _ = kaohe(capsys, "demo", "--period", "2026Q4")
     assert code == 0 and "沿用已有工作区" in out
+    assert (demo / "outbox/2026Q4/archive/2026Q4_平时考核归档.zip").read_bytes() == archive
 
 
 def test_bad_config_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

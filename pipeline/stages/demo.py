@@ -1,0 +1,169 @@
+"""``kaohe demo``: the whole quarter on the bundled sample roster.
+
+Sample returns are made from the generated blank sheets by typing into their empty
+cells, with the problems HR meets every quarter: a late return, a number nobody can
+read, a 一般 to follow up, long leave without a grade, a second submission, a unit's
+zip, a photo, and people who do not return at all. The same run twice gives the same
+files, so the demo can be repeated.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from ..models import Period
+from ..workspace import Workspace
+from ..writers.package import Member, assemble
+from .archive import ArchiveResult, build_archive
+from .generate import GenerateResult, generate
+from .ingest import IngestResult, ingest
+from .report import ReportFiles, write_report
+from .summary import write_summary
+
+_EMPTY = re.compile(r"(<w:p(?: [^>]*)?>)(<w:pPr>(?:(?!</w:pPr>).)*</w:pPr>)?</w:p>")
+_SELF_SIGN = "签字：　　　　　　　　　　　年　　月　　日"
+DEMO_FOLDER = "示例回收"
+
+
+@dataclass(frozen=True)
+class SampleReturn:
+    person_id: str
+    months: tuple[str, str, str]
+    attendance: tuple[str, str, str, str]
+    grade: str  # the ticked word, or "" for none
+    received: datetime
+    file: str
+    leader: str = "该同志工作认真负责，能按时完成各项任务。"
+
+
+def _returns(period: Period, deadline: date) -> list[SampleReturn]:
+    m1, m2, m3 = period.month_labels
+    on_time = datetime.combine(deadline - timedelta(days=1), time(10, 0))
+    late = datetime.combine(deadline + timedelta(days=3), time(9, 30))
+    work = (
+        f"{m1}：完成辖区企业现场检查8家，办理信访件3件。",
+        f"{m2}：参与专项执法行动，整理案卷。",
+        f"{m3}：完成季度总结和统计报表。",
+    )
+    return [
+        SampleReturn(
+            "0001", work, ("0", "0", "0", "1"), "较好", on_time, "城区分局/0001_张伟.docx"
+        ),
+        SampleReturn(
+            "0002", work, ("一次", "0", "0", "0"), "好", on_time, "城区分局/李娜-记实表.docx"
+        ),
+        SampleReturn("0004", work, ("0", "0", "0", "0"), "好", late, "泽州分局/赵磊.docx"),
+        SampleReturn("0005", work, ("很多", "0", "0", "2"), "较好", on_time, "泽州分局/陈静.docx"),
+        SampleReturn(
+            "0006",
+            work,
+            ("0", "0", "0", "35"),
+            "",
+            on_time,
+            "泽州分局/迪丽努尔.docx",
+            leader="病假超过30个工作日，不定等次。",
+        ),
+        SampleReturn(
+            "0007",
+            work,
+            ("0", "0", "0", "0"),
+            "一般",
+            on_time,
+            "执法队/张伟.docx",
+            leader="工作完成一般，需加强。",
+        ),
+        SampleReturn("0008", work, ("0", "0", "0", "0"), "较好", on_time, "执法队.zip"),
+        SampleReturn("0009", work, ("0", "0", "0", "0.5"), "好", on_time, "执法队.zip"),
+        SampleReturn("0011", work, ("0", "0", "0", "0"), "好", on_time, "办公室/郑丽.docx"),
+        SampleReturn("0011", work, ("0", "0", "0", "1"), "好", late, "办公室/郑丽（修改后）.docx"),
+        SampleReturn("0014", work, ("0", "0", "0", "0"), "较好", on_time, "大气环境科/杨帆.docx"),
+    ]
+
+
+def fill_blank(sheet: bytes, sample: SampleReturn, name: str) -> bytes:
+    """Type into the shipped template's empty cells, in reading order, and tick a grade."""
+    with zipfile.ZipFile(io.BytesIO(sheet)) as package:
+        parts = {info.filename: package.read(info) for info in package.infolist()}
+    xml = parts["word/document.xml"].decode("utf-8")
+    texts = iter(
+        [
+            *sample.months,
+            *sample.attendance,
+            "本季度认真履行岗位职责，遵守工作纪律，按时完成各项任务。",
+            sample.leader,
+            "同意分管领导意见。",
+        ]
+    )
+
+    def typed(match: re.Match[str]) -> str:
+        text = next(texts, "")
+        run = f"<w:r><w:t>{text}</w:t></w:r>" if text else ""
+        return f"{match.group(1)}{match.group(2) or ''}{run}</w:p>"
+
+    xml = _EMPTY.sub(typed, xml)
+    signed = sample.received - timedelta(days=1)
+    xml = xml.replace(_SELF_SIGN, f"签字：{name}　{signed.year}年{signed.month}月{signed.day}日", 1)
+    if sample.grade:
+        xml = xml.replace(f"□{sample.grade} ", f"☑{sample.grade} ", 1).replace(
+            f"□{sample.grade}<", f"☑{sample.grade}<", 1
+        )
+    parts["word/document.xml"] = xml.encode("utf-8")
+    return assemble(Member.of(name, data) for name, data in parts.items())
+
+
+def make_sample_returns(workspace: Workspace, period: Period) -> Path:
+    """Write the sample returns into ``inbox/示例回收/`` (same bytes and times every run)."""
+    folder = workspace.inbox / DEMO_FOLDER
+    samples = _returns(period, workspace.deadline(period).day)
+    bundles: dict[str, list[tuple[str, bytes]]] = {}
+    for sample in samples:
+        [blank] = workspace.blank_dir(period).glob(f"*/{sample.person_id}_*.docx")
+        name = blank.name.split("_")[1]
+        data = fill_blank(blank.read_bytes(), sample, name)
+        if sample.file.endswith(".zip"):
+            bundles.setdefault(sample.file, []).append((f"{sample.person_id}_{name}.docx", data))
+            continue
+        _write(folder / sample.file, data, sample.received)
+    for bundle, members in bundles.items():
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in members:
+                archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+        _write(folder / bundle, out.getvalue(), samples[0].received)
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00 a phone photo of a printed sheet"
+    _write(folder / "城区分局" / "王芳-拍照.jpg", photo, samples[0].received)
+    return folder
+
+
+def _write(path: Path, data: bytes, received: datetime) -> None:
+    """Write a sample return with the time it was 'received' as its modification time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_bytes() != data:
+        path.write_bytes(data)
+    stamp = received.timestamp()
+    os.utime(path, (stamp, stamp))
+
+
+@dataclass
+class DemoResult:
+    generated: GenerateResult
+    ingested: IngestResult
+    report: ReportFiles
+    summary: Path
+    archive: ArchiveResult
+
+
+def run_demo(workspace: Workspace, period: Period) -> DemoResult:
+    generated = generate(workspace, period)
+    make_sample_returns(workspace, period)
+    ingested = ingest(workspace)
+    report = write_report(workspace, period)
+    summary = write_summary(workspace, period)
+    archive = build_archive(workspace, period.code)
+    return DemoResult(generated, ingested, report, summary, archive)

@@ -59,6 +59,7 @@ def test_archive_members_and_manifest(ingested: Workspace) -> None:
         }  # fmt: skip
         manifest = json.loads(archive.read("manifest.json"))
         assert manifest["period"] == "2026Q4" and manifest["tool"].startswith("kaohe ")
+        assert manifest["deadline"] == {"day": "2027-01-06", "provisional": True}
         assert (
             manifest["template_sha256"]
             == hashlib.sha256(ingested.template_path.read_bytes()).hexdigest()

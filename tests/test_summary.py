@@ -37,7 +37,11 @@ def test_summary_workbook(workspace: Workspace) -> None:
         "综合行政执法队",
         "办公室",
         "大气环境科",
+        "说明",
     ]
+    about = dict(book["说明"].iter_rows(min_row=2, values_only=True))
+    assert about["截止日期"] == "2027-01-06（暂定：官方放假安排未公布，见 kaohe.toml [calendar]）"
+    assert (about["名单人数"], about["已交"], about["未交"]) == (16, 3, 13)
     everyone = book["全部人员"]
     rows = list(everyone.iter_rows(values_only=True))
     assert list(rows[0]) == list(HEADERS)

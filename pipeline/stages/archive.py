@@ -94,8 +94,10 @@ def build_archive(workspace: Workspace, period_code: str) -> ArchiveResult:
     entries.append(_Entry("异常报告.xlsx", report.xlsx.read_bytes(), {"kind": "report"}))
     entries.append(_Entry("异常报告.html", report.html.read_bytes(), {"kind": "report"}))
     entries.sort(key=lambda e: e.name)
+    deadline = workspace.deadline(period)
     manifest = {
         "period": period.code,
+        "deadline": {"day": deadline.day.isoformat(), "provisional": deadline.provisional},
         "tool": f"kaohe {__version__}",
         "template_sha256": (
             hashlib.sha256(template.read_bytes()).hexdigest() if template.is_file() else None

@@ -109,6 +109,22 @@ def summary_tables(result: PeriodResult) -> list[Table]:
         used.add(title)
         tables.append(Table(title, HEADERS, unit_rows, widths=widths, print_columns=PRINTED))
     stats = _statistics(result)
+    deadline = result.deadline
+    about: list[list[CellValue]] = [
+        ["季度", result.period.title],
+        [
+            "截止日期",
+            deadline.day.isoformat()
+            + (
+                "（暂定：官方放假安排未公布，见 kaohe.toml [calendar]）"
+                if deadline.provisional
+                else ""
+            ),
+        ],
+        ["名单人数", len(result.people)],
+        ["已交", len(result.records)],
+        ["未交", len(result.people) - len(result.records)],
+    ]
     tables.insert(
         1,
         Table(
@@ -120,6 +136,7 @@ def summary_tables(result: PeriodResult) -> list[Table]:
             chart_rows=len(stats) - 1,
         ),
     )
+    tables.append(Table("说明", ("项目", "内容"), about, landscape=False))
     return tables
 
 

@@ -12,8 +12,7 @@ import os
 import re
 import sqlite3
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from ..readers.formats import BUNDLES, format_of, read_any, suffix_of
 from ..readers.raw import ReadFailure, raw_from_json, raw_to_json
 from ..records import Interpretation, RosterIndex, interpret
 from ..roster import read_roster
+from ..workers import TimedPool
 from ..workspace import Workspace
 
 #: Temporary and system files that are not submissions.
@@ -38,11 +38,11 @@ SKIP = re.compile(
 #: read again on the next ingest (their received time is kept).
 READER_VERSION = 2
 MAX_FILE_BYTES = 50 * 1024 * 1024
-#: Below this many new files, parsing in this process is faster than starting workers.
+#: Below this many files one worker process reads them all (starting more costs more).
 POOL_FROM = 24
 BATCH = 50
-#: Reads queued per worker: enough to keep both cores busy, few enough to keep memory flat.
-IN_FLIGHT_PER_WORKER = 8
+#: Longest a single file may take to read before its worker is killed.
+PARSE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -202,37 +202,46 @@ def read_file(path: str) -> tuple[dict[str, object] | None, str | None, str | No
 ReadResult = tuple[dict[str, object] | None, str | None, str | None]
 
 
-def _read_stream(
-    pending: Iterable[Submission], workers: int
-) -> Iterator[tuple[Submission, ReadResult]]:
-    """Read submissions in order, ``workers`` processes at a time, few in flight (flat memory)."""
-    if workers <= 1:
-        for item in pending:
-            if item.failure is not None:
-                yield item, (None, item.failure.code, item.failure.message)
-            else:
-                yield item, read_submission(item.key, item.data)
-        return
-    window: deque[tuple[Submission, Future[ReadResult] | None]] = deque()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for item in pending:
-            future = (
-                None
-                if item.failure is not None
-                else pool.submit(read_submission, item.key, item.data)
+def read_task(key: str, data: bytes, code: str | None, message: str | None) -> ReadResult:
+    """A worker's task: a submission already known to fail is answered without reading."""
+    if code is not None:
+        return None, code, message
+    return read_submission(key, data)
+
+
+def _overran(seconds: float) -> Callable[[str], ReadResult]:
+    def failure(reason: str) -> ReadResult:
+        if reason == "timeout":
+            text = (
+                f"文件解析超过 {seconds:g} 秒仍未完成，已中止（文件可能已损坏或被构造得无法解析）"
             )
-            window.append((item, future))
-            if len(window) >= IN_FLIGHT_PER_WORKER * workers:
-                yield _done(*window.popleft())
-        while window:
-            yield _done(*window.popleft())
+        else:
+            text = "解析时读取程序异常退出（文件可能已损坏）"
+        return None, Code.UNREADABLE_FILE.value, text
+
+    return failure
 
 
-def _done(item: Submission, future: Future[ReadResult] | None) -> tuple[Submission, ReadResult]:
-    if future is None:
-        assert item.failure is not None
-        return item, (None, item.failure.code, item.failure.message)
-    return item, future.result()
+def _read_stream(
+    pending: Iterable[Submission], workers: int, timeout: float
+) -> Iterator[tuple[Submission, ReadResult]]:
+    """Read submissions in order in worker processes, each under ``timeout`` seconds."""
+    queued: deque[Submission] = deque()
+
+    def tasks() -> Iterator[tuple[str, bytes, str | None, str | None]]:
+        for item in pending:
+            queued.append(item)
+            failure = item.failure
+            yield (
+                item.key,
+                item.data,
+                failure.code if failure else None,
+                failure.message if failure else None,
+            )
+
+    with TimedPool(read_task, workers, timeout, _overran(timeout)) as pool:
+        for result in pool.map(tasks()):
+            yield queued.popleft(), result
 
 
 def ingest(
@@ -244,6 +253,7 @@ def ingest(
     roster: Path | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    timeout: float = PARSE_SECONDS,
 ) -> IngestResult:
     """Ingest files (default: the whole inbox) and settle every file's outcome."""
     people = read_roster(roster or workspace.roster_path)
@@ -269,7 +279,7 @@ def ingest(
                 yield item
 
         batch: list[NewFile] = []
-        for item, (raw, code, message) in _read_stream(pending(), processes):
+        for item, (raw, code, message) in _read_stream(pending(), processes, timeout):
             batch.append(
                 NewFile(
                     item.key, item.sha256, item.size, item.received_at, format_of(item.key),

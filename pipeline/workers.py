@@ -1,0 +1,134 @@
+"""Worker processes for reading untrusted files, each read under a time limit.
+
+A file that makes a parser loop or crash (pdfminer on a malformed PDF, a C library on a
+corrupt image) must not stop the run. ``concurrent.futures`` cannot kill one stuck task,
+so each worker here is its own process on its own pipe: one that overruns its time limit
+or dies is killed, replaced, and its file gets a failure result; the run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _serve(function: Callable[..., Any], connection: Connection) -> None:
+    """A worker's loop: receive (sequence, arguments), send (sequence, result) back."""
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        sequence, arguments = task
+        connection.send((sequence, function(*arguments)))
+
+
+@dataclass
+class _Worker:
+    process: Any
+    connection: Connection
+    task: int | None = None
+    started: float = 0.0
+
+
+class TimedPool(Generic[R]):
+    """Runs ``function(*arguments)`` in ``processes`` worker processes, results in input order.
+
+    ``on_failure(reason)`` builds the result for a task whose worker overran ``timeout``
+    seconds (reason ``"timeout"``) or died (reason ``"crash"``).
+    """
+
+    def __init__(
+        self,
+        function: Callable[..., R],
+        processes: int,
+        timeout: float,
+        on_failure: Callable[[str], R],
+    ) -> None:
+        self.function = function
+        self.timeout = timeout
+        self.on_failure = on_failure
+        self.context = multiprocessing.get_context()
+        self.workers = [self._start() for _ in range(max(processes, 1))]
+
+    def _start(self) -> _Worker:
+        parent, child = self.context.Pipe()
+        process = self.context.Process(target=_serve, args=(self.function, child), daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.process.kill()
+        worker.process.join()
+        worker.connection.close()
+        self.workers[self.workers.index(worker)] = self._start()
+
+    def map(self, tasks: Iterable[tuple[Any, ...]]) -> Iterator[R]:
+        """Results of ``tasks`` in order; few tasks are in flight at once (flat memory)."""
+        pending = iter(enumerate(tasks))
+        done: dict[int, R] = {}
+        next_out = 0
+        exhausted = False
+        while True:
+            for worker in self.workers:
+                if worker.task is None and not exhausted:
+                    item = next(pending, None)
+                    if item is None:
+                        exhausted = True
+                        break
+                    sequence, arguments = item
+                    worker.connection.send((sequence, arguments))
+                    worker.task, worker.started = sequence, time.monotonic()
+            busy = [w for w in self.workers if w.task is not None]
+            if not busy:
+                break
+            deadline = min(w.started for w in busy) + self.timeout
+            ready = wait([w.connection for w in busy], timeout=max(deadline - time.monotonic(), 0))
+            for worker in busy:
+                if worker.connection in ready:
+                    try:
+                        sequence, result = worker.connection.recv()
+                    except (EOFError, OSError):
+                        assert worker.task is not None
+                        done[worker.task] = self.on_failure("crash")
+                        self._replace(worker)
+                        continue
+                    done[sequence] = result
+                    worker.task = None
+                elif time.monotonic() - worker.started >= self.timeout:
+                    assert worker.task is not None
+                    done[worker.task] = self.on_failure("timeout")
+                    self._replace(worker)
+            while next_out in done:
+                yield done.pop(next_out)
+                next_out += 1
+        while next_out in done:
+            yield done.pop(next_out)
+            next_out += 1
+
+    def close(self) -> None:
+        for worker in self.workers:
+            with contextlib.suppress(OSError):
+                worker.connection.send(None)
+        for worker in self.workers:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+            worker.connection.close()
+
+    def __enter__(self) -> TimedPool[R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,158 @@
+"""Untrusted returns: entity declarations, formula injection, hostile names, mutated files."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from pipeline.models import Period
+from pipeline.stages.export import accepted_records, render
+from pipeline.stages.generate import generate
+from pipeline.stages.ingest import ingest, read_submission
+from pipeline.stages.summary import write_summary
+from pipeline.workspace import Workspace
+
+from .filling import MODEST, fill
+
+Q4 = Period(year=2026, quarter=4)
+FIXTURES = Path(__file__).parent / "fixtures" / "libreoffice"
+FILLED = (FIXTURES / "filled_0007_resaved_by_lo74.docx").read_bytes()
+
+
+def with_document_xml(docx: bytes, change: object) -> bytes:
+    """The same package with word/document.xml passed through ``change``."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(docx)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/document.xml":
+                data = change(data)  # type: ignore[operator]
+            target.writestr(info.filename, data)
+    return out.getvalue()
+
+
+BILLION_LAUGHS = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<!DOCTYPE w:document ['
+    b'<!ENTITY a "lollollollollollollollollollol">'
+    + b"".join(
+        b'<!ENTITY %s "&%s;&%s;&%s;&%s;&%s;&%s;&%s;&%s;&%s;&%s;">'
+        % ((chr(98 + i).encode(),) + (chr(97 + i).encode(),) * 10)
+        for i in range(8)
+    )
+    + b"]>"
+)
+
+
+def test_billion_laughs_is_not_expanded() -> None:
+    def inject(xml: bytes) -> bytes:
+        body = xml.split(b"?>", 1)[1]
+        return BILLION_LAUGHS + body.replace("张伟".encode(), b"&i;", 1)
+
+    raw, code, message = read_submission("bomb.docx", with_document_xml(FILLED, inject))
+    assert code is None or code == "UNREADABLE_FILE", message
+    if raw is not None:
+        assert "lollol" not in str(raw)
+
+
+def test_external_entities_are_never_fetched(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-PASSWORD", encoding="utf-8")
+
+    def inject(xml: bytes) -> bytes:
+        body = xml.split(b"?>", 1)[1]
+        doctype = f'<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>'.encode()
+        return (
+            b'<?xml version="1.0" encoding="UTF-8"?>\n'
+            + doctype
+            + body.replace("张伟".encode(), b"&xxe;", 1)
+        )
+
+    raw, _, _ = read_submission("xxe.docx", with_document_xml(FILLED, inject))
+    assert "TOP-SECRET-PASSWORD" not in str(raw)
+
+
+def test_formulas_typed_into_a_sheet_stay_text_in_every_output(workspace: Workspace) -> None:
+    generate(workspace, Q4)
+    [blank] = workspace.blank_dir(Q4).glob("*/0001_*.docx")
+    evil = '=HYPERLINK("http://example.invalid","点我")'
+    entries = dataclasses.replace(MODEST, monthly=(evil, "+1+1", "@SUM(A1)"))
+    (workspace.inbox / "a.docx").write_bytes(fill(blank.read_bytes(), entries))
+    ingest(workspace, received_at=datetime(2027, 1, 5))
+    book = load_workbook(write_summary(workspace, Q4))
+    sheet = book["全部人员"]
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(2, header.index("第一月工作纪实") + 1)
+    assert (cell.value, cell.data_type) == (evil, "s")
+    records = accepted_records(workspace, Q4)
+    rows = list(csv.reader(io.StringIO(render(records, "csv", Q4).decode("utf-8-sig"))))
+    assert rows[1][7:10] == ["'" + evil, "'+1+1", "'@SUM(A1)"]
+    exported = load_workbook(io.BytesIO(render(records, "xlsx", Q4))).active
+    assert exported is not None
+    assert (exported["H2"].value, exported["H2"].data_type) == (evil, "s")
+
+
+def test_file_names_with_control_characters_are_recorded(workspace: Workspace) -> None:
+    (workspace.inbox / "换行\n名字.docx").write_bytes(FILLED)
+    [item] = ingest(workspace, received_at=datetime(2027, 1, 5)).files
+    assert item.path == "inbox/换行\n名字.docx" and item.outcome == "accepted"
+
+
+def _mutations() -> st.SearchStrategy[tuple[str, int, int]]:
+    return st.tuples(st.sampled_from(["zip", "xml"]), st.integers(0, 10**9), st.integers(0, 255))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_mutations(), min_size=1, max_size=4))
+def test_mutated_sheets_never_raise(mutations: list[tuple[str, int, int]]) -> None:
+    data = bytearray(FILLED)
+    for where, position, value in mutations:
+        if where == "zip":
+            data[position % len(data)] = value
+        elif _is_zip(bytes(data)):
+            data = bytearray(with_document_xml(bytes(data), _flip(position, value)))
+    raw, code, message = read_submission("m.docx", bytes(data))
+    assert (raw is None) == (code is not None)
+    if code is not None:
+        assert message
+
+
+def _flip(position: int, value: int) -> object:
+    def change(xml: bytes) -> bytes:
+        at = position % len(xml)
+        return xml[:at] + bytes([value]) + xml[at + 1 :]
+
+    return change
+
+
+def _is_zip(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "word/document.xml" in archive.namelist() and archive.testzip() is None
+    except Exception:
+        return False
+
+
+def test_every_mutated_file_ends_in_the_ledger(workspace: Workspace) -> None:
+    import random
+
+    rng = random.Random(11)
+    for index in range(12):
+        data = bytearray(FILLED)
+        for _ in range(rng.randint(1, 20)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        (workspace.inbox / f"m{index:02d}.docx").write_bytes(bytes(data))
+    result = ingest(workspace, received_at=datetime(2027, 1, 5))
+    assert len(result.files) == 12
+    assert all(f.outcome in ("accepted", "rejected", "superseded") for f in result.files)
+    assert all(f.reason for f in result.files if f.outcome == "rejected")

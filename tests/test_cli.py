@@ -168,3 +168,23 @@ def test_bad_config_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[st
     code, _, err = kaohe(capsys, "-w", str(tmp_path), "generate", "-p", "2026Q4")
     assert code == 1
     assert "kaohe.toml 中有无法识别的设置：roster.paht" in err
+
+
+def test_outputs_holding_personal_data_are_owner_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import stat
+
+    if os.name != "posix":
+        pytest.skip("file modes are POSIX")
+    demo = tmp_path / "demo"
+    assert run(["-w", str(demo), "demo", "--period", "2026Q4"]) == 0
+    period = demo / "outbox" / "2026Q4"
+    modes = {
+        p.relative_to(demo).as_posix(): stat.S_IMODE(p.stat().st_mode)
+        for p in [period, *period.rglob("*")]
+    }
+    assert {m for p, m in modes.items() if (demo / p).is_dir()} == {0o700}
+    assert {m for p, m in modes.items() if (demo / p).is_file()} == {0o600}
+    assert stat.S_IMODE((demo / "kaohe.sqlite").stat().st_mode) == 0o600

@@ -123,7 +123,7 @@ def generate(
         ]
         bundles = {u: _under(workspace, blank, f) for u, f in bundles.items()}
     else:
-        blank.mkdir(parents=True, exist_ok=True)
+        atomic.private_dir(blank)
         folder = blank / safe_component(unit)
         with atomic.staged_dir(folder) as staging:
             local: list[GeneratedSheet] = []
@@ -165,7 +165,7 @@ def _write_sheets(
     period: Period,
     progress: Progress,
 ) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    atomic.private_dir(folder)
     for person in people:
         name = blank_sheet_name(person, period)
         _write_private(folder / name, render(person))
@@ -195,6 +195,7 @@ def _write_unit(
             bundle.writestr(_zip_info(name), data)
             sheets.append(GeneratedSheet(person, unit, f"{folder_name}/{name}"))
             progress.advance()
+    os.chmod(staging / bundle_name, atomic.FILE_MODE)
     return bundle_name
 
 

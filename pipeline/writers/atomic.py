@@ -14,6 +14,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TEMP_MARK = ".kaohe-tmp-"
+#: Outputs hold personal data: readable by their owner only (POSIX; Windows ignores modes).
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` and any missing parents as owner-only folders."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=DIR_MODE, exist_ok=True)
 
 
 def temp_sibling(path: Path, *, kind: str = "") -> Path:
@@ -23,10 +37,11 @@ def temp_sibling(path: Path, *, kind: str = "") -> Path:
 
 def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically; ``durable`` also fsyncs before the rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = temp_sibling(path)
     try:
-        with open(tmp, "wb") as handle:
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             if durable:
                 handle.flush()
@@ -41,12 +56,13 @@ def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path to write; it replaces ``path`` only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = temp_sibling(path)
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -61,10 +77,10 @@ def staged_dir(final: Path) -> Iterator[Path]:
     left the roster do not keep a stale sheet). Leftovers of a crashed run are
     removed the next time.
     """
-    final.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(final.parent)
     remove_leftovers(final)
     staging = temp_sibling(final, kind="new-")
-    staging.mkdir()
+    staging.mkdir(mode=DIR_MODE)
     try:
         yield staging
     except BaseException:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
 from .models import Period
+from .readers.limits import MB, Limits
 from .workdays import Deadline, WorkCalendar, deadline_for
 
 CONFIG_NAME = "kaohe.toml"
@@ -45,6 +46,15 @@ leave_threshold_days = 30   # 请假超过多少个工作日不定等次
 repeated_missing = 2        # 一年中几个季度未交算“多次未交”
 hao_quota = 0               # “好”等次比例上限（0 表示不限，如 0.3 表示 30%）
 hao_quota_scope = "unit"    # "unit" 按单位计，"overall" 按全局计
+
+[limits]
+# 交回的文件来自许多电脑，一律当作不可信。以下上限按一页记实表（约 40 KB）留足余量。
+file_mb = 50          # 单个文件大小
+docx_part_mb = 20     # .docx 中单个部件解压后的大小
+docx_total_mb = 60    # .docx 解压后总大小
+zip_total_mb = 500    # 压缩包解压后总大小
+zip_members = 2000    # 压缩包内文件数
+parse_seconds = 60    # 读取一份文件的时间上限（秒）
 """
 
 
@@ -79,6 +89,18 @@ class RulesSettings(BaseModel):
     hao_quota_scope: Literal["unit", "overall"] = "unit"
 
 
+class LimitsSettings(BaseModel):
+    """[limits]: how much one untrusted return may make kaohe read or spend time on."""
+
+    model_config = ConfigDict(extra="forbid")
+    file_mb: float = Field(default=50, gt=0)
+    docx_part_mb: float = Field(default=20, gt=0)
+    docx_total_mb: float = Field(default=60, gt=0)
+    zip_total_mb: float = Field(default=500, gt=0)
+    zip_members: int = Field(default=2000, gt=0)
+    parse_seconds: float = Field(default=60, gt=0)
+
+
 class Settings(BaseModel):
     """kaohe.toml. Unknown sections are kept for later versions; unknown keys in known
     sections are refused, so a typo does not silently fall back to a default."""
@@ -88,6 +110,7 @@ class Settings(BaseModel):
     template: TemplateSettings = TemplateSettings()
     calendar: CalendarSettings = CalendarSettings()
     rules: RulesSettings = RulesSettings()
+    limits: LimitsSettings = LimitsSettings()
 
 
 def load_settings(path: Path) -> Settings:
@@ -145,6 +168,17 @@ class Workspace:
     def calendar(self) -> WorkCalendar:
         c = self.settings.calendar
         return WorkCalendar.with_overrides(c.holidays, c.workdays, c.confirmed_years)
+
+    def limits(self) -> Limits:
+        given = self.settings.limits
+        return Limits(
+            file_bytes=int(given.file_mb * MB),
+            part_bytes=int(given.docx_part_mb * MB),
+            package_bytes=int(given.docx_total_mb * MB),
+            bundle_bytes=int(given.zip_total_mb * MB),
+            bundle_members=given.zip_members,
+            parse_seconds=given.parse_seconds,
+        )
 
     def deadline(self, period: Period) -> Deadline:
         return deadline_for(period, self.calendar(), self.settings.rules.deadline_working_days)

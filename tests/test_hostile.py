@@ -156,3 +156,18 @@ def test_every_mutated_file_ends_in_the_ledger(workspace: Workspace) -> None:
     assert len(result.files) == 12
     assert all(f.outcome in ("accepted", "rejected", "superseded") for f in result.files)
     assert all(f.reason for f in result.files if f.outcome == "rejected")
+
+
+def test_limits_come_from_kaohe_toml(workspace: Workspace) -> None:
+    config = workspace.config_path.read_text(encoding="utf-8").replace(
+        "file_mb = 50", "file_mb = 0.01"
+    )
+    workspace.config_path.write_text(config, encoding="utf-8")
+    reopened = Workspace.open(workspace.root)
+    assert reopened.limits().file_bytes == int(0.01 * 1024 * 1024)
+    (reopened.inbox / "big.docx").write_bytes(FILLED)  # ~24 KB, over the 10 KB limit set above
+    [item] = ingest(reopened, received_at=datetime(2027, 1, 5)).files
+    assert (
+        item.reason
+        == "UNREADABLE_FILE 文件超过 10 KB，一页记实表不会这么大，已拒收（上限见 kaohe.toml [limits]）"
+    )

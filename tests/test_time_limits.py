@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 
 from pipeline.models import Period
+from pipeline.readers.limits import Limits
 from pipeline.stages.generate import generate
 from pipeline.stages.ingest import ingest
 from pipeline.workspace import Workspace
@@ -29,12 +30,12 @@ def test_hanging_and_crashing_readers_are_stopped(
 
     real = stage.read_any
 
-    def reader(name: str, data: bytes):  # type: ignore[no-untyped-def]
+    def reader(name: str, data: bytes, limits: Limits):  # type: ignore[no-untyped-def]
         if "hang" in name:
             time.sleep(3600)
         if "crash" in name:
             os._exit(139)  # as a segfault in a C library would end the process
-        return real(name, data)
+        return real(name, data, limits)
 
     monkeypatch.setattr(stage, "read_any", reader)
     generate(workspace, Q4)
@@ -43,7 +44,7 @@ def test_hanging_and_crashing_readers_are_stopped(
     for name in ("a_hang.docx", "b_crash.docx", "c_good.docx", "d_hang.pdf"):
         (workspace.inbox / name).write_bytes(good)
     started = time.monotonic()
-    result = ingest(workspace, received_at=datetime(2027, 1, 5), timeout=1.0)
+    result = ingest(workspace, received_at=datetime(2027, 1, 5), limits=Limits(parse_seconds=1.0))
     assert time.monotonic() - started < 20
     outcomes = {f.path: (f.outcome, f.reason) for f in result.files}
     hung = "UNREADABLE_FILE 文件解析超过 1 秒仍未完成，已中止（文件可能已损坏或被构造得无法解析）"

@@ -14,11 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from .package import MAX_MEMBER_BYTES, identify_bytes
+from .limits import DEFAULT_LIMITS, Limits
+from .package import identify_bytes
 from .raw import ReadFailure
 
-MAX_BUNDLE_MEMBERS = 2000
-MAX_BUNDLE_BYTES = 500 * 1024 * 1024
 #: Bundles inside bundles are opened this many levels deep, no deeper.
 MAX_DEPTH = 1
 _CHUNK = 64 * 1024
@@ -69,7 +68,9 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     return bytes(out)
 
 
-def members(data: bytes, prefix: str, depth: int = 0) -> Iterator[Member]:
+def members(
+    data: bytes, prefix: str, depth: int = 0, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Member]:
     """Every file in the bundle ``data``; ``prefix`` is the bundle's own name."""
     real = identify_bytes(data)
     if real is not None:
@@ -79,9 +80,9 @@ def members(data: bytes, prefix: str, depth: int = 0) -> Iterator[Member]:
     except zipfile.BadZipFile as exc:
         raise ReadFailure("UNREADABLE_FILE", "压缩包已损坏或不完整") from exc
     infos = [i for i in archive.infolist() if not i.is_dir()]
-    if len(infos) > MAX_BUNDLE_MEMBERS:
+    if len(infos) > limits.bundle_members:
         raise ReadFailure("UNREADABLE_FILE", f"压缩包内文件数异常（{len(infos)} 个），已拒收")
-    budget = MAX_BUNDLE_BYTES
+    budget = limits.bundle_bytes
     for info in infos:
         name = member_name(info)
         full = f"{prefix}!/{name}"
@@ -97,7 +98,7 @@ def members(data: bytes, prefix: str, depth: int = 0) -> Iterator[Member]:
             )
             continue
         try:
-            content = _read(archive, info, min(MAX_MEMBER_BYTES * 2, budget))
+            content = _read(archive, info, min(limits.file_bytes, budget))
         except ReadFailure as too_big:
             yield Member(full, b"", too_big)
             continue
@@ -112,7 +113,7 @@ def members(data: bytes, prefix: str, depth: int = 0) -> Iterator[Member]:
                 yield Member(full, b"", deep)
                 continue
             try:
-                yield from members(content, full, depth + 1)
+                yield from members(content, full, depth + 1, limits)
             except ReadFailure as inner:
                 yield Member(full, b"", inner)
             continue

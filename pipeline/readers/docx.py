@@ -11,6 +11,7 @@ import re
 from lxml import etree
 
 from .layout import find_fields
+from .limits import DEFAULT_LIMITS, Limits
 from .numbering import Numbering
 from .package import Package, open_package
 from .raw import RawField, RawSheet, ReadFailure
@@ -106,9 +107,9 @@ def _property_code(package: Package) -> str:
     return ""
 
 
-def read_docx(data: bytes) -> RawSheet:
+def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> RawSheet:
     """Read a filled record sheet; raise ReadFailure when it is no readable Word document."""
-    package = open_package(data)
+    package = open_package(data, limits=limits)
     main = _main_part(package)
     if not package.has(main):
         raise ReadFailure("UNREADABLE_FILE", "压缩包中没有 Word 正文，不是有效的 .docx 文件")

@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 
 from .docx import read_docx
 from .legacy import LEGACY, read_legacy
+from .limits import DEFAULT_LIMITS, Limits
 from .pdf import read_pdf
 from .raw import RawSheet, ReadFailure
 
@@ -32,15 +33,15 @@ def format_of(name: str) -> str:
     return suffix.lstrip(".") or "unknown"
 
 
-def read_any(name: str, data: bytes) -> RawSheet:
+def read_any(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> RawSheet:
     """Read one returned file; raise ReadFailure with the code to record when it cannot be."""
     suffix = suffix_of(name)
     if suffix in WORD:
-        return read_docx(data)
+        return read_docx(data, limits)
     if suffix == ".pdf":
         return read_pdf(data)
     if suffix in LEGACY:
-        return read_legacy(data, suffix)
+        return read_legacy(data, suffix, limits)
     if suffix in IMAGES:
         raise ReadFailure(
             "SCANNED_NEEDS_REVIEW",

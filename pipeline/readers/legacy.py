@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from .docx import read_docx
+from .limits import DEFAULT_LIMITS, Limits
 from .raw import RawSheet, ReadFailure
 
 LEGACY = (".doc", ".wps", ".rtf", ".odt", ".wpt", ".dot")
@@ -66,7 +67,7 @@ def convert_to_docx(data: bytes, suffix: str) -> bytes:
         return result.read_bytes()
 
 
-def read_legacy(data: bytes, suffix: str) -> RawSheet:
-    sheet = read_docx(convert_to_docx(data, suffix))
+def read_legacy(data: bytes, suffix: str, limits: Limits = DEFAULT_LIMITS) -> RawSheet:
+    sheet = read_docx(convert_to_docx(data, suffix), limits)
     sheet.format = suffix.lstrip(".")
     return sheet

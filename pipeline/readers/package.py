@@ -9,11 +9,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from .limits import DEFAULT_LIMITS, Limits
 from .raw import ReadFailure
 
-#: A one-page sheet is ~40 KB; these leave ample room and stop bombs early.
-MAX_MEMBER_BYTES = 20 * 1024 * 1024
-MAX_TOTAL_BYTES = 60 * 1024 * 1024
 MAX_MEMBERS = 2000
 _CHUNK = 64 * 1024
 
@@ -53,7 +51,12 @@ class Package:
     """Members of a ZIP package, read on demand with size caps."""
 
     archive: zipfile.ZipFile
-    budget: int = MAX_TOTAL_BYTES
+    limits: Limits = DEFAULT_LIMITS
+    budget: int = -1
+
+    def __post_init__(self) -> None:
+        if self.budget < 0:
+            self.budget = self.limits.package_bytes
 
     def names(self) -> list[str]:
         return self.archive.namelist()
@@ -68,7 +71,7 @@ class Package:
     def read(self, name: str) -> bytes:
         """The inflated member, refusing to inflate past the caps (declared sizes can lie)."""
         info = self.archive.getinfo(name)
-        limit = min(MAX_MEMBER_BYTES, self.budget)
+        limit = min(self.limits.part_bytes, self.budget)
         if info.file_size > limit:
             raise ReadFailure(
                 "UNREADABLE_FILE", f"文件中的 {name} 解压后过大（{info.file_size} 字节），已拒收"
@@ -92,7 +95,9 @@ class Package:
             raise ReadFailure("UNREADABLE_FILE", f"文件已损坏（{name} 不是有效的 XML）") from exc
 
 
-def open_package(data: bytes, *, what: str = "Word 文档") -> Package:
+def open_package(
+    data: bytes, *, what: str = "Word 文档", limits: Limits = DEFAULT_LIMITS
+) -> Package:
     """Open ``data`` as a ZIP package, or raise ReadFailure with the right code."""
     if not data:
         raise ReadFailure("UNREADABLE_FILE", "文件是空的（0 字节）")
@@ -107,4 +112,4 @@ def open_package(data: bytes, *, what: str = "Word 文档") -> Package:
         raise ReadFailure("UNREADABLE_FILE", f"文件已损坏或不完整，不是有效的{what}") from exc
     if len(archive.infolist()) > MAX_MEMBERS:
         raise ReadFailure("UNREADABLE_FILE", "文件内部部件数量异常，已拒收")
-    return Package(archive)
+    return Package(archive, limits)

@@ -51,7 +51,7 @@ class Explanation:
 
 
 def explain(workspace: Workspace, path: Path, period: Period | None = None) -> Explanation:
-    raw_json, code, message = read_file(str(path))
+    raw_json, code, message = read_file(str(path), workspace.limits())
     if raw_json is None:
         failure = issue(Code(code or Code.UNREADABLE_FILE.value), message or "")
         return Explanation(path, None, Interpretation(None, None, None, [failure]))

@@ -23,6 +23,7 @@ from ..models import Period, Source
 from ..progress import NoProgress, Progress
 from ..readers.bundle import members
 from ..readers.formats import BUNDLES, format_of, read_any, suffix_of
+from ..readers.limits import DEFAULT_LIMITS, MB, Limits
 from ..readers.raw import ReadFailure, raw_from_json, raw_to_json
 from ..records import Interpretation, RosterIndex, interpret
 from ..roster import read_roster
@@ -37,12 +38,9 @@ SKIP = re.compile(
 #: Bump when a reader reads something differently: stored readings of older versions are
 #: read again on the next ingest (their received time is kept).
 READER_VERSION = 2
-MAX_FILE_BYTES = 50 * 1024 * 1024
 #: Below this many files one worker process reads them all (starting more costs more).
 POOL_FROM = 24
 BATCH = 50
-#: Longest a single file may take to read before its worker is killed.
-PARSE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -129,7 +127,11 @@ def _received(path: Path, received_at: datetime | None) -> str:
 
 
 def submissions(
-    workspace: Workspace, files: Sequence[Path], received_at: datetime | None, skipped: list[str]
+    workspace: Workspace,
+    files: Sequence[Path],
+    received_at: datetime | None,
+    skipped: list[str],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[Submission]:
     """Every submission in ``files``, bundles opened; skipped temp files go to ``skipped``."""
     for path in files:
@@ -146,9 +148,9 @@ def submissions(
             )
             continue
         received = _received(path, received_at)
-        if path.stat().st_size > MAX_FILE_BYTES:
+        if path.stat().st_size > limits.file_bytes:
             sha, size = _sha256_file(path)
-            failure = ReadFailure("UNREADABLE_FILE", "文件超过 50 MB，一页记实表不会这么大，已拒收")
+            failure = ReadFailure("UNREADABLE_FILE", _too_big(limits))
             yield Submission(key, b"", sha, size, received, failure)
             continue
         data = path.read_bytes()
@@ -157,7 +159,7 @@ def submissions(
             yield Submission(key, data, sha, len(data), received)
             continue
         try:
-            found = list(members(data, key))
+            found = list(members(data, key, limits=limits))
         except ReadFailure as failure:
             yield Submission(key, b"", sha, len(data), received, failure)
             continue
@@ -179,34 +181,49 @@ def submissions(
             )
 
 
+def _size(count: int) -> str:
+    return f"{count / MB:g} MB" if count >= MB else f"{count // 1024} KB"
+
+
+def _too_big(limits: Limits) -> str:
+    return (
+        f"文件超过 {_size(limits.file_bytes)}，一页记实表不会这么大，已拒收"
+        "（上限见 kaohe.toml [limits]）"
+    )
+
+
 def read_submission(
-    name: str, data: bytes
+    name: str, data: bytes, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[dict[str, object] | None, str | None, str | None]:
     """Read one submission (in a worker process): the raw sheet, or a failure code and message."""
     try:
-        return raw_to_json(read_any(name, data)), None, None
+        return raw_to_json(read_any(name, data, limits)), None, None
     except ReadFailure as failure:
         return None, failure.code, failure.message
     except Exception as exc:  # a reader bug or a file no reader foresaw: record it, go on
         return None, Code.UNREADABLE_FILE.value, f"文件无法解析（{type(exc).__name__}）"
 
 
-def read_file(path: str) -> tuple[dict[str, object] | None, str | None, str | None]:
+def read_file(
+    path: str, limits: Limits = DEFAULT_LIMITS
+) -> tuple[dict[str, object] | None, str | None, str | None]:
     """Read one file from disk (used by explain)."""
     file = Path(path)
-    if file.stat().st_size > MAX_FILE_BYTES:
-        return None, Code.UNREADABLE_FILE.value, "文件超过 50 MB，一页记实表不会这么大，已拒收"
-    return read_submission(file.name, file.read_bytes())
+    if file.stat().st_size > limits.file_bytes:
+        return None, Code.UNREADABLE_FILE.value, _too_big(limits)
+    return read_submission(file.name, file.read_bytes(), limits)
 
 
 ReadResult = tuple[dict[str, object] | None, str | None, str | None]
 
 
-def read_task(key: str, data: bytes, code: str | None, message: str | None) -> ReadResult:
+def read_task(
+    key: str, data: bytes, code: str | None, message: str | None, limits: Limits
+) -> ReadResult:
     """A worker's task: a submission already known to fail is answered without reading."""
     if code is not None:
         return None, code, message
-    return read_submission(key, data)
+    return read_submission(key, data, limits)
 
 
 def _overran(seconds: float) -> Callable[[str], ReadResult]:
@@ -223,22 +240,19 @@ def _overran(seconds: float) -> Callable[[str], ReadResult]:
 
 
 def _read_stream(
-    pending: Iterable[Submission], workers: int, timeout: float
+    pending: Iterable[Submission], workers: int, limits: Limits
 ) -> Iterator[tuple[Submission, ReadResult]]:
-    """Read submissions in order in worker processes, each under ``timeout`` seconds."""
+    """Read submissions in order in worker processes, each under the time limit."""
     queued: deque[Submission] = deque()
 
-    def tasks() -> Iterator[tuple[str, bytes, str | None, str | None]]:
+    def tasks() -> Iterator[tuple[str, bytes, str | None, str | None, Limits]]:
         for item in pending:
             queued.append(item)
             failure = item.failure
-            yield (
-                item.key,
-                item.data,
-                failure.code if failure else None,
-                failure.message if failure else None,
-            )
+            code = failure.code if failure else None
+            yield (item.key, item.data, code, failure.message if failure else None, limits)
 
+    timeout = limits.parse_seconds
     with TimedPool(read_task, workers, timeout, _overran(timeout)) as pool:
         for result in pool.map(tasks()):
             yield queued.popleft(), result
@@ -253,10 +267,11 @@ def ingest(
     roster: Path | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
-    timeout: float = PARSE_SECONDS,
+    limits: Limits | None = None,
 ) -> IngestResult:
     """Ingest files (default: the whole inbox) and settle every file's outcome."""
     people = read_roster(roster or workspace.roster_path)
+    limits = limits or workspace.limits()
     files, skipped_files = collect(list(paths) if paths else [workspace.inbox])
     skipped = [_key(workspace, p) for p in skipped_files]
     progress = progress or NoProgress()
@@ -269,7 +284,7 @@ def ingest(
     with Ledger(workspace.root / LEDGER_NAME) as ledger:
 
         def pending() -> Iterator[Submission]:
-            for item in submissions(workspace, files, received_at, skipped):
+            for item in submissions(workspace, files, received_at, skipped, limits):
                 keys.append(item.key)
                 version = ledger.reader_version(item.key, item.sha256)
                 if version is not None and version >= READER_VERSION:
@@ -279,7 +294,7 @@ def ingest(
                 yield item
 
         batch: list[NewFile] = []
-        for item, (raw, code, message) in _read_stream(pending(), processes, timeout):
+        for item, (raw, code, message) in _read_stream(pending(), processes, limits):
             batch.append(
                 NewFile(
                     item.key, item.sha256, item.size, item.received_at, format_of(item.key),

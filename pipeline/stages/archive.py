@@ -131,9 +131,14 @@ class ArchiveResult:
     missing: list[str]
 
 
+#: Formats that are compressed already: deflating them again costs time and saves nothing.
+_STORED = (".docx", ".docm", ".xlsx", ".pdf", ".zip", ".jpg", ".jpeg", ".png")
+
+
 def _info(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
+    stored = name.lower().endswith(_STORED)
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
     info.external_attr = 0o600 << 16
     return info
 

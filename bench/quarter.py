@@ -57,16 +57,18 @@ def child(stage: str, root: Path, extra: list[str]) -> dict[str, float]:
     elif stage == "outputs":
         from pipeline.stages.archive import build_archive
         from pipeline.stages.report import write_report
+        from pipeline.stages.status import evaluate
         from pipeline.stages.summary import write_summary
 
         t0 = time.perf_counter()
-        write_report(workspace, period)
+        evaluated = evaluate(workspace, period)
+        write_report(workspace, period, result=evaluated)
         result["report_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        write_summary(workspace, period)
+        write_summary(workspace, period, result=evaluated)
         result["summary_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        build_archive(workspace, period.code)
+        build_archive(workspace, period.code, result=evaluated, refresh=False)
         result["archive_s"] = time.perf_counter() - t0
     elif stage == "naive-generate":
         from docxtpl import DocxTemplate

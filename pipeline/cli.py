@@ -26,7 +26,7 @@ from .stages.generate import GenerateResult, generate
 from .stages.ingest import ingest
 from .stages.report import write_report
 from .stages.review import export_review, import_review
-from .stages.status import status
+from .stages.status import evaluate, status
 from .stages.summary import write_summary
 from .workdays import PROVISIONAL_HELP
 from .workspace import Workspace, init_workspace
@@ -469,8 +469,9 @@ def report_command(ctx: click.Context, period: str | None, as_json: bool) -> Non
     """写异常报告（report/异常报告.xlsx、异常报告.html）和汇总表（汇总表.xlsx）。"""
     ws = _workspace(ctx)
     chosen = _parse_period(period)
-    written = write_report(ws, chosen)
-    summary = write_summary(ws, chosen)
+    result = evaluate(ws, chosen)
+    written = write_report(ws, chosen, result=result)
+    summary = write_summary(ws, chosen, result=result)
     if as_json:
         data = [f.model_dump() for f in written.findings]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))

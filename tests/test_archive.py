@@ -113,5 +113,5 @@ def test_verify_names_the_first_tampered_member(
 
 def test_moved_accepted_original_stops_the_archive(ingested: Workspace) -> None:
     (ingested.inbox / "汇总.zip").rename(ingested.root / "汇总.zip")
-    with pytest.raises(KaoheError, match="有 2 个原文件已被移动或修改，无法归档"):
+    with pytest.raises(KaoheError, match=r"原文件已被移动或修改，无法归档：inbox/汇总\.zip!/"):
         build_archive(ingested, "2026Q4")

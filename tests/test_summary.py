@@ -54,6 +54,12 @@ def test_summary_workbook(workspace: Workspace) -> None:
     feng = next(r for r in rows if r[2] == "0012")
     assert feng[1] == "泽州分局" and feng[5] == "办公室" and feng[8] == "泽州分局"
     assert everyone.freeze_panes == "A2" and everyone.auto_filter.ref == "A1:Z17"
+    body = everyone["D5"]  # styled like every body cell: bordered, wrapped, 宋体
+    assert (body.border.left.style, body.alignment.wrap_text, body.font.name) == (
+        "thin",
+        True,
+        "宋体",
+    )
     assert everyone.print_area == "'全部人员'!$A$1:$R$17"
     assert [r[2] for r in book["泽州分局"].iter_rows(min_row=2, values_only=True)] == [
         "0004",

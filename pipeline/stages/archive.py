@@ -10,7 +10,6 @@ every hash against the manifest.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import zipfile
 from dataclasses import dataclass
@@ -19,13 +18,16 @@ from pathlib import Path, PurePosixPath
 from .. import __version__
 from ..errors import KaoheError
 from ..ledger import ACCEPTED, LEDGER_NAME, SUPERSEDED, FileRow, Ledger
+from ..models import Period
 from ..paths import safe_component
 from ..readers.bundle import members
+from ..rules import PeriodResult
 from ..workspace import Workspace
 from ..writers import atomic
-from .report import write_report
+from .report import ReportFiles, write_report
 from .review import REVIEW_SUFFIX
-from .summary import write_summary
+from .status import evaluate
+from .summary import summary_path, write_summary
 
 MANIFEST = "manifest.json"
 _TIME = (1980, 1, 1, 0, 0, 0)
@@ -36,99 +38,42 @@ def archive_path(workspace: Workspace, period_code: str) -> Path:
     return workspace.root / "outbox" / period_code / "archive" / f"{period_code}_平时考核归档.zip"
 
 
-def _original_bytes(workspace: Workspace, key: str) -> bytes | None:
-    """The bytes of a ledger path: a file, or a member inside a bundle (``a.zip!/b.docx``)."""
-    outer, _, inner = key.partition("!/")
-    path = workspace.root / outer if not PurePosixPath(outer).is_absolute() else Path(outer)
-    if not path.is_file():
-        return None
-    data = path.read_bytes()
-    if not inner:
-        return data
-    for member in members(data, outer):
-        if member.name == key:
-            return member.data
-    return None
+class _Originals:
+    """Reads ledger paths back from the inbox: files, or members of bundles (``a.zip!/b``).
+    The last bundle opened is kept, so its members are not searched again one by one."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.bundle: tuple[str, dict[str, bytes]] = ("", {})
+
+    def _path(self, outer: str) -> Path:
+        return Path(outer) if PurePosixPath(outer).is_absolute() else self.workspace.root / outer
+
+    def exists(self, key: str) -> bool:
+        return self._path(key.partition("!/")[0]).is_file()
+
+    def read(self, key: str) -> bytes | None:
+        outer, _, inner = key.partition("!/")
+        path = self._path(outer)
+        if not path.is_file():
+            return None
+        if not inner:
+            return path.read_bytes()
+        if self.bundle[0] != outer:
+            found = {m.name: m.data for m in members(path.read_bytes(), outer) if m.failure is None}
+            self.bundle = (outer, found)
+        return self.bundle[1].get(key)
 
 
 @dataclass(frozen=True)
 class _Entry:
+    """An archive member to write: its name, where its bytes come from, what the manifest says."""
+
     name: str
-    data: bytes
     info: dict[str, object]
-
-
-def _suffix(key: str) -> str:
-    return PurePosixPath(key.split("!/")[-1]).suffix.lower() or ".bin"
-
-
-def build_archive(workspace: Workspace, period_code: str) -> ArchiveResult:
-    """Write the archive of ``period_code`` atomically; raise KaoheError if originals changed."""
-    from ..models import Period
-
-    period = Period.parse(period_code)
-    ledger_path = workspace.root / LEDGER_NAME
-    if not ledger_path.exists():
-        raise KaoheError("还没有登记过任何交回的表（先运行 kaohe ingest）")
-    summary = write_summary(workspace, period)
-    report = write_report(workspace, period)
-    with Ledger(ledger_path) as ledger:
-        rows = [r for r in ledger.iter_rows() if r.period in (period.code, None)]
-    entries: list[_Entry] = []
-    problems: list[str] = []
-    absent: list[dict[str, object]] = []
-    used: set[str] = set()
-    for row in rows:
-        entry = _entry_for(workspace, row, used, problems if row.outcome == ACCEPTED else None)
-        if entry is not None:
-            entries.append(entry)
-        elif row.outcome != ACCEPTED:
-            absent.append({"source_path": row.path, "outcome": row.outcome, "reason": row.reason})
-    if problems:
-        shown = "；".join(problems[:5]) + ("……" if len(problems) > 5 else "")
-        raise KaoheError(
-            f"有 {len(problems)} 个原文件已被移动或修改，无法归档：{shown}。请放回原处后重试。"
-        )
-    template = workspace.template_path
-    entries.append(_Entry("汇总表.xlsx", summary.read_bytes(), {"kind": "summary"}))
-    entries.append(_Entry("异常报告.xlsx", report.xlsx.read_bytes(), {"kind": "report"}))
-    entries.append(_Entry("异常报告.html", report.html.read_bytes(), {"kind": "report"}))
-    entries.sort(key=lambda e: e.name)
-    deadline = workspace.deadline(period)
-    manifest = {
-        "period": period.code,
-        "deadline": {"day": deadline.day.isoformat(), "provisional": deadline.provisional},
-        "tool": f"kaohe {__version__}",
-        "template_sha256": (
-            hashlib.sha256(template.read_bytes()).hexdigest() if template.is_file() else None
-        ),
-        "members": [
-            {
-                "name": e.name,
-                "sha256": hashlib.sha256(e.data).hexdigest(),
-                "size": len(e.data),
-                **e.info,
-            }
-            for e in entries
-        ],
-        "missing_originals": absent,
-    }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for entry in entries:
-            archive.writestr(_info(entry.name), entry.data)
-        text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
-        archive.writestr(_info(MANIFEST), text.encode("utf-8"))
-    target = archive_path(workspace, period.code)
-    atomic.write_bytes(target, buffer.getvalue())
-    return ArchiveResult(target, len(entries), [str(a["source_path"]) for a in absent])
-
-
-@dataclass(frozen=True)
-class ArchiveResult:
-    path: Path
-    members: int
-    missing: list[str]
+    source: str = ""  # ledger path of an original to read and check against ``sha256``
+    sha256: str = ""
+    data: bytes | None = None  # for members made here (reviewed rows, summary, report)
 
 
 #: Formats that are compressed already: deflating them again costs time and saves nothing.
@@ -143,13 +88,12 @@ def _info(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def _entry_for(
-    workspace: Workspace, row: FileRow, used: set[str], problems: list[str] | None
-) -> _Entry | None:
-    """The archive member for a ledger row; None when its original is gone (an accepted
-    row's absence is added to ``problems``)."""
-    reviewed = row.path.endswith(REVIEW_SUFFIX)
-    source_key = row.path.removesuffix(REVIEW_SUFFIX)
+def _suffix(key: str) -> str:
+    return PurePosixPath(key.split("!/")[-1]).suffix.lower() or ".bin"
+
+
+def _planned(row: FileRow, used: set[str]) -> _Entry:
+    """The member a ledger row becomes (bytes are read later, one at a time)."""
     info: dict[str, object] = {
         "source_path": row.path,
         "received_at": row.received_at,
@@ -157,16 +101,9 @@ def _entry_for(
         "reason": row.reason,
         "record": row.record,
     }
-    if reviewed:
-        data = json.dumps(row.raw, ensure_ascii=False, indent=2).encode("utf-8")
-        suffix = ".人工核对.json"
-    else:
-        original = _original_bytes(workspace, row.path)
-        if original is None or hashlib.sha256(original).hexdigest() != row.sha256:
-            if problems is not None:
-                problems.append(row.path)
-            return None
-        data, suffix = original, _suffix(row.path)
+    reviewed = row.path.endswith(REVIEW_SUFFIX)
+    source_key = row.path.removesuffix(REVIEW_SUFFIX)
+    suffix = ".人工核对.json" if reviewed else _suffix(row.path)
     record = row.record or {}
     if row.outcome == ACCEPTED:
         unit = safe_component(str(record.get("unit", "")))
@@ -182,7 +119,98 @@ def _entry_for(
         name = f"{base}_{counter}{suffix}"
         counter += 1
     used.add(name)
-    return _Entry(name, data, info)
+    if reviewed:
+        data = json.dumps(row.raw, ensure_ascii=False, indent=2).encode("utf-8")
+        return _Entry(name, info, data=data)
+    return _Entry(name, info, source=row.path, sha256=row.sha256)
+
+
+def build_archive(
+    workspace: Workspace,
+    period_code: str,
+    *,
+    result: PeriodResult | None = None,
+    refresh: bool = True,
+) -> ArchiveResult:
+    """Write the archive of ``period_code`` atomically; raise KaoheError if originals changed.
+
+    Two passes keep memory flat: names first (to fix the order), then each original is
+    read, checked against its hash, written and let go.
+    """
+    period = Period.parse(period_code)
+    ledger_path = workspace.root / LEDGER_NAME
+    if not ledger_path.exists():
+        raise KaoheError("还没有登记过任何交回的表（先运行 kaohe ingest）")
+    if refresh or not summary_path(workspace, period).is_file():
+        result = result or evaluate(workspace, period)
+        summary = write_summary(workspace, period, result=result)
+        report = write_report(workspace, period, result=result)
+    else:  # the caller has just written them from the same state
+        summary = summary_path(workspace, period)
+        folder = workspace.period_dir(period) / "report"
+        report = ReportFiles(folder / "异常报告.xlsx", folder / "异常报告.html", [])
+    originals = _Originals(workspace)
+    entries: list[_Entry] = []
+    absent: list[dict[str, object]] = []
+    used: set[str] = set()
+    with Ledger(ledger_path) as ledger:
+        for row in ledger.iter_rows():
+            if row.period not in (period.code, None):
+                continue
+            entry = _planned(row, used)
+            if entry.source and not originals.exists(entry.source):
+                if row.outcome == ACCEPTED:
+                    raise _moved([row.path])
+                absent.append(
+                    {"source_path": row.path, "outcome": row.outcome, "reason": row.reason}
+                )
+                continue
+            entries.append(entry)
+    entries.append(_Entry("汇总表.xlsx", {"kind": "summary"}, data=summary.read_bytes()))
+    entries.append(_Entry("异常报告.xlsx", {"kind": "report"}, data=report.xlsx.read_bytes()))
+    entries.append(_Entry("异常报告.html", {"kind": "report"}, data=report.html.read_bytes()))
+    entries.sort(key=lambda e: e.name)
+    deadline = workspace.deadline(period)
+    template = workspace.template_path
+    listed: list[dict[str, object]] = []
+    target = archive_path(workspace, period.code)
+    with atomic.atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        for entry in entries:
+            data = entry.data if entry.data is not None else originals.read(entry.source)
+            digest = hashlib.sha256(data).hexdigest() if data is not None else ""
+            if entry.source and digest != entry.sha256:
+                if entry.info["outcome"] == ACCEPTED:
+                    raise _moved([entry.source])
+                absent.append({k: entry.info[k] for k in ("source_path", "outcome", "reason")})
+                continue
+            assert data is not None
+            archive.writestr(_info(entry.name), data)
+            listed.append({"name": entry.name, "sha256": digest, "size": len(data), **entry.info})
+        manifest = {
+            "period": period.code,
+            "deadline": {"day": deadline.day.isoformat(), "provisional": deadline.provisional},
+            "tool": f"kaohe {__version__}",
+            "template_sha256": (
+                hashlib.sha256(template.read_bytes()).hexdigest() if template.is_file() else None
+            ),
+            "members": listed,
+            "missing_originals": absent,
+        }
+        text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+        archive.writestr(_info(MANIFEST), text.encode("utf-8"))
+    return ArchiveResult(target, len(listed), [str(a["source_path"]) for a in absent])
+
+
+def _moved(paths: list[str]) -> KaoheError:
+    shown = "；".join(paths[:5])
+    return KaoheError(f"原文件已被移动或修改，无法归档：{shown}。请放回原处后重试。")
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    path: Path
+    members: int
+    missing: list[str]
 
 
 @dataclass(frozen=True)

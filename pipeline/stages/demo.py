@@ -24,6 +24,7 @@ from .archive import ArchiveResult, build_archive
 from .generate import GenerateResult, generate
 from .ingest import IngestResult, ingest
 from .report import ReportFiles, write_report
+from .status import evaluate
 from .summary import write_summary
 
 _EMPTY = re.compile(r"(<w:p(?: [^>]*)?>)(<w:pPr>(?:(?!</w:pPr>).)*</w:pPr>)?</w:p>")
@@ -163,7 +164,8 @@ def run_demo(workspace: Workspace, period: Period) -> DemoResult:
     generated = generate(workspace, period)
     make_sample_returns(workspace, period)
     ingested = ingest(workspace)
-    report = write_report(workspace, period)
-    summary = write_summary(workspace, period)
-    archive = build_archive(workspace, period.code)
+    result = evaluate(workspace, period)
+    report = write_report(workspace, period, result=result)
+    summary = write_summary(workspace, period, result=result)
+    archive = build_archive(workspace, period.code, result=result)
     return DemoResult(generated, ingested, report, summary, archive)

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..codes import CODES, FIELD_NAMES, Code
 from ..ledger import LEDGER_NAME, REJECTED, FileRow, Ledger
 from ..models import Finding, Period
+from ..rules import PeriodResult
 from ..workspace import Workspace
 from ..writers import atomic
 from ..writers.html import SEVERITY_WORDS, Section, report_page
@@ -29,7 +30,7 @@ def _unattributed(workspace: Workspace, period: Period) -> list[Finding]:
     found: list[Finding] = []
     with Ledger(path) as ledger:
         latest: dict[str, FileRow] = {}
-        for row in ledger.iter_rows():
+        for row in ledger.rows("path IN (SELECT path FROM files WHERE outcome = ?)", (REJECTED,)):
             latest[row.path] = row  # later versions of a path replace earlier ones
     for row in latest.values():
         if row.outcome != REJECTED or row.period not in (None, period.code) or not row.issues:
@@ -49,9 +50,15 @@ def _unattributed(workspace: Workspace, period: Period) -> list[Finding]:
     return found
 
 
-def findings(workspace: Workspace, period: Period, *, today: date | None = None) -> list[Finding]:
+def findings(
+    workspace: Workspace,
+    period: Period,
+    *,
+    today: date | None = None,
+    result: PeriodResult | None = None,
+) -> list[Finding]:
     """All findings of the period, most serious first, then by code, unit, person and file."""
-    result = evaluate(workspace, period, today=today)
+    result = result or evaluate(workspace, period, today=today)
     rows = [*result.findings, *_unattributed(workspace, period)]
     return sorted(
         rows, key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.unit, f.person_id, f.file)
@@ -73,8 +80,14 @@ def _title(code: str) -> tuple[str, str]:
     return info.title, info.action
 
 
-def write_report(workspace: Workspace, period: Period, *, today: date | None = None) -> ReportFiles:
-    rows = findings(workspace, period, today=today)
+def write_report(
+    workspace: Workspace,
+    period: Period,
+    *,
+    today: date | None = None,
+    result: PeriodResult | None = None,
+) -> ReportFiles:
+    rows = findings(workspace, period, today=today, result=result)
     deadline = workspace.deadline(period)
     folder = workspace.period_dir(period) / "report"
     by_code: dict[str, list[Finding]] = {}

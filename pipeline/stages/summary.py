@@ -144,8 +144,10 @@ def summary_path(workspace: Workspace, period: Period) -> Path:
     return workspace.period_dir(period) / "汇总表.xlsx"
 
 
-def write_summary(workspace: Workspace, period: Period) -> Path:
+def write_summary(
+    workspace: Workspace, period: Period, *, result: PeriodResult | None = None
+) -> Path:
     """Write ``outbox/<period>/汇总表.xlsx`` for the period as it stands."""
     path = summary_path(workspace, period)
-    write_workbook(path, summary_tables(evaluate(workspace, period)))
+    write_workbook(path, summary_tables(result or evaluate(workspace, period)))
     return path

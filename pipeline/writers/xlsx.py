@@ -119,6 +119,26 @@ class _Styles:
         return cell
 
 
+def _styled_rows(sheet: Any, style: Any) -> Any:
+    """A row converter for write-only sheets giving every cell ``style`` (and keeping text
+    that looks like a formula as text)."""
+
+    def convert(values: Sequence[CellValue], row_index: int) -> Any:
+        cell: Any = WriteOnlyCell(sheet)
+        cell._style = copy(style)
+        for column, value in enumerate(values, 1):
+            if value is None:
+                continue
+            cell.value = value
+            if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"
+            cell.column = column
+            cell.row = row_index
+            yield cell
+
+    return convert
+
+
 def _write_sheet(sheet: Any, table: Table) -> None:
     """Fill a write-only sheet: layout first (it precedes the rows in the file), then rows."""
     sheet.title = table.title[:31]
@@ -144,8 +164,16 @@ def _write_sheet(sheet: Any, table: Table) -> None:
         sheet.data_validations.append(validation)
     styles = _Styles(sheet)
     sheet.append([styles.cell(sheet, h, styles.header) for h in table.headers])
+    links = any(isinstance(v, Link) for values in table.rows for v in values)
+    if not links:
+        # Plain rows of text and numbers (the large ones): one styled cell, rebound per value.
+        # openpyxl would otherwise try each cell object as a value, fail, and fall back.
+        sheet._values_to_row = _styled_rows(sheet, styles.body)
     for values in table.rows:
-        sheet.append([styles.cell(sheet, v, styles.body) for v in values])
+        if links:
+            sheet.append([styles.cell(sheet, v, styles.body) for v in values])
+        else:
+            sheet.append(list(values))
     if table.chart_title and table.rows:
         _add_chart(sheet, table)
 

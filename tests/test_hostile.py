@@ -171,3 +171,33 @@ def test_limits_come_from_kaohe_toml(workspace: Workspace) -> None:
         item.reason
         == "UNREADABLE_FILE 文件超过 10 KB，一页记实表不会这么大，已拒收（上限见 kaohe.toml [limits]）"
     )
+
+
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+EXPECTED = {
+    "empty.docx": "UNREADABLE_FILE 文件是空的（0 字节）",
+    "pdf_named_docx.docx": "UNREADABLE_FILE 文件内容不是Word 文档，而是PDF 文件（可能改错了扩展名）",
+    "program_named_docx.docx": "UNREADABLE_FILE 文件内容不是Word 文档，而是可执行程序（可能改错了扩展名）",
+    "truncated.docx": "UNREADABLE_FILE 文件已损坏或不完整，不是有效的Word 文档",
+    "not_a_sheet.docx": "NOT_A_RECORD_SHEET 文档中找不到记实表的表格（姓名、工作纪实、出勤记录等栏目），可能交错了文件",
+    "climbing.zip!/../../etc/cron.d/evil.docx": "UNREADABLE_FILE 压缩包中的文件路径含“..”，可能试图写到别处，已拒绝读取",
+    "symlink.zip!/link.docx": "UNREADABLE_FILE 压缩包中的文件是符号链接，已拒绝读取",
+    "truncated.pdf": "UNREADABLE_FILE PDF 已损坏或不完整",
+    "garbage.zip": "UNREADABLE_FILE 压缩包已损坏或不完整",
+}
+
+
+def test_committed_hostile_corpus(tmp_path: Path) -> None:
+    from pipeline.workspace import init_workspace
+
+    workspace = init_workspace(tmp_path / "ws").workspace
+    for path in HOSTILE.iterdir():
+        (workspace.inbox / path.name).write_bytes(path.read_bytes())
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    result = ingest(workspace, received_at=datetime(2027, 1, 5))
+    assert {f.path.removeprefix("inbox/"): f.reason for f in result.files} == EXPECTED
+    assert all(f.outcome == "rejected" for f in result.files)
+    created = sorted(set(p.name for p in tmp_path.rglob("*")) - set(before))
+    assert created == ["kaohe.sqlite", "kaohe.sqlite-shm", "kaohe.sqlite-wal"] or created == [
+        "kaohe.sqlite"
+    ]

@@ -7,7 +7,6 @@ climb out (``..``), absolute paths and symbolic links are refused, not followed.
 
 from __future__ import annotations
 
-import io
 import stat
 import zipfile
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from .limits import DEFAULT_LIMITS, Limits
-from .package import identify_bytes
+from .package import open_zip
 from .raw import ReadFailure
 
 #: Bundles inside bundles are opened this many levels deep, no deeper.
@@ -72,13 +71,9 @@ def members(
     data: bytes, prefix: str, depth: int = 0, limits: Limits = DEFAULT_LIMITS
 ) -> Iterator[Member]:
     """Every file in the bundle ``data``; ``prefix`` is the bundle's own name."""
-    real = identify_bytes(data)
-    if real is not None:
-        raise ReadFailure("UNREADABLE_FILE", f"文件内容不是 zip 压缩包，而是{real}")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise ReadFailure("UNREADABLE_FILE", "压缩包已损坏或不完整") from exc
+    archive = open_zip(
+        data, not_zip="文件内容不是 zip 压缩包，而是{real}", broken="压缩包已损坏或不完整"
+    )
     infos = [i for i in archive.infolist() if not i.is_dir()]
     if len(infos) > limits.bundle_members:
         raise ReadFailure("UNREADABLE_FILE", f"压缩包内文件数异常（{len(infos)} 个），已拒收")

@@ -95,6 +95,18 @@ class Package:
             raise ReadFailure("UNREADABLE_FILE", f"文件已损坏（{name} 不是有效的 XML）") from exc
 
 
+def open_zip(data: bytes, *, not_zip: str, broken: str) -> zipfile.ZipFile:
+    """``data`` opened as a ZIP, or ReadFailure: ``not_zip`` (with ``{real}``, what the
+    bytes really are) when it is another known kind, ``broken`` when it is a damaged ZIP."""
+    real = identify_bytes(data)
+    if real is not None:
+        raise ReadFailure("UNREADABLE_FILE", not_zip.format(real=real))
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ReadFailure("UNREADABLE_FILE", broken) from exc
+
+
 def open_package(
     data: bytes, *, what: str = "Word 文档", limits: Limits = DEFAULT_LIMITS
 ) -> Package:
@@ -103,13 +115,11 @@ def open_package(
         raise ReadFailure("UNREADABLE_FILE", "文件是空的（0 字节）")
     if is_encrypted_ooxml(data):
         raise ReadFailure("ENCRYPTED_FILE", "文件设置了打开密码，无法读取")
-    real = identify_bytes(data)
-    if real is not None:
-        raise ReadFailure("UNREADABLE_FILE", f"文件内容不是{what}，而是{real}（可能改错了扩展名）")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise ReadFailure("UNREADABLE_FILE", f"文件已损坏或不完整，不是有效的{what}") from exc
+    archive = open_zip(
+        data,
+        not_zip=f"文件内容不是{what}，而是{{real}}（可能改错了扩展名）",
+        broken=f"文件已损坏或不完整，不是有效的{what}",
+    )
     if len(archive.infolist()) > MAX_MEMBERS:
         raise ReadFailure("UNREADABLE_FILE", "文件内部部件数量异常，已拒收")
     return Package(archive, limits)

@@ -55,6 +55,25 @@ _USAGE_MESSAGES = (
 )
 
 
+#: click's own help scaffolding, in Chinese. click looks these up through its modules' gettext
+#: ``_`` when it prints help, so a table is enough (click ships no Chinese catalogue).
+CLICK_WORDS = {
+    "Usage:": "用法：",
+    "Options": "选项",
+    "Commands": "命令",
+    "Show this message and exit.": "显示本帮助并退出。",
+    "Show the version and exit.": "显示版本号并退出。",
+}
+
+
+def _translate(text: str) -> str:
+    return CLICK_WORDS.get(text, text)
+
+
+for _module in (click.core, click.formatting, click.decorators):
+    _module._ = _translate  # type: ignore[attr-defined]
+
+
 def _usage_message(text: str) -> str:
     for pattern, template in _USAGE_MESSAGES:
         match = pattern.match(text)
@@ -122,7 +141,9 @@ class _Group(click.Group):
     default=None,
     help="工作区文件夹（含 kaohe.toml、名单、inbox/、outbox/）；默认为当前文件夹。",
 )
-@click.version_option(__version__, prog_name="kaohe", message="%(prog)s %(version)s")
+@click.version_option(
+    __version__, prog_name="kaohe", message="%(prog)s %(version)s", help="显示版本号并退出。"
+)
 @click.pass_context
 def cli(ctx: click.Context, workspace: Path | None) -> None:
     """kaohe：公务员平时考核记实表的生成、回收、审核与归档。"""

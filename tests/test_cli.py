@@ -188,3 +188,11 @@ def test_outputs_holding_personal_data_are_owner_only(
     assert {m for p, m in modes.items() if (demo / p).is_dir()} == {0o700}
     assert {m for p, m in modes.items() if (demo / p).is_file()} == {0o600}
     assert stat.S_IMODE((demo / "kaohe.sqlite").stat().st_mode) == 0o600
+
+
+def test_help_is_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("用法： kaohe [OPTIONS] COMMAND [ARGS]...")
+    assert "\n选项:\n" in out
+    assert "显示本帮助并退出。" in out and "Show this message" not in out

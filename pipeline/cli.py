@@ -18,6 +18,7 @@ import click
 from . import __version__
 from .errors import KaoheError
 from .models import Period
+from .stages.annual import write_annual
 from .stages.archive import build_archive, verify
 from .stages.demo import run_demo
 from .stages.explain import FIELD_LABELS, explain
@@ -531,6 +532,26 @@ def verify_command(archive: Path) -> None:
         return
     _error(f"归档已被改动：{result.problem}（已核对 {result.checked} 个文件）")
     raise click.exceptions.Exit(1)
+
+
+@cli.command("annual")
+@click.option("--year", "-y", type=int, required=True, help="年度，如 2026。")
+@click.option("--json", "as_json", is_flag=True, help="在标准输出打印 JSON（只输出数据）。")
+@click.pass_context
+def annual_command(ctx: click.Context, year: int, as_json: bool) -> None:
+    """年度汇总：四个季度的结果、次数、可推荐优秀、多次未交、一般/差（outbox/<年>/年度汇总.xlsx）。"""
+    ws = _workspace(ctx)
+    path, result = write_annual(ws, year)
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in result.rows], ensure_ascii=False, indent=2))
+        return
+    eligible = sum(r.excellent_eligible for r in result.rows)
+    repeated = sum(bool(r.repeated_non_submission) for r in result.rows)
+    review = sum(bool(r.needs_review) for r in result.rows)
+    click.echo(f"{year}年度汇总：{path}")
+    click.echo(f"  有数据的季度：{'、'.join(result.periods_with_data) or '（无）'}")
+    click.echo(f"  优秀推荐口径：{result.rule}")
+    click.echo(f"  可推荐优秀 {eligible} 人，多次未交 {repeated} 人，有一般/差 {review} 人")
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -47,6 +47,12 @@ repeated_missing = 2        # 一年中几个季度未交算“多次未交”
 hao_quota = 0               # “好”等次比例上限（0 表示不限，如 0.3 表示 30%）
 hao_quota_scope = "unit"    # "unit" 按单位计，"overall" 按全局计
 
+[annual]
+# 年度优秀推荐口径："all_hao" 每个有等次的季度都为“好”（默认，严格）；
+# "at_least" 至少 excellent_min_hao 个季度为“好”且没有“一般”“差”。
+excellent_rule = "all_hao"
+excellent_min_hao = 3
+
 [limits]
 # 交回的文件来自许多电脑，一律当作不可信。以下上限按一页记实表（约 40 KB）留足余量。
 file_mb = 50          # 单个文件大小
@@ -89,6 +95,14 @@ class RulesSettings(BaseModel):
     hao_quota_scope: Literal["unit", "overall"] = "unit"
 
 
+class AnnualSettings(BaseModel):
+    """[annual]: who may be proposed for the annual 优秀."""
+
+    model_config = ConfigDict(extra="forbid")
+    excellent_rule: Literal["all_hao", "at_least"] = "all_hao"
+    excellent_min_hao: int = Field(default=3, ge=1, le=4)
+
+
 class LimitsSettings(BaseModel):
     """[limits]: how much one untrusted return may make kaohe read or spend time on."""
 
@@ -111,6 +125,7 @@ class Settings(BaseModel):
     calendar: CalendarSettings = CalendarSettings()
     rules: RulesSettings = RulesSettings()
     limits: LimitsSettings = LimitsSettings()
+    annual: AnnualSettings = AnnualSettings()
 
 
 def load_settings(path: Path) -> Settings:

@@ -27,6 +27,7 @@ from .stages.generate import GenerateResult, generate
 from .stages.ingest import ingest
 from .stages.report import write_report
 from .stages.review import export_review, import_review
+from .stages.secondment import write_secondment_feedback
 from .stages.status import evaluate, status
 from .stages.summary import write_summary
 from .workdays import PROVISIONAL_HELP
@@ -494,6 +495,7 @@ def report_command(ctx: click.Context, period: str | None, as_json: bool) -> Non
     result = evaluate(ws, chosen)
     written = write_report(ws, chosen, result=result)
     summary = write_summary(ws, chosen, result=result)
+    feedback = write_secondment_feedback(ws, result)
     if as_json:
         data = [f.model_dump() for f in written.findings]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -508,6 +510,8 @@ def report_command(ctx: click.Context, period: str | None, as_json: bool) -> Non
     click.echo(f"  {written.xlsx}")
     click.echo(f"  {written.html}")
     click.echo(f"汇总表：{summary}")
+    for path in feedback:
+        click.echo(f"挂职人员考核结果（反馈本单位）：{path}")
 
 
 @cli.command("archive")

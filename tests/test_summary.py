@@ -84,3 +84,31 @@ def test_summary_workbook(workspace: Workspace) -> None:
     assert stats[2] == ("泽州分局", 4, 0, 1, 0, 0, 0, 0, 0, 3)
     assert stats[-1] == ("合计", 16, 1, 1, 1, 0, 0, 0, 0, 13)
     assert len(book["统计"]._charts) == 1
+
+
+def test_seconded_people_are_reported_back_to_their_home_unit(workspace: Workspace) -> None:
+    from pipeline.stages.secondment import write_secondment_feedback
+    from pipeline.stages.status import evaluate
+
+    generate(workspace, Q4)
+    [blank] = workspace.blank_dir(Q4).glob(
+        "泽州分局/0012_*.docx"
+    )  # 冯军, 办公室, seconded to 泽州分局
+    (workspace.inbox / "冯军.docx").write_bytes(fill(blank.read_bytes(), MODEST))
+    ingest(workspace, received_at=datetime(2027, 1, 5, 10))
+    [path] = write_secondment_feedback(workspace, evaluate(workspace, Q4))
+    assert path == workspace.root / "outbox/2026Q4/反馈/办公室_挂职人员考核结果.xlsx"
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[0] == (
+        "编号",
+        "姓名",
+        "本单位",
+        "职务",
+        "挂职单位",
+        "等次",
+        "状态",
+        "分管领导意见",
+        "收到时间",
+    )
+    assert rows[1][:7] == ("0012", "冯军", "办公室", "一级主任科员", "泽州分局", "较好", "已审定")
+    assert len(rows) == 2  # only the home unit's own seconded people

@@ -24,6 +24,7 @@ from .archive import ArchiveResult, build_archive
 from .generate import GenerateResult, generate
 from .ingest import IngestResult, ingest
 from .report import ReportFiles, write_report
+from .secondment import write_secondment_feedback
 from .status import evaluate
 from .summary import write_summary
 
@@ -167,5 +168,6 @@ def run_demo(workspace: Workspace, period: Period) -> DemoResult:
     result = evaluate(workspace, period)
     report = write_report(workspace, period, result=result)
     summary = write_summary(workspace, period, result=result)
+    write_secondment_feedback(workspace, result)
     archive = build_archive(workspace, period.code, result=result)
     return DemoResult(generated, ingested, report, summary, archive)

@@ -16,13 +16,15 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
+from .appeals import appeals, decide_appeal, file_appeal
 from .errors import KaoheError
-from .models import Period
+from .ledger import LEDGER_NAME, Ledger
+from .models import Grade, Period
 from .stages.annual import write_annual
 from .stages.archive import build_archive, verify
 from .stages.demo import run_demo
 from .stages.explain import FIELD_LABELS, explain
-from .stages.export import FORMATS, export
+from .stages.export import FORMATS, accepted_records, export
 from .stages.generate import GenerateResult, generate
 from .stages.ingest import ingest
 from .stages.report import write_report
@@ -556,6 +558,72 @@ def annual_command(ctx: click.Context, year: int, as_json: bool) -> None:
     click.echo(f"  有数据的季度：{'、'.join(result.periods_with_data) or '（无）'}")
     click.echo(f"  优秀推荐口径：{result.rule}")
     click.echo(f"  可推荐优秀 {eligible} 人，多次未交 {repeated} 人，有一般/差 {review} 人")
+
+
+@cli.group("appeal")
+def appeal_group() -> None:
+    """复核：申请、局领导班子决定、查看。决定改定的等次在此后所有输出中生效，原等次保留备查。"""
+
+
+def _appeal_ledger(ws: Workspace) -> Ledger:
+    path = ws.root / LEDGER_NAME
+    if not path.exists():
+        raise KaoheError("还没有登记过任何交回的表（先运行 kaohe ingest）")
+    return Ledger(path)
+
+
+@appeal_group.command("file")
+@click.option("--period", "-p", required=True, help="季度，如 2026Q4。")
+@click.option("--person", required=True, help="编号。")
+@click.option("--reason", required=True, help="复核理由。")
+@click.pass_context
+def appeal_file_command(ctx: click.Context, period: str, person: str, reason: str) -> None:
+    """登记复核申请。"""
+    ws = _workspace(ctx.find_root())
+    chosen = _parse_period(period)
+    record = next((r for r in accepted_records(ws, chosen) if r.person_id == person), None)
+    with _appeal_ledger(ws) as ledger:
+        appeal = file_appeal(ledger, chosen, record, person, reason)
+    click.echo(f"已登记复核申请：{chosen.title} {person}，原等次“{appeal.original_grade}”")
+
+
+@appeal_group.command("decide")
+@click.option("--period", "-p", required=True, help="季度，如 2026Q4。")
+@click.option("--person", required=True, help="编号。")
+@click.option("--grade", type=click.Choice([g.value for g in Grade]), help="改定的等次。")
+@click.option("--upheld", is_flag=True, help="维持原等次。")
+@click.option("--note", default="", help="局领导班子的研究意见。")
+@click.pass_context
+def appeal_decide_command(
+    ctx: click.Context, period: str, person: str, grade: str | None, upheld: bool, note: str
+) -> None:
+    """记录局领导班子的复核决定：--grade 改定，或 --upheld 维持。"""
+    if (grade is None) == (not upheld):
+        raise KaoheError("请二选一：--grade 改定的等次，或 --upheld 维持原等次")
+    ws = _workspace(ctx.find_root())
+    chosen = _parse_period(period)
+    with _appeal_ledger(ws) as ledger:
+        appeal = decide_appeal(ledger, chosen, person, Grade(grade) if grade else None, note)
+    now = appeal.effective_grade
+    click.echo(f"已记录复核决定：{chosen.title} {person} {appeal.decision}，现等次“{now}”")
+
+
+@appeal_group.command("list")
+@click.option("--period", "-p", help="只看这个季度。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（只输出数据）。")
+@click.pass_context
+def appeal_list_command(ctx: click.Context, period: str | None, as_json: bool) -> None:
+    """列出复核申请和决定。"""
+    ws = _workspace(ctx.find_root())
+    with _appeal_ledger(ws) as ledger:
+        found = list(appeals(ledger, _parse_period(period) if period else None).values())
+    if as_json:
+        click.echo(json.dumps([a.as_json() for a in found], ensure_ascii=False, indent=2))
+        return
+    for a in found:
+        state = f"{a.decision}“{a.effective_grade}”" if a.decision else "待决定"
+        click.echo(f"{a.period} {a.person_id} 原等次“{a.original_grade}” {state}  理由：{a.reason}")
+    click.echo(f"共 {len(found)} 件")
 
 
 def run(argv: list[str] | None = None) -> int:

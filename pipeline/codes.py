@@ -32,6 +32,8 @@ class Code(StrEnum):
     REPEATED_NON_SUBMISSION = "REPEATED_NON_SUBMISSION"
     NEEDS_FOLLOW_UP = "NEEDS_FOLLOW_UP"
     GRADE_QUOTA_EXCEEDED = "GRADE_QUOTA_EXCEEDED"
+    APPEAL_PENDING = "APPEAL_PENDING"
+    APPEAL_DECIDED = "APPEAL_DECIDED"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ CODES: dict[Code, CodeInfo] = {
         "info", "等次为一般或差", "分管领导应及时反馈、谈话，责成限期改正"
     ),
     Code.GRADE_QUOTA_EXCEEDED: CodeInfo("warning", "“好”等次超出比例", "请按规定比例复核"),
+    Code.APPEAL_PENDING: CodeInfo("warning", "复核申请待决定", "请提交局领导班子集体研究"),
+    Code.APPEAL_DECIDED: CodeInfo("warning", "已复核", "以复核决定为准，原等次仅供参考"),
 }
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .. import __version__
+from ..appeals import appeals
 from ..errors import KaoheError
 from ..ledger import ACCEPTED, LEDGER_NAME, SUPERSEDED, FileRow, Ledger
 from ..models import Period
@@ -170,6 +171,8 @@ def build_archive(
     entries.append(_Entry("异常报告.xlsx", {"kind": "report"}, data=report.xlsx.read_bytes()))
     entries.append(_Entry("异常报告.html", {"kind": "report"}, data=report.html.read_bytes()))
     entries.sort(key=lambda e: e.name)
+    with Ledger(ledger_path) as ledger:
+        period_appeals = [a.as_json() for a in appeals(ledger, period).values()]
     deadline = workspace.deadline(period)
     template = workspace.template_path
     listed: list[dict[str, object]] = []
@@ -195,6 +198,7 @@ def build_archive(
             ),
             "members": listed,
             "missing_originals": absent,
+            "appeals": period_appeals,
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
         archive.writestr(_info(MANIFEST), text.encode("utf-8"))

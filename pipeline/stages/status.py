@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from ..appeals import appeals, apply_appeal
 from ..codes import Code
 from ..ledger import ACCEPTED, LEDGER_NAME, Ledger
 from ..models import Period, Status
@@ -50,11 +51,19 @@ def evaluate(workspace: Workspace, period: Period, *, today: date | None = None)
         for person in people:
             if person.person_id not in returned:
                 missing_before.setdefault(person.person_id, []).append(earlier.code)
+    records = accepted_records(workspace, period)
+    ledger_path = workspace.root / LEDGER_NAME
+    if ledger_path.exists():
+        with Ledger(ledger_path) as ledger:
+            decided = appeals(ledger, period)
+        records = [
+            apply_appeal(r, decided[r.person_id]) if r.person_id in decided else r for r in records
+        ]
     return apply_rules(
         period,
         workspace.deadline(period),
         people,
-        accepted_records(workspace, period),
+        records,
         rule_settings(workspace),
         missing_before=missing_before,
         today=today,

@@ -25,6 +25,7 @@ from .stages.archive import build_archive, verify
 from .stages.demo import run_demo
 from .stages.explain import FIELD_LABELS, explain
 from .stages.export import FORMATS, accepted_records, export
+from .stages.feedback import write_feedback
 from .stages.generate import GenerateResult, generate
 from .stages.ingest import ingest
 from .stages.report import write_report
@@ -624,6 +625,19 @@ def appeal_list_command(ctx: click.Context, period: str | None, as_json: bool) -
         state = f"{a.decision}“{a.effective_grade}”" if a.decision else "待决定"
         click.echo(f"{a.period} {a.person_id} 原等次“{a.original_grade}” {state}  理由：{a.reason}")
     click.echo(f"共 {len(found)} 件")
+
+
+@cli.command("feedback")
+@click.option("--period", "-p", required=True, help="季度，如 2026Q4。")
+@click.option("--unit", help="只生成这个考核单位的反馈通知。")
+@click.pass_context
+def feedback_command(ctx: click.Context, period: str, unit: str | None) -> None:
+    """为每位已评定等次的人生成书面反馈通知（一般/差含整改要求），按单位打包。"""
+    ws = _workspace(ctx)
+    result = write_feedback(ws, _parse_period(period), unit=unit)
+    click.echo(f"已生成反馈通知 {len(result.notices)} 份：")
+    for name, bundle in result.bundles.items():
+        click.echo(f"  {name}  {bundle}")
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ CONFIG_NAME = "kaohe.toml"
 DEFAULT_ROSTER = "roster.xlsx"
 TEMPLATE_NAME = "平时考核记实表.docx"
 DEFAULT_TEMPLATE = f"templates/{TEMPLATE_NAME}"
+FEEDBACK_TEMPLATE = "考核结果反馈通知.docx"
 
 CONFIG_TEXT = f"""# kaohe 工作区配置（UTF-8）。路径相对于本文件所在文件夹。
 
@@ -270,4 +271,10 @@ def init_workspace(root: Path) -> InitResult:
         workspace.template_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shipped_template(), workspace.template_path)
         created.append(workspace.template_path)
+    notice = workspace.templates / FEEDBACK_TEMPLATE
+    if notice.exists():
+        kept.append(notice)
+    else:
+        shutil.copyfile(shipped_template().with_name(FEEDBACK_TEMPLATE), notice)
+        created.append(notice)
     return InitResult(workspace, created, kept)

@@ -224,6 +224,53 @@ def build(out: Path = OUT) -> Path:
     return out
 
 
+FEEDBACK_OUT = OUT.parent / "考核结果反馈通知.docx"
+
+
+def build_feedback(out: Path = FEEDBACK_OUT) -> Path:
+    """The written feedback notice (反馈结果, notice 三(三)): grade, the leader's opinion, and
+    for 一般/差 the request to rectify within a deadline."""
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.top_margin = section.bottom_margin = Cm(2.5)
+    section.left_margin = section.right_margin = Cm(2.6)
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(14)
+    _fonts(normal, BODY_FONT)
+    title = doc.paragraphs[0] if doc.paragraphs else doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _run(title, "公务员平时考核结果反馈通知", font=TITLE_FONT, size=20, bold=True)
+    sub = doc.add_paragraph()
+    sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _run(sub, "（{{ period_title }}）", font="楷体", size=14)
+    for text in (
+        "{{ name }}同志：",
+        "　　根据《公务员平时考核办法（试行）》和本局平时考核工作方案，经分管领导评鉴，"
+        "你{{ period_title }}的平时考核结果为：{{ grade_text }}。",
+        "　　分管领导意见：{{ leader_opinion }}",
+        "{%p if needs_rectification %}",
+        "　　请你针对存在的问题认真查找原因，制定整改措施，"
+        "于　　　　年　　月　　日前整改到位，并将整改情况书面报分管领导。",
+        "{%p endif %}",
+        "　　如对考核结果有异议，可向局领导班子提出复核申请。",
+    ):
+        par = doc.add_paragraph()
+        par.paragraph_format.space_after = Pt(6)
+        _run(par, text, font=BODY_FONT, size=14)
+    sign = doc.add_paragraph()
+    sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    sign.paragraph_format.space_before = Pt(36)
+    _run(sign, "{{ assessing_unit }}　分管领导：{{ leader }}", font=BODY_FONT, size=14)
+    day = doc.add_paragraph()
+    day.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _run(day, "年　　月　　日", font=BODY_FONT, size=14)
+    doc.core_properties.title = "公务员平时考核结果反馈通知"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(out))
+    return out
+
+
 if __name__ == "__main__":
-    path = build(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
-    print(path)
+    print(build(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT))
+    print(build_feedback())

@@ -25,7 +25,8 @@ YEAR: dict[str, list[str | None]] = {
     "0002": ["好", "较好", "好", "好"],
     "0003": [None, "好", None, "好"],  # missing Q1 and Q3
     "0004": ["好", "", "好", "好"],  # 35 days of leave in Q2: 不定等次
-    "0007": ["好", "好", "好", "一般"],
+    "0007": ["好", "好", "好", "一般"],  # Q4 appealed: changed to 较好
+    "0012": ["较好", "较好", "好", "好"],  # 冯军, seconded from 办公室 to 泽州分局
 }
 
 
@@ -51,6 +52,16 @@ def year(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
                 )
             (folder / f"{person_id}.docx").write_bytes(fill(blank.read_bytes(), entries))
         ingest(workspace, [folder], period=period, received_at=datetime(2026, 3 * quarter, 28))
+    from pipeline.appeals import decide_appeal, file_appeal
+    from pipeline.ledger import Ledger
+    from pipeline.models import Grade
+    from pipeline.stages.export import accepted_records
+
+    q4 = Period(year=2026, quarter=4)
+    [zhang] = [r for r in accepted_records(workspace, q4) if r.person_id == "0007"]
+    with Ledger(workspace.root / "kaohe.sqlite") as ledger:
+        file_appeal(ledger, q4, zhang, "0007", "工作量统计有误")
+        decide_appeal(ledger, q4, "0007", Grade.JIAOHAO, "局领导班子集体研究")
     return workspace
 
 
@@ -101,9 +112,10 @@ def test_excellent_strict_rule_by_default(year: Workspace) -> None:
         True,
         "有等次的 3 个季度均为“好”",
     )
+    # 一般 became 较好 on appeal; still not every graded quarter is 好
     assert (result["0007"]["excellent_eligible"], result["0007"]["excellent_note"]) == (
         False,
-        "有“一般”等次",
+        "有“较好”等次",
     )
 
 
@@ -119,7 +131,7 @@ def test_excellent_at_least_rule(year: Workspace) -> None:
             relaxed["0002"].excellent_eligible is True
             and relaxed["0002"].excellent_note == "3 个季度为“好”"
         )
-        assert relaxed["0007"].excellent_eligible is False
+        assert relaxed["0007"].excellent_eligible is True  # after the appeal: 好, 好, 好, 较好
     finally:
         year.config_path.write_text(config, encoding="utf-8")
 
@@ -128,7 +140,25 @@ def test_repeated_non_submission_and_review(year: Workspace) -> None:
     result = rows(year)
     assert result["0003"]["repeated_non_submission"] == ["2026Q1", "2026Q3"]
     assert result["0001"]["repeated_non_submission"] == []
-    assert result["0007"]["needs_review"] == ["2026Q4"]
+
+
+def test_the_appeal_changes_the_year(year: Workspace) -> None:
+    zhang = rows(year)["0007"]
+    assert zhang["quarters"] == {"2026Q1": "好", "2026Q2": "好", "2026Q3": "好", "2026Q4": "较好"}
+    assert zhang["needs_review"] == []  # 一般 was changed to 较好 on appeal
+    assert (zhang["excellent_eligible"], zhang["excellent_note"]) == (False, "有“较好”等次")
+
+
+def test_seconded_person_in_the_year_and_home_unit_feedback(year: Workspace) -> None:
+    from pipeline.stages.secondment import write_secondment_feedback
+    from pipeline.stages.status import evaluate
+
+    feng = rows(year)["0012"]
+    assert feng["unit"] == "泽州分局" and feng["counts"]["较好"] == 2  # type: ignore[index]
+    [path] = write_secondment_feedback(year, evaluate(year, Period(year=2026, quarter=4)))
+    assert path.name == "办公室_挂职人员考核结果.xlsx"
+    [_header, row] = list(load_workbook(path).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert row[:6] == ("0012", "冯军", "办公室", "一级主任科员", "泽州分局", "好")
 
 
 def test_annual_workbook_and_cli(year: Workspace, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,13 +13,10 @@ process so its peak memory is its own:
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import re
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,15 +30,12 @@ from bench.common import (  # noqa: E402
     write_roster,
 )
 
-EMPTY_PARAGRAPH = re.compile(r"(<w:p(?: [^>]*)?>)(<w:pPr>(?:(?!</w:pPr>).)*</w:pPr>)?</w:p>")
-
 
 def fill_quickly(sheet: bytes, index: int) -> bytes:
-    """Type text into the empty cells by editing document.xml (tests use python-docx; 10,000
-    of those would dominate the benchmark's set-up)."""
-    with zipfile.ZipFile(io.BytesIO(sheet)) as package:
-        parts = {i.filename: package.read(i) for i in package.infolist()}
-    xml = parts["word/document.xml"].decode()
+    """A filled return with text that differs per person (tests fill with python-docx;
+    10,000 of those would dominate the benchmark's set-up)."""
+    from pipeline.stages.demo import type_into_blank
+
     typed = [
         f"1.完成第{index}号企业现场检查；2.办理信访{index % 9}件。",
         "参加业务培训，整理执法案卷。",
@@ -51,21 +45,7 @@ def fill_quickly(sheet: bytes, index: int) -> bytes:
         "该同志工作认真，完成较好。",
         "同意。",
     ]  # fmt: skip
-    # the typing cells' paragraphs are the document's only empty ones, in reading order
-    texts = iter(typed)
-
-    def typed_in(match: re.Match[str]) -> str:
-        run = f"<w:r><w:t>{next(texts, '')}</w:t></w:r>"
-        return f"{match.group(1)}{match.group(2) or ''}{run}</w:p>"
-
-    xml = EMPTY_PARAGRAPH.sub(typed_in, xml)
-    xml = xml.replace("□较好", "☑较好", 1)
-    parts["word/document.xml"] = xml.encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        for name, data in parts.items():
-            package.writestr(name, data)
-    return out.getvalue()
+    return type_into_blank(sheet, typed, grade="较好")
 
 
 def prepare(work: Path, sheets: int, units: int) -> tuple[Path, Path]:

@@ -8,10 +8,9 @@ import re
 import sys
 import traceback
 import unicodedata
-from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -36,7 +35,6 @@ from .stages.summary import write_summary
 from .workdays import PROVISIONAL_HELP
 from .workspace import Workspace, init_workspace
 
-F = TypeVar("F", bound=Callable[..., Any])
 #: Above this many sheets a progress bar is shown (on stderr, so --json stays clean).
 PROGRESS_THRESHOLD = 50
 DEMO_FOLDER = "kaohe-demo"

@@ -235,6 +235,16 @@ class Ledger:
             ],
         )
 
+    def returned_by_period(self, year: int) -> dict[str, set[str]]:
+        """Who has an accepted sheet in each quarter of ``year`` that has any (nothing parsed)."""
+        found: dict[str, set[str]] = {}
+        for period, person_id in self.db.execute(
+            "SELECT period, person_id FROM files WHERE outcome = ? AND period LIKE ?",
+            (ACCEPTED, f"{year}Q%"),
+        ):
+            found.setdefault(str(period), set()).add(str(person_id))
+        return found
+
     def outcomes_for(self, paths: Sequence[str]) -> dict[str, sqlite3.Row]:
         """The latest version's outcome of each path (for reporting a run)."""
         found: dict[str, sqlite3.Row] = {}

@@ -37,12 +37,6 @@ class Grade(StrEnum):
     CHA = "差"
 
 
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-
 class Period(BaseModel):
     """One assessment quarter, written ``2026Q4``."""
 

@@ -122,10 +122,10 @@ def split_signature(text: str) -> tuple[str, str]:
             signature.append(line.strip())
         else:
             body.append(line)
-    return _tidy("\n".join(body)), " ".join(signature)
+    return tidy("\n".join(body)), " ".join(signature)
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
     """Trim trailing spaces on lines and blank lines at both ends; keep inner line breaks."""
     lines = [line.rstrip() for line in text.replace("\r", "\n").split("\n")]
     while lines and not lines[0].strip():
@@ -133,10 +133,6 @@ def _tidy(text: str) -> str:
     while lines and not lines[-1].strip():
         lines.pop()
     return "\n".join(lines)
-
-
-def tidy(text: str) -> str:
-    return _tidy(text)
 
 
 def _word_at_start(text: str) -> str | None:

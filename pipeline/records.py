@@ -141,10 +141,21 @@ def _person(
     return person, [note]
 
 
-def interpret(
-    raw: RawSheet, roster: RosterIndex, source: Source, expected: Period | None
-) -> Interpretation:
-    """Attribute ``raw`` to a person and period and build the validated record."""
+@dataclass(frozen=True)
+class Attribution:
+    """Whose sheet it is and for which quarter, with the problems found deciding that."""
+
+    person: Person | None
+    period: Period | None
+    issues: list[Issue]
+
+    @property
+    def attributed(self) -> bool:
+        return self.person is not None and not any(i.code in REJECTING for i in self.issues)
+
+
+def attribute(raw: RawSheet, roster: RosterIndex, expected: Period | None) -> Attribution:
+    """Decide person and period only (cheap: no record is built)."""
     code = _sheet_code(raw)
     sheet_period = _sheet_period(raw, code)
     issues: list[Issue] = []
@@ -162,15 +173,26 @@ def interpret(
             issue(Code.MISSING_PERIOD, "表上看不出是哪个季度，请用 --period 指定", field="period")
         )
     person, who = _person(raw, roster, code)
-    issues.extend(who)
-    if person is None or any(i.code in REJECTING for i in issues):
+    return Attribution(person, period, [*issues, *who])
+
+
+def interpret(
+    raw: RawSheet, roster: RosterIndex, source: Source, expected: Period | None
+) -> Interpretation:
+    """Attribute ``raw`` to a person and period and build the validated record."""
+    found = attribute(raw, roster, expected)
+    person, period = found.person, found.period
+    if not found.attributed:
         return Interpretation(
-            None, person.person_id if person else None, period.code if period else None, issues
+            None,
+            person.person_id if person else None,
+            period.code if period else None,
+            found.issues,
         )
-    assert period is not None
-    return Interpretation(
-        _record(raw, person, period, source, issues), person.person_id, period.code, issues
-    )
+    assert person is not None and period is not None
+    issues = list(found.issues)  # _record adds the record's own problems to this list
+    record = _record(raw, person, period, source, issues)
+    return Interpretation(record, person.person_id, period.code, issues)
 
 
 def _record(

@@ -15,7 +15,7 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -400,5 +400,3 @@ class PreparedSheet:
 
 #: zlib level for per-person parts: level 1 is ~3x faster than 6 and only ~10% larger here.
 _DYNAMIC_LEVEL = 1
-
-RenderFn = Callable[[Person], bytes]

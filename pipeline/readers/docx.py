@@ -10,7 +10,7 @@ import re
 
 from lxml import etree
 
-from .layout import find_fields
+from .layout import MIN_LABELS, find_fields, read_loose_lines
 from .limits import DEFAULT_LIMITS, Limits
 from .numbering import Numbering
 from .package import Package, open_package
@@ -21,9 +21,6 @@ _REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _HEADER_FOOTER = re.compile(r"/relationships/(header|footer)$")
 _CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 _CP_NS = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
-PERIOD_LINE = re.compile(r"\d{4}\s*年\s*第?\s*[一二三四1-4１-４]\s*季\s*度?")
-#: A table needs this many recognised labels to be taken for the record sheet.
-MIN_LABELS = 4
 
 
 def _main_part(package: Package) -> str:
@@ -140,14 +137,7 @@ def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> RawSheet:
             "NOT_A_RECORD_SHEET",
             "文档中找不到记实表的表格（姓名、工作纪实、出勤记录等栏目），可能交错了文件",
         )
-    for index, text in paragraphs:
-        stripped = text.strip()
-        if "period_text" not in sheet.fields and PERIOD_LINE.search(stripped):
-            sheet.fields["period_text"] = RawField(stripped, f"正文第{index + 1}段")
-        if stripped.startswith(("签字", "签名")) and "signature" not in sheet.fields:
-            sheet.fields["signature"] = RawField(stripped, f"正文第{index + 1}段")
-        if "KH" in stripped.upper():
-            sheet.code_texts.append(RawField(stripped, f"正文第{index + 1}段"))
+    read_loose_lines(sheet, ((text, f"正文第{index + 1}段") for index, text in paragraphs))
     sheet.code_texts.extend(_related_texts(package, main))
     sheet.property_code = _property_code(package)
     return sheet

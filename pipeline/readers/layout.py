@@ -7,13 +7,17 @@ where each field's value sits relative to its label are data (``LABELS``), not b
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .raw import RawField
+from .raw import RawField, RawSheet
 from .wordml import GridCell
 
 RIGHT, BELOW = "right", "below"
+#: A table needs this many recognised labels for the file to be taken for a record sheet.
+MIN_LABELS = 4
+#: The period line printed above the table: （2026年第4季度）.
+PERIOD_LINE = re.compile(r"\d{4}\s*年\s*第?\s*[一二三四1-4１-４]\s*季\s*度?")
 
 
 @dataclass(frozen=True)
@@ -148,3 +152,16 @@ def find_fields(cells: Sequence[GridCell], table: str = "表格") -> tuple[dict[
         else:
             found[label.field] = RawField("", _where(cell, table) + "（栏目旁无填写格）")
     return found, labels
+
+
+def read_loose_lines(sheet: RawSheet, lines: Iterable[tuple[str, str]]) -> None:
+    """Lines outside the tables, with where they are: the period line, a 签字 line (the
+    notice's own attachment prints it between the tables), text that may hold a form code."""
+    for text, where in lines:
+        stripped = text.strip()
+        if "period_text" not in sheet.fields and PERIOD_LINE.search(stripped):
+            sheet.fields["period_text"] = RawField(stripped, where)
+        if stripped.startswith(("签字", "签名")) and "signature" not in sheet.fields:
+            sheet.fields["signature"] = RawField(stripped, where)
+        if "KH" in stripped.upper():
+            sheet.code_texts.append(RawField(stripped, where))

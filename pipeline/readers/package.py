@@ -58,9 +58,6 @@ class Package:
         if self.budget < 0:
             self.budget = self.limits.package_bytes
 
-    def names(self) -> list[str]:
-        return self.archive.namelist()
-
     def has(self, name: str) -> bool:
         try:
             self.archive.getinfo(name)

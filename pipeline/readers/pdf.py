@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .layout import find_fields
-from .raw import RawField, RawSheet, ReadFailure
+from .layout import MIN_LABELS, find_fields, read_loose_lines
+from .raw import RawSheet, ReadFailure
 from .wordml import GridCell
 
 #: A sheet is one or two pages; nothing past this many is read.
@@ -23,7 +23,6 @@ MAX_PAGES = 5
 CID_SHARE = 0.05
 #: Fewer characters than this on all pages: a scan or a photo, not a text PDF.
 MIN_CHARS = 20
-PERIOD_LINE = re.compile(r"\d{4}\s*年\s*第?\s*[一二三四1-4１-４]\s*季\s*度?")
 _CID = re.compile(r"\(cid:\d+\)")
 #: Lines printed on the form always start a new line, however close the line above ran
 #: to the cell's edge (the grade boxes, 签字, a date line).
@@ -213,18 +212,10 @@ def read_pdf(data: bytes) -> RawSheet:
         pdf.close()
     fields, labels = find_fields(_join_spilled(cells, first_of_page))
     sheet = RawSheet(format="pdf", fields=fields, labels_found=labels)
-    if labels < 4:
+    if labels < MIN_LABELS:
         raise ReadFailure(
             "NOT_A_RECORD_SHEET",
             "PDF 中找不到记实表的表格（姓名、工作纪实、出勤记录等栏目），可能交错了文件",
         )
-    for number, line in outside:
-        stripped = line.strip()
-        where = f"第{number}页表格外"
-        if "period_text" not in sheet.fields and PERIOD_LINE.search(stripped):
-            sheet.fields["period_text"] = RawField(stripped, where)
-        if stripped.startswith(("签字", "签名")) and "signature" not in sheet.fields:
-            sheet.fields["signature"] = RawField(stripped, where)
-        if "KH" in stripped.upper():
-            sheet.code_texts.append(RawField(stripped, where))
+    read_loose_lines(sheet, ((line, f"第{number}页表格外") for number, line in outside))
     return sheet

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..models import Grade, Period, Status
 from ..workspace import Workspace
 from ..writers.xlsx import Table, write_workbook
-from .status import _periods_with_data, evaluate
+from .status import evaluate, returned_by_period
 
 NO_DATA = "无数据"
 NOT_SUBMITTED = "未提交"
@@ -76,7 +76,7 @@ def _eligible(row: AnnualRow, rule: str, minimum: int) -> tuple[bool, str]:
 
 def annual(workspace: Workspace, year: int) -> AnnualResult:
     settings = workspace.settings.annual
-    with_data = _periods_with_data(workspace, year)
+    with_data = set(returned_by_period(workspace, year))
     rows: dict[str, AnnualRow] = {}
     periods = [Period(year=year, quarter=q) for q in (1, 2, 3, 4)]
     for period in periods:

@@ -13,6 +13,7 @@ import io
 import os
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -88,35 +89,45 @@ def _returns(period: Period, deadline: date) -> list[SampleReturn]:
     ]
 
 
-def fill_blank(sheet: bytes, sample: SampleReturn, name: str) -> bytes:
-    """Type into the shipped template's empty cells, in reading order, and tick a grade."""
+def type_into_blank(
+    sheet: bytes, texts: Sequence[str], *, grade: str = "", signature: str = ""
+) -> bytes:
+    """A blank sheet of the shipped template with ``texts`` typed into its empty cells in
+    reading order (months, attendance, self-evaluation, leader, review), ``grade`` ticked
+    and the self-evaluation's 签字 line replaced by ``signature``. Edits the XML directly:
+    fast enough to fill 10,000 sheets for a benchmark."""
     with zipfile.ZipFile(io.BytesIO(sheet)) as package:
         parts = {info.filename: package.read(info) for info in package.infolist()}
     xml = parts["word/document.xml"].decode("utf-8")
-    texts = iter(
-        [
-            *sample.months,
-            *sample.attendance,
-            "本季度认真履行岗位职责，遵守工作纪律，按时完成各项任务。",
-            sample.leader,
-            "同意分管领导意见。",
-        ]
-    )
+    remaining = iter(texts)
 
     def typed(match: re.Match[str]) -> str:
-        text = next(texts, "")
+        text = next(remaining, "")
         run = f"<w:r><w:t>{text}</w:t></w:r>" if text else ""
         return f"{match.group(1)}{match.group(2) or ''}{run}</w:p>"
 
     xml = _EMPTY.sub(typed, xml)
-    signed = sample.received - timedelta(days=1)
-    xml = xml.replace(_SELF_SIGN, f"签字：{name}　{signed.year}年{signed.month}月{signed.day}日", 1)
-    if sample.grade:
-        xml = xml.replace(f"□{sample.grade} ", f"☑{sample.grade} ", 1).replace(
-            f"□{sample.grade}<", f"☑{sample.grade}<", 1
-        )
+    if signature:
+        xml = xml.replace(_SELF_SIGN, signature, 1)
+    if grade:
+        xml = xml.replace(f"□{grade} ", f"☑{grade} ", 1).replace(f"□{grade}<", f"☑{grade}<", 1)
     parts["word/document.xml"] = xml.encode("utf-8")
-    return assemble(Member.of(name, data) for name, data in parts.items())
+    return assemble(Member.of(part, data) for part, data in parts.items())
+
+
+def fill_blank(sheet: bytes, sample: SampleReturn, name: str) -> bytes:
+    """A sample return: the person's work, attendance and self-evaluation, the leader's
+    opinion and grade, the review, signed the day before it was received."""
+    signed = sample.received - timedelta(days=1)
+    texts = [
+        *sample.months,
+        *sample.attendance,
+        "本季度认真履行岗位职责，遵守工作纪律，按时完成各项任务。",
+        sample.leader,
+        "同意分管领导意见。",
+    ]
+    signature = f"签字：{name}　{signed.year}年{signed.month}月{signed.day}日"
+    return type_into_blank(sheet, texts, grade=sample.grade, signature=signature)
 
 
 def make_sample_returns(workspace: Workspace, period: Period) -> Path:

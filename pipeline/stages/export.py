@@ -12,7 +12,7 @@ from ..ledger import ACCEPTED, LEDGER_NAME, Ledger
 from ..models import Period, SheetRecord
 from ..workspace import Workspace
 from ..writers import atomic
-from ..writers.xlsx import Table, workbook_bytes
+from ..writers.xlsx import FORMULA_STARTS, Table, workbook_bytes
 
 FORMATS = ("json", "csv", "xlsx")
 
@@ -94,7 +94,7 @@ def render(records: Sequence[SheetRecord], fmt: str, period: Period) -> bytes:
 
 def _csv_safe(value: object) -> object:
     """Text starting with = + - @ would run as a formula when Excel opens the CSV."""
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 

@@ -112,28 +112,35 @@ def generate(
     if unit is None:
         with atomic.staged_dir(blank) as staging:
             for name, members in groups.items():
-                bundles[name] = _write_unit(
-                    staging, name, members, prepared.render, sheets, period, progress
-                )
+                folder_name = safe_component(name)
+                bundle = staging / f"{folder_name}.zip"
+                (staging / folder_name).mkdir(mode=atomic.DIR_MODE)
+                with zipfile.ZipFile(bundle, "w", zipfile.ZIP_STORED) as archive:
+                    _write_unit(staging / folder_name, archive, name, members, prepared.render,
+                                sheets, period, progress)  # fmt: skip
+                os.chmod(bundle, atomic.FILE_MODE)
+                bundles[name] = bundle.name
             list_name = DISTRIBUTION_LIST
             _write_distribution_list(staging / list_name, sheets, bundles)
         # paths were recorded inside the staging folder; report them at their final place
-        sheets = [
-            GeneratedSheet(s.person, s.unit, _under(workspace, blank, s.file)) for s in sheets
-        ]
-        bundles = {u: _under(workspace, blank, f) for u, f in bundles.items()}
+        sheets = [GeneratedSheet(s.person, s.unit, _under(workspace, blank, s)) for s in sheets]
+        bundles = {u: workspace.relative(blank / f) for u, f in bundles.items()}
     else:
         atomic.private_dir(blank)
         folder = blank / safe_component(unit)
-        with atomic.staged_dir(folder) as staging:
-            local: list[GeneratedSheet] = []
-            _write_sheets(staging, unit, groups[unit], prepared.render, local, period, progress)
+        zip_path = blank / f"{safe_component(unit)}.zip"
+        with (
+            atomic.staged_dir(folder) as staging,
+            atomic.atomic_path(zip_path) as tmp,
+            zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive,
+        ):
+            _write_unit(
+                staging, archive, unit, groups[unit], prepared.render, sheets, period, progress
+            )
         sheets = [
             GeneratedSheet(s.person, s.unit, workspace.relative(folder / Path(s.file).name))
-            for s in local
+            for s in sheets
         ]
-        zip_path = blank / f"{safe_component(unit)}.zip"
-        _write_bundle(zip_path, folder, [Path(s.file).name for s in sheets])
         bundles[unit] = workspace.relative(zip_path)
         list_name = f"分发清单_{safe_component(unit)}.xlsx"
         _write_distribution_list(blank / list_name, sheets, bundles)
@@ -151,13 +158,14 @@ def generate(
     )
 
 
-def _under(workspace: Workspace, blank: Path, staged_relative: str) -> str:
-    """Map a path recorded relative to the staging folder onto the final blank folder."""
-    return workspace.relative(blank / staged_relative)
+def _under(workspace: Workspace, blank: Path, sheet: GeneratedSheet) -> str:
+    """Where a sheet recorded inside the staging folder ends up in the final blank folder."""
+    return workspace.relative(blank / safe_component(sheet.unit) / sheet.file)
 
 
-def _write_sheets(
+def _write_unit(
     folder: Path,
+    bundle: zipfile.ZipFile,
     unit: str,
     people: Sequence[Person],
     render: Callable[[Person], bytes],
@@ -165,38 +173,15 @@ def _write_sheets(
     period: Period,
     progress: Progress,
 ) -> None:
-    atomic.private_dir(folder)
+    """Write one unit's sheets into ``folder`` and ``bundle`` at once (rendered once, never
+    read back); ``sheets`` gets each sheet with its file name."""
     for person in people:
         name = blank_sheet_name(person, period)
-        _write_private(folder / name, render(person))
+        data = render(person)
+        _write_private(folder / name, data)
+        bundle.writestr(_zip_info(name), data)
         sheets.append(GeneratedSheet(person, unit, name))
         progress.advance()
-
-
-def _write_unit(
-    staging: Path,
-    unit: str,
-    people: Sequence[Person],
-    render: Callable[[Person], bytes],
-    sheets: list[GeneratedSheet],
-    period: Period,
-    progress: Progress,
-) -> str:
-    """Write one unit's sheets and its bundle inside the staging folder; return the bundle name."""
-    folder_name = safe_component(unit)
-    folder = staging / folder_name
-    folder.mkdir(mode=0o700)
-    bundle_name = f"{folder_name}.zip"
-    with zipfile.ZipFile(staging / bundle_name, "w", zipfile.ZIP_STORED) as bundle:
-        for person in people:
-            name = blank_sheet_name(person, period)
-            data = render(person)
-            _write_private(folder / name, data)
-            bundle.writestr(_zip_info(name), data)
-            sheets.append(GeneratedSheet(person, unit, f"{folder_name}/{name}"))
-            progress.advance()
-    os.chmod(staging / bundle_name, atomic.FILE_MODE)
-    return bundle_name
 
 
 def _zip_info(name: str) -> zipfile.ZipInfo:
@@ -204,12 +189,6 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
     info.external_attr = 0o600 << 16
     info.flag_bits |= 0x800  # names are UTF-8 (zipfile sets it too for non-ASCII names)
     return info
-
-
-def _write_bundle(path: Path, folder: Path, names: Sequence[str]) -> None:
-    with atomic.atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as bundle:
-        for name in names:
-            bundle.writestr(_zip_info(name), (folder / name).read_bytes())
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -25,7 +25,7 @@ from ..readers.bundle import members
 from ..readers.formats import BUNDLES, format_of, read_any, suffix_of
 from ..readers.limits import DEFAULT_LIMITS, MB, Limits
 from ..readers.raw import ReadFailure, raw_from_json, raw_to_json
-from ..records import Interpretation, RosterIndex, interpret
+from ..records import Interpretation, RosterIndex, attribute, interpret
 from ..roster import read_roster
 from ..workers import TimedPool
 from ..workspace import Workspace
@@ -328,14 +328,16 @@ def _outcome(row: sqlite3.Row, new: bool) -> FileOutcome:
 def _interpret_row(row: FileRow, roster: RosterIndex) -> Interpretation:
     if row.raw is None:
         code = Code(row.read_code or Code.UNREADABLE_FILE.value)
-        return Interpretation(
-            None, None, None, [issue(code, row.read_message or CODES[code].title)]
-        )
+        failure = issue(code, row.read_message or CODES[code].title)
+        return Interpretation(None, None, None, [failure])
     source = Source(
         path=row.path, sha256=row.sha256, format=row.format, received_at=row.received_at
     )
-    expected = Period.parse(row.expected_period) if row.expected_period else None
-    return interpret(raw_from_json(row.raw), roster, source, expected)
+    return interpret(raw_from_json(row.raw), roster, source, _expected(row))
+
+
+def _expected(row: FileRow) -> Period | None:
+    return Period.parse(row.expected_period) if row.expected_period else None
 
 
 @dataclass(frozen=True)
@@ -348,14 +350,17 @@ class _Decision:
 def settle(ledger: Ledger, roster: RosterIndex) -> None:
     """Attribute every stored reading with the current roster, then pick the latest per person.
 
-    Two streaming passes keep memory flat in the number of files: the first keeps only
-    who/when of each row, the second rebuilds each record and writes it.
+    Two streaming passes keep memory flat in the number of files: the first only attributes
+    each reading (who, which quarter, when), the second builds each record and writes it.
     """
     versions: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
     for row in ledger.iter_rows():
-        found = _interpret_row(row, roster)
-        if not found.rejected and found.period and found.person_id:
-            key = (found.period, found.person_id)
+        if row.raw is None:
+            continue
+        found = attribute(raw_from_json(row.raw), roster, _expected(row))
+        if found.attributed:
+            assert found.person is not None and found.period is not None
+            key = (found.period.code, found.person.person_id)
             versions.setdefault(key, []).append((row.received_at, row.path, row.id))
     decisions: dict[int, _Decision] = {}
     for group in versions.values():

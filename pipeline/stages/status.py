@@ -8,7 +8,7 @@ from datetime import date
 
 from ..appeals import appeals, apply_appeal
 from ..codes import Code
-from ..ledger import ACCEPTED, LEDGER_NAME, Ledger
+from ..ledger import LEDGER_NAME, Ledger
 from ..models import Period, Status
 from ..roster import read_roster
 from ..rules import PeriodResult, RuleSettings, apply_rules
@@ -26,31 +26,27 @@ def rule_settings(workspace: Workspace) -> RuleSettings:
     )
 
 
-def _periods_with_data(workspace: Workspace, year: int) -> set[str]:
+def returned_by_period(workspace: Workspace, year: int) -> dict[str, set[str]]:
+    """Quarters of ``year`` with data, and who returned a sheet in each."""
     path = workspace.root / LEDGER_NAME
     if not path.exists():
-        return set()
+        return {}
     with Ledger(path) as ledger:
-        rows = ledger.db.execute(
-            "SELECT DISTINCT period FROM files WHERE outcome = ? AND period LIKE ?",
-            (ACCEPTED, f"{year}Q%"),
-        )
-        return {str(r[0]) for r in rows}
+        return ledger.returned_by_period(year)
 
 
 def evaluate(workspace: Workspace, period: Period, *, today: date | None = None) -> PeriodResult:
     """The period after the notice's rules, for the workspace's current roster."""
     people = read_roster(workspace.roster_path)
-    with_data = _periods_with_data(workspace, period.year)
+    returned = returned_by_period(workspace, period.year)
     missing_before: dict[str, list[str]] = {}
     for quarter in range(1, period.quarter):
-        earlier = Period(year=period.year, quarter=quarter)
-        if earlier.code not in with_data:
+        earlier = Period(year=period.year, quarter=quarter).code
+        if earlier not in returned:
             continue  # a quarter without any data is "no data", not everyone missing
-        returned = {r.person_id for r in accepted_records(workspace, earlier)}
         for person in people:
-            if person.person_id not in returned:
-                missing_before.setdefault(person.person_id, []).append(earlier.code)
+            if person.person_id not in returned[earlier]:
+                missing_before.setdefault(person.person_id, []).append(earlier)
     records = accepted_records(workspace, period)
     ledger_path = workspace.root / LEDGER_NAME
     if ledger_path.exists():

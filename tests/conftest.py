@@ -73,3 +73,12 @@ def convert(source: Path, fmt: str, outdir: Path) -> Path:
 def workspace(tmp_path: Path) -> Workspace:
     """A fresh workspace made by ``init`` (sample roster, shipped template)."""
     return init_workspace(tmp_path / "ws").workspace
+
+
+def kaohe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the kaohe command line; its exit code, stdout and stderr."""
+    from pipeline.cli import run
+
+    code = run(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -10,7 +10,6 @@ from datetime import datetime
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.cli import run
 from pipeline.models import Period
 from pipeline.stages.annual import annual
 from pipeline.stages.archive import build_archive
@@ -20,6 +19,7 @@ from pipeline.stages.report import findings
 from pipeline.stages.summary import HEADERS, write_summary
 from pipeline.workspace import Workspace
 
+from .conftest import kaohe
 from .filling import MODEST, fill
 
 Q4 = Period(year=2026, quarter=4)
@@ -35,12 +35,6 @@ def graded(workspace: Workspace) -> Workspace:
         )
     ingest(workspace, received_at=datetime(2027, 1, 5, 10))
     return workspace
-
-
-def kaohe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_an_appeal_that_changes_yiban_to_jiaohao(

@@ -9,13 +9,7 @@ import pytest
 
 from pipeline.cli import run
 
-from .conftest import sample_rows, write_xlsx
-
-
-def kaohe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+from .conftest import kaohe, sample_rows, write_xlsx
 
 
 def test_init_creates_a_workspace_and_keeps_existing_files(

@@ -17,20 +17,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.cli import run
 from pipeline.models import Period
 from pipeline.stages.generate import generate
 from pipeline.workspace import Workspace, init_workspace
 
+from .conftest import kaohe
 from .filling import MODEST, fill
 
 Q4 = Period(year=2026, quarter=4)
-
-
-def kaohe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

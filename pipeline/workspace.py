@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import shutil
-import tomllib
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from zoneinfo import ZoneInfo
 
 from .errors import ConfigError
+from .ledger import LEDGER_NAME, Ledger
 from .models import Period
-from .readers.limits import MB, Limits
+from .settings import (
+    DEFAULT_ROSTER,
+    DEFAULT_TEMPLATE,
+    TEMPLATE_NAME,
+    LimitsSettings,
+    Settings,
+    load_settings,
+)
 from .workdays import Deadline, WorkCalendar, deadline_for
 
 CONFIG_NAME = "kaohe.toml"
-DEFAULT_ROSTER = "roster.xlsx"
-TEMPLATE_NAME = "平时考核记实表.docx"
-DEFAULT_TEMPLATE = f"templates/{TEMPLATE_NAME}"
 FEEDBACK_TEMPLATE = "考核结果反馈通知.docx"
 
 CONFIG_TEXT = f"""# kaohe 工作区配置（UTF-8）。路径相对于本文件所在文件夹。
@@ -40,6 +41,7 @@ path = "{DEFAULT_TEMPLATE}"
 holidays = []        # 例如 ["2027-02-16", "2027-02-17"]
 workdays = []        # 例如 ["2027-02-07"]
 confirmed_years = [] # 例如 [2027]
+timezone = "Asia/Shanghai"  # 按本局所在时区判断是否逾期，与电脑本身的时区设置无关
 
 [rules]
 deadline_working_days = 3   # 季度结束后几个工作日内交回
@@ -63,86 +65,6 @@ zip_total_mb = 500    # 压缩包解压后总大小
 zip_members = 2000    # 压缩包内文件数
 parse_seconds = 60    # 读取一份文件的时间上限（秒）
 """
-
-
-class RosterSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    path: str = DEFAULT_ROSTER
-
-
-class TemplateSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    path: str = DEFAULT_TEMPLATE
-
-
-class CalendarSettings(BaseModel):
-    """[calendar]: corrections to the official working-day calendar."""
-
-    model_config = ConfigDict(extra="forbid")
-    holidays: list[date] = []
-    workdays: list[date] = []
-    confirmed_years: list[int] = []
-
-
-class RulesSettings(BaseModel):
-    """[rules]: the notice's numbers, kept adjustable."""
-
-    model_config = ConfigDict(extra="forbid")
-    deadline_working_days: int = Field(default=3, ge=0, le=30)
-    leave_threshold_days: float = Field(default=30, gt=0)
-    repeated_missing: int = Field(default=2, ge=1, le=4)
-    #: Share of 好 allowed (0–1); 0 means no cap.
-    hao_quota: float = Field(default=0, ge=0, le=1)
-    hao_quota_scope: Literal["unit", "overall"] = "unit"
-
-
-class AnnualSettings(BaseModel):
-    """[annual]: who may be proposed for the annual 优秀."""
-
-    model_config = ConfigDict(extra="forbid")
-    excellent_rule: Literal["all_hao", "at_least"] = "all_hao"
-    excellent_min_hao: int = Field(default=3, ge=1, le=4)
-
-
-class LimitsSettings(BaseModel):
-    """[limits]: how much one untrusted return may make kaohe read or spend time on."""
-
-    model_config = ConfigDict(extra="forbid")
-    file_mb: float = Field(default=50, gt=0)
-    docx_part_mb: float = Field(default=20, gt=0)
-    docx_total_mb: float = Field(default=60, gt=0)
-    zip_total_mb: float = Field(default=500, gt=0)
-    zip_members: int = Field(default=2000, gt=0)
-    parse_seconds: float = Field(default=60, gt=0)
-
-
-class Settings(BaseModel):
-    """kaohe.toml. Unknown sections are kept for later versions; unknown keys in known
-    sections are refused, so a typo does not silently fall back to a default."""
-
-    model_config = ConfigDict(extra="allow")
-    roster: RosterSettings = RosterSettings()
-    template: TemplateSettings = TemplateSettings()
-    calendar: CalendarSettings = CalendarSettings()
-    rules: RulesSettings = RulesSettings()
-    limits: LimitsSettings = LimitsSettings()
-    annual: AnnualSettings = AnnualSettings()
-
-
-def load_settings(path: Path) -> Settings:
-    if not path.is_file():
-        return Settings()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} 格式有误：{exc}。请用记事本检查引号和方括号。") from exc
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        details = "；".join(
-            f"{'.'.join(str(p) for p in err['loc'])}：{err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path} 中有无法识别的设置：{details}") from exc
 
 
 @dataclass(frozen=True)
@@ -185,16 +107,24 @@ class Workspace:
         c = self.settings.calendar
         return WorkCalendar.with_overrides(c.holidays, c.workdays, c.confirmed_years)
 
-    def limits(self) -> Limits:
-        given = self.settings.limits
-        return Limits(
-            file_bytes=int(given.file_mb * MB),
-            part_bytes=int(given.docx_part_mb * MB),
-            package_bytes=int(given.docx_total_mb * MB),
-            bundle_bytes=int(given.zip_total_mb * MB),
-            bundle_members=given.zip_members,
-            parse_seconds=given.parse_seconds,
-        )
+    def limits(self) -> LimitsSettings:
+        return self.settings.limits
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The bureau's time zone: received times are judged against deadlines in it."""
+        return self.settings.calendar.zone
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.root / LEDGER_NAME
+
+    def has_ledger(self) -> bool:
+        return self.ledger_path.exists()
+
+    def ledger(self) -> Ledger:
+        """Open the workspace's ledger (created on first use)."""
+        return Ledger(self.ledger_path)
 
     def deadline(self, period: Period) -> Deadline:
         return deadline_for(period, self.calendar(), self.settings.rules.deadline_working_days)

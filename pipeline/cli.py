@@ -19,18 +19,19 @@ from .appeals import appeals, decide_appeal, file_appeal
 from .errors import KaoheError
 from .ledger import LEDGER_NAME, Ledger
 from .models import Grade, Period
+from .quarter import accepted_records, evaluate
 from .stages.annual import write_annual
 from .stages.archive import build_archive, verify
 from .stages.demo import run_demo
 from .stages.explain import FIELD_LABELS, explain
-from .stages.export import FORMATS, accepted_records, export
+from .stages.export import FORMATS, export
 from .stages.feedback import write_feedback
 from .stages.generate import GenerateResult, generate
 from .stages.ingest import ingest
 from .stages.report import write_report
 from .stages.review import export_review, import_review
 from .stages.secondment import write_secondment_feedback
-from .stages.status import evaluate, status
+from .stages.status import status
 from .stages.summary import write_summary
 from .workdays import PROVISIONAL_HELP
 from .workspace import Workspace, init_workspace

@@ -10,15 +10,11 @@ from datetime import date
 
 from .codes import CODES, Code
 from .models import Finding, Grade, Issue, Period, Person, SheetRecord, Status
+from .settings import RulesSettings
 from .workdays import Deadline
 
-
-@dataclass(frozen=True)
-class RuleSettings:
-    leave_threshold_days: float = 30
-    repeated_missing: int = 2
-    hao_quota: float = 0
-    hao_quota_scope: str = "unit"
+#: The [rules] section of kaohe.toml, declared once in ``settings``.
+RuleSettings = RulesSettings
 
 
 @dataclass
@@ -30,6 +26,8 @@ class PeriodResult:
     people: list[Person]
     records: dict[str, SheetRecord]
     findings: list[Finding] = field(default_factory=list)
+    #: Each person's grade as written on the sheet, before any appeal decision.
+    grades_on_sheet: dict[str, Grade | None] = field(default_factory=dict)
 
     def record_of(self, person: Person) -> SheetRecord | None:
         return self.records.get(person.person_id)

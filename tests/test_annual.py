@@ -78,9 +78,9 @@ def test_quarters_and_counts(year: Workspace) -> None:
         "2026Q4": "好",
     }
     assert result["0003"]["quarters"] == {
-        "2026Q1": "未提交",
+        "2026Q1": "未交",
         "2026Q2": "好",
-        "2026Q3": "未提交",
+        "2026Q3": "未交",
         "2026Q4": "好",
     }
     assert result["0002"]["counts"] == {
@@ -89,9 +89,9 @@ def test_quarters_and_counts(year: Workspace) -> None:
         "一般": 0,
         "差": 0,
         "不定等次": 0,
-        "未提交": 0,
+        "未交": 0,
     }
-    assert result["0005"]["counts"]["未提交"] == 4  # type: ignore[index]
+    assert result["0005"]["counts"]["未交"] == 4  # type: ignore[index]
 
 
 def test_excellent_strict_rule_by_default(year: Workspace) -> None:
@@ -106,7 +106,7 @@ def test_excellent_strict_rule_by_default(year: Workspace) -> None:
     )
     assert (result["0003"]["excellent_eligible"], result["0003"]["excellent_note"]) == (
         False,
-        "有未提交的季度",
+        "有未交的季度",
     )
     assert (result["0004"]["excellent_eligible"], result["0004"]["excellent_note"]) == (
         True,
@@ -179,7 +179,7 @@ def test_annual_workbook_and_cli(year: Workspace, capsys: pytest.CaptureFixture[
     first = next(r for r in table if r[0] == "0001")
     assert first[13:15] == ("是", "有等次的 4 个季度均为“好”")
     about = dict(book["说明"].iter_rows(min_row=2, values_only=True))
-    assert about["优秀推荐口径"] == "严格口径：每个有等次的季度都为“好”，且没有未提交的季度"
+    assert about["优秀推荐口径"] == "严格口径：每个有等次的季度都为“好”，且没有未交的季度"
     assert run(["-w", str(year.root), "annual", "--year", "2026", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert {d["person_id"] for d in data} >= {"0001", "0016"}

@@ -68,7 +68,7 @@ def test_export_json_is_only_the_array(
     assert list(data[0]) == [
         "person_id", "name", "gender", "unit", "position", "duties", "period", "monthly_records",
         "attendance", "self_evaluation", "signature_date", "leader_opinion", "grade",
-        "review_opinion", "status", "source", "issues",
+        "grade_on_sheet", "review_opinion", "status", "source", "issues",
     ]  # fmt: skip
     assert list(data[0]["attendance"]) == ["late", "early_leave", "absent", "leave_days"]
     assert list(data[0]["source"]) == ["path", "sha256", "format", "received_at"]

@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..models import Grade, Period, Status
+from ..quarter import evaluate, returned_by_period
 from ..workspace import Workspace
 from ..writers.xlsx import Table, write_workbook
-from .status import evaluate, returned_by_period
 
 NO_DATA = "无数据"
-NOT_SUBMITTED = "未提交"
+NOT_SUBMITTED = "未交"  # the same word as status and the summary
 RULES = {
-    "all_hao": "严格口径：每个有等次的季度都为“好”，且没有未提交的季度",
-    "at_least": "至少 {n} 个季度为“好”、没有“一般”“差”，且没有未提交的季度",
+    "all_hao": "严格口径：每个有等次的季度都为“好”，且没有未交的季度",
+    "at_least": "至少 {n} 个季度为“好”、没有“一般”“差”，且没有未交的季度",
 }
 
 
@@ -57,7 +57,7 @@ def _eligible(row: AnnualRow, rule: str, minimum: int) -> tuple[bool, str]:
     words = [row.quarters[q] for q in row.quarters if row.quarters[q] != NO_DATA]
     graded = [w for w in words if w in {g.value for g in Grade}]
     if NOT_SUBMITTED in words:
-        return False, "有未提交的季度"
+        return False, "有未交的季度"
     if not graded:
         return False, "全年没有评定等次的季度"
     if rule == "at_least":
@@ -123,7 +123,7 @@ def annual(workspace: Workspace, year: int) -> AnnualResult:
 
 HEADERS = (
     "编号", "姓名", "考核单位", "第一季度", "第二季度", "第三季度", "第四季度",
-    "好", "较好", "一般", "差", "不定等次", "未提交",
+    "好", "较好", "一般", "差", "不定等次", "未交",
     "可推荐优秀", "说明", "多次未交（拟不定等次或不称职）", "一般/差的季度（年度复核、培训）",
 )  # fmt: skip
 
@@ -152,7 +152,7 @@ def write_annual(workspace: Workspace, year: int) -> tuple[Path, AnnualResult]:
         ["年度", str(year)],
         ["优秀推荐口径", result.rule],
         ["有数据的季度", "、".join(result.periods_with_data) or "（无）"],
-        ["说明", "年度考核优秀等次人员应在平时考核结果好的人员中产生；无数据的季度不计为未提交"],
+        ["说明", "年度考核优秀等次人员应在平时考核结果好的人员中产生；无数据的季度不计为未交"],
     ]
     path = annual_path(workspace, year)
     write_workbook(

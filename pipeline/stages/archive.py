@@ -21,13 +21,13 @@ from ..errors import KaoheError
 from ..ledger import ACCEPTED, LEDGER_NAME, SUPERSEDED, FileRow, Ledger
 from ..models import Period
 from ..paths import safe_component
+from ..quarter import evaluate
 from ..readers.bundle import members
 from ..rules import PeriodResult
 from ..workspace import Workspace
 from ..writers import atomic
 from .report import ReportFiles, write_report
 from .review import REVIEW_SUFFIX
-from .status import evaluate
 from .summary import summary_path, write_summary
 
 MANIFEST = "manifest.json"

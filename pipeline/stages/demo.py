@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from ..models import Period
+from ..quarter import evaluate
 from ..workspace import Workspace
 from ..writers.package import Member, assemble
 from .archive import ArchiveResult, build_archive
@@ -26,7 +27,6 @@ from .generate import GenerateResult, generate
 from .ingest import IngestResult, ingest
 from .report import ReportFiles, write_report
 from .secondment import write_secondment_feedback
-from .status import evaluate
 from .summary import write_summary
 
 _EMPTY = re.compile(r"(<w:p(?: [^>]*)?>)(<w:pPr>(?:(?!</w:pPr>).)*</w:pPr>)?</w:p>")

@@ -1,4 +1,5 @@
-"""Export the accepted record of each person for a period: JSON (the contract), CSV, XLSX."""
+"""Export each person's record for a period as the quarter's result has it (appeals and
+rules applied, the same as every other output): JSON (the contract), CSV, XLSX."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..ledger import ACCEPTED, LEDGER_NAME, Ledger
-from ..models import Period, SheetRecord
+from ..models import Grade, Period, SheetRecord
+from ..quarter import accepted_records, evaluate
 from ..workspace import Workspace
 from ..writers import atomic
 from ..writers.xlsx import FORMULA_STARTS, Table, workbook_bytes
+
+__all__ = ["FORMATS", "accepted_records", "export", "render"]
 
 FORMATS = ("json", "csv", "xlsx")
 
@@ -36,6 +39,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("签字日期", "signature_date"),
     ("分管领导意见", "leader_opinion"),
     ("等次", "grade"),
+    ("表上等次", "grade_on_sheet"),
     ("班子审定意见", "review_opinion"),
     ("状态", "status"),
     ("问题", "issues"),
@@ -43,17 +47,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("收到时间", "source.received_at"),
     ("SHA-256", "source.sha256"),
 )
-
-
-def accepted_records(workspace: Workspace, period: Period) -> list[SheetRecord]:
-    """The latest accepted record of each person in ``period``, by 编号."""
-    path = workspace.root / LEDGER_NAME
-    if not path.exists():
-        return []
-    with Ledger(path) as ledger:
-        rows = ledger.rows("outcome = ? AND period = ?", (ACCEPTED, period.code))
-    records = [SheetRecord.model_validate(row.record) for row in rows if row.record]
-    return sorted(records, key=lambda r: r.person_id)
 
 
 def _value(data: dict[str, object], dotted: str) -> object:
@@ -70,25 +63,48 @@ def _value(data: dict[str, object], dotted: str) -> object:
     return value
 
 
-def flat_rows(records: Sequence[SheetRecord]) -> list[list[object]]:
-    dumped = [r.model_dump(mode="json") for r in records]
-    return [[_value(d, key) for _, key in COLUMNS] for d in dumped]
+def _dumped(
+    records: Sequence[SheetRecord], on_sheet: dict[str, Grade | None] | None
+) -> list[dict[str, object]]:
+    """Records as exported: ``grade`` and ``status`` are the effective ones (after appeals
+    and the rules); ``grade_on_sheet`` is what the sheet itself says."""
+    dumped = []
+    for record in records:
+        sheet_grade = (on_sheet or {}).get(record.person_id, record.grade)
+        data: dict[str, object] = {}
+        for key, value in record.model_dump(mode="json").items():
+            data[key] = value
+            if key == "grade":
+                data["grade_on_sheet"] = sheet_grade.value if sheet_grade else None
+        dumped.append(data)
+    return dumped
 
 
-def render(records: Sequence[SheetRecord], fmt: str, period: Period) -> bytes:
+def flat_rows(
+    records: Sequence[SheetRecord], on_sheet: dict[str, Grade | None] | None = None
+) -> list[list[object]]:
+    return [[_value(d, key) for _, key in COLUMNS] for d in _dumped(records, on_sheet)]
+
+
+def render(
+    records: Sequence[SheetRecord],
+    fmt: str,
+    period: Period,
+    on_sheet: dict[str, Grade | None] | None = None,
+) -> bytes:
     """The export file's bytes in ``fmt``."""
     if fmt == "json":
-        data = [r.model_dump(mode="json") for r in records]
+        data = _dumped(records, on_sheet)
         return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     headers = [h for h, _ in COLUMNS]
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(headers)
-        for row in flat_rows(records):
+        for row in flat_rows(records, on_sheet):
             writer.writerow(["" if v is None else _csv_safe(v) for v in row])
         return buffer.getvalue().encode("utf-8-sig")  # BOM: Excel then reads Chinese right
-    table = Table(f"{period.code}记实表", headers, flat_rows(records))  # type: ignore[arg-type]
+    table = Table(f"{period.code}记实表", headers, flat_rows(records, on_sheet))  # type: ignore[arg-type]
     return workbook_bytes([table])
 
 
@@ -107,7 +123,9 @@ def export(
     workspace: Workspace, period: Period, fmt: str, output: Path | None
 ) -> tuple[bytes, Path | None]:
     """Render the export; write it to ``output`` atomically if given (JSON/CSV may go to stdout)."""
-    data = render(accepted_records(workspace, period), fmt, period)
+    result = evaluate(workspace, period)
+    records = sorted(result.records.values(), key=lambda r: r.person_id)
+    data = render(records, fmt, period, result.grades_on_sheet)
     if output is None and fmt == "xlsx":
         output = default_output(workspace, period, fmt)
     if output is not None:

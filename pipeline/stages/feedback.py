@@ -12,9 +12,9 @@ from pathlib import Path
 from ..errors import KaoheError, TemplateError
 from ..models import Grade, Period, Status
 from ..paths import safe_component
+from ..quarter import evaluate
 from ..workspace import Workspace, shipped_template
 from ..writers import atomic
-from .status import evaluate
 
 TEMPLATE_NAME = "考核结果反馈通知.docx"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)

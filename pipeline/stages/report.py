@@ -10,12 +10,12 @@ from pathlib import Path
 from ..codes import CODES, FIELD_NAMES, Code
 from ..ledger import LEDGER_NAME, REJECTED, FileRow, Ledger
 from ..models import Finding, Period
+from ..quarter import evaluate
 from ..rules import PeriodResult
 from ..workspace import Workspace
 from ..writers import atomic
 from ..writers.html import SEVERITY_WORDS, Section, report_page
 from ..writers.xlsx import Table, write_workbook
-from .status import evaluate
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 DETAIL_HEADERS = ("编号", "姓名", "单位", "文件", "栏目", "情况")

@@ -6,64 +6,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from ..appeals import appeals, apply_appeal
 from ..codes import Code
-from ..ledger import LEDGER_NAME, Ledger
 from ..models import Period, Status
-from ..roster import read_roster
-from ..rules import PeriodResult, RuleSettings, apply_rules
+from ..quarter import evaluate
 from ..workspace import Workspace
-from .export import accepted_records
-
-
-def rule_settings(workspace: Workspace) -> RuleSettings:
-    rules = workspace.settings.rules
-    return RuleSettings(
-        leave_threshold_days=rules.leave_threshold_days,
-        repeated_missing=rules.repeated_missing,
-        hao_quota=rules.hao_quota,
-        hao_quota_scope=rules.hao_quota_scope,
-    )
-
-
-def returned_by_period(workspace: Workspace, year: int) -> dict[str, set[str]]:
-    """Quarters of ``year`` with data, and who returned a sheet in each."""
-    path = workspace.root / LEDGER_NAME
-    if not path.exists():
-        return {}
-    with Ledger(path) as ledger:
-        return ledger.returned_by_period(year)
-
-
-def evaluate(workspace: Workspace, period: Period, *, today: date | None = None) -> PeriodResult:
-    """The period after the notice's rules, for the workspace's current roster."""
-    people = read_roster(workspace.roster_path)
-    returned = returned_by_period(workspace, period.year)
-    missing_before: dict[str, list[str]] = {}
-    for quarter in range(1, period.quarter):
-        earlier = Period(year=period.year, quarter=quarter).code
-        if earlier not in returned:
-            continue  # a quarter without any data is "no data", not everyone missing
-        for person in people:
-            if person.person_id not in returned[earlier]:
-                missing_before.setdefault(person.person_id, []).append(earlier)
-    records = accepted_records(workspace, period)
-    ledger_path = workspace.root / LEDGER_NAME
-    if ledger_path.exists():
-        with Ledger(ledger_path) as ledger:
-            decided = appeals(ledger, period)
-        records = [
-            apply_appeal(r, decided[r.person_id]) if r.person_id in decided else r for r in records
-        ]
-    return apply_rules(
-        period,
-        workspace.deadline(period),
-        people,
-        records,
-        rule_settings(workspace),
-        missing_before=missing_before,
-        today=today,
-    )
 
 
 @dataclass(frozen=True)

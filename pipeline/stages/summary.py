@@ -8,10 +8,10 @@ from pathlib import Path
 from ..codes import Code
 from ..models import Grade, Period, Person, SheetRecord, Status
 from ..paths import safe_component
+from ..quarter import evaluate
 from ..rules import PeriodResult
 from ..workspace import Workspace
 from ..writers.xlsx import CellValue, Table, write_workbook
-from .status import evaluate
 
 HEADERS = (
     "序号", "考核单位", "编号", "姓名", "性别", "单位", "职务", "分管领导", "挂职单位",

@@ -1,0 +1,69 @@
+"""One period's result for every roster person: the accepted sheets, the committee's appeal
+decisions and the notice's rules, put together once. Every output (export, status, report,
+summary, annual, feedback, secondment lists, archive) reads this, so they cannot disagree.
+
+I/O is limited to gathering the inputs (roster, ledger); the rules themselves are pure
+(``rules.apply_rules``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .appeals import appeals, apply_appeal
+from .ledger import ACCEPTED, Ledger
+from .models import Grade, Period, SheetRecord
+from .roster import read_roster
+from .rules import PeriodResult, apply_rules
+from .workspace import Workspace
+
+
+def accepted_records(workspace: Workspace, period: Period) -> list[SheetRecord]:
+    """The latest accepted record of each person in ``period`` as read from the sheet."""
+    if not workspace.has_ledger():
+        return []
+    with workspace.ledger() as ledger:
+        rows = ledger.rows("outcome = ? AND period = ?", (ACCEPTED, period.code))
+    records = [SheetRecord.model_validate(row.record) for row in rows if row.record]
+    return sorted(records, key=lambda r: r.person_id)
+
+
+def returned_by_period(workspace: Workspace, year: int) -> dict[str, set[str]]:
+    """Quarters of ``year`` with data, and who returned a sheet in each."""
+    if not workspace.has_ledger():
+        return {}
+    with workspace.ledger() as ledger:
+        return ledger.returned_by_period(year)
+
+
+def evaluate(workspace: Workspace, period: Period, *, today: date | None = None) -> PeriodResult:
+    """The period after appeals and the notice's rules, for the workspace's current roster."""
+    people = read_roster(workspace.roster_path)
+    returned = returned_by_period(workspace, period.year)
+    missing_before: dict[str, list[str]] = {}
+    for quarter in range(1, period.quarter):
+        earlier = Period(year=period.year, quarter=quarter).code
+        if earlier not in returned:
+            continue  # a quarter without any data is "no data", not everyone missing
+        for person in people:
+            if person.person_id not in returned[earlier]:
+                missing_before.setdefault(person.person_id, []).append(earlier)
+    records = accepted_records(workspace, period)
+    on_sheet: dict[str, Grade | None] = {r.person_id: r.grade for r in records}
+    if workspace.has_ledger():
+        with Ledger(workspace.ledger_path) as ledger:
+            decided = appeals(ledger, period)
+        records = [
+            apply_appeal(r, decided[r.person_id]) if r.person_id in decided else r for r in records
+        ]
+    result = apply_rules(
+        period,
+        workspace.deadline(period),
+        people,
+        records,
+        workspace.settings.rules,
+        missing_before=missing_before,
+        today=today,
+    )
+    result.grades_on_sheet = on_sheet
+    return result

@@ -64,6 +64,7 @@ def evaluate(workspace: Workspace, period: Period, *, today: date | None = None)
         workspace.settings.rules,
         missing_before=missing_before,
         today=today,
+        zone=workspace.zone,
     )
     result.grades_on_sheet = on_sheet
     return result

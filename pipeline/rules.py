@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from .codes import CODES, Code
 from .models import Finding, Grade, Issue, Period, Person, SheetRecord, Status
-from .settings import RulesSettings
+from .settings import DEFAULT_TIMEZONE, RulesSettings
 from .workdays import Deadline
+
+BUREAU_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 
 #: The [rules] section of kaohe.toml, declared once in ``settings``.
 RuleSettings = RulesSettings
@@ -47,8 +50,16 @@ def _finding(code: Code, message: str, person: Person | None = None, *, file: st
     )
 
 
-def _received_day(record: SheetRecord) -> date:
-    return date.fromisoformat(record.source.received_at[:10])
+def received_instant(received_at: str) -> datetime:
+    """A stored received time as an instant; one stored without an offset (older ledgers)
+    is taken as the bureau's own time."""
+    moment = datetime.fromisoformat(received_at)
+    return moment if moment.tzinfo else moment.replace(tzinfo=BUREAU_ZONE)
+
+
+def _received_day(record: SheetRecord, zone: tzinfo) -> date:
+    """The day the return came in on the bureau's calendar, whatever the PC's zone was."""
+    return received_instant(record.source.received_at).astimezone(zone).date()
 
 
 def _with_long_leave(record: SheetRecord, threshold: float) -> tuple[SheetRecord, list[Finding]]:
@@ -72,6 +83,7 @@ def apply_rules(
     *,
     missing_before: dict[str, list[str]] | None = None,
     today: date | None = None,
+    zone: tzinfo = BUREAU_ZONE,
 ) -> PeriodResult:
     """Apply the rules. ``missing_before`` maps person_id → earlier periods of the year in which
     that person had no accepted sheet (for REPEATED_NON_SUBMISSION)."""
@@ -108,12 +120,12 @@ def apply_rules(
         file = record.source.path
         for item in record.issues:
             result.findings.append(_from_issue(item, person, file))
-        if _received_day(record) > deadline.day:
+        received = _received_day(record, zone)
+        if received > deadline.day:
             result.findings.append(
                 _finding(
                     Code.LATE_RETURN,
-                    f"{_received_day(record).isoformat()} 收到，"
-                    f"晚于截止日期 {deadline.day.isoformat()}{note}",
+                    f"{received.isoformat()} 收到，晚于截止日期 {deadline.day.isoformat()}{note}",
                     person,
                     file=file,
                 )

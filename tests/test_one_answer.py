@@ -79,3 +79,69 @@ def test_every_output_gives_the_same_result(
     assert from_export["0001"] == (None, "不定等次")
     assert "MISSING_GRADE" not in {i["code"] for i in exported["0001"]["issues"]}
     assert from_annual["0003"] == "未交"
+
+
+@pytest.mark.parametrize("machine_zone", ["UTC", "Asia/Shanghai", "America/New_York"])
+def test_late_is_judged_on_beijing_time_whatever_the_pc_zone(
+    workspace: Workspace, machine_zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2027-01-07 07:00 in Beijing is after the 2026Q4 deadline (2027-01-06), also when the
+    PC runs on UTC, where it is still 2027-01-06; 2027-01-06 23:30 Beijing is on time."""
+    import time
+    from datetime import timedelta, timezone
+
+    from pipeline.quarter import evaluate
+
+    monkeypatch.setenv("TZ", machine_zone)
+    time.tzset()
+    try:
+        generate(workspace, Q4)
+        beijing = timezone(timedelta(hours=8))
+        times = {
+            "0007": datetime(2027, 1, 7, 7, 0, tzinfo=beijing),
+            "0002": datetime(2027, 1, 6, 23, 30, tzinfo=beijing),
+        }
+        for person_id, moment in times.items():
+            [blank] = workspace.blank_dir(Q4).glob(f"*/{person_id}_*.docx")
+            path = workspace.inbox / f"{person_id}.docx"
+            path.write_bytes(fill(blank.read_bytes(), MODEST))
+            ingest(workspace, [path], received_at=moment)
+        result = evaluate(workspace, Q4, today=datetime(2027, 1, 20).date())
+        late = {f.person_id for f in result.findings if f.code == "LATE_RETURN"}
+        assert late == {"0007"}
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_a_newer_version_wins_across_zones(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs on PCs in different zones store different offsets; versions are compared as
+    instants, not as text."""
+    import time
+    from datetime import timedelta, timezone
+
+    from pipeline.quarter import accepted_records
+
+    generate(workspace, Q4)
+    [blank] = workspace.blank_dir(Q4).glob("*/0007_*.docx")
+    older, newer = workspace.inbox / "a.docx", workspace.inbox / "b.docx"
+    older.write_bytes(fill(blank.read_bytes(), dataclasses.replace(MODEST, grade_tick="☑一般")))
+    newer.write_bytes(fill(blank.read_bytes(), MODEST))
+    beijing = timezone(timedelta(hours=8))
+    try:
+        # stored as "2027-01-05T09:00:00+00:00" (17:00 in Beijing) ...
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
+        ingest(workspace, [newer], received_at=datetime(2027, 1, 5, 17, 0, tzinfo=beijing))
+        # ... and "2027-01-05T10:00:00+08:00", which sorts after it as text
+        monkeypatch.setenv("TZ", "Asia/Shanghai")
+        time.tzset()
+        ingest(workspace, [older], received_at=datetime(2027, 1, 5, 10, 0, tzinfo=beijing))
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    [record] = [r for r in accepted_records(workspace, Q4) if r.person_id == "0007"]
+    assert record.source.received_at == "2027-01-05T09:00:00+00:00"
+    assert record.grade is not None and record.grade.value == "较好"

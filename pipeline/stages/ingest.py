@@ -27,6 +27,7 @@ from ..readers.limits import DEFAULT_LIMITS, MB, Limits
 from ..readers.raw import ReadFailure, raw_from_json, raw_to_json
 from ..records import Interpretation, RosterIndex, attribute, interpret
 from ..roster import read_roster
+from ..rules import received_instant
 from ..workers import TimedPool
 from ..workspace import Workspace
 
@@ -364,7 +365,7 @@ def settle(ledger: Ledger, roster: RosterIndex) -> None:
             versions.setdefault(key, []).append((row.received_at, row.path, row.id))
     decisions: dict[int, _Decision] = {}
     for group in versions.values():
-        group.sort()
+        group.sort(key=lambda v: (received_instant(v[0]), v[1], v[2]))  # instants, not text
         latest_path, latest_id = group[-1][1], group[-1][2]
         for _, _path, row_id in group[:-1]:
             message = f"已被较新的 {latest_path} 替代"

@@ -34,7 +34,7 @@ from bench.common import (  # noqa: E402
 def fill_quickly(sheet: bytes, index: int) -> bytes:
     """A filled return with text that differs per person (tests fill with python-docx;
     10,000 of those would dominate the benchmark's set-up)."""
-    from pipeline.stages.demo import type_into_blank
+    from pipeline.demo import type_into_blank
 
     typed = [
         f"1.完成第{index}号企业现场检查；2.办理信访{index % 9}件。",

@@ -16,23 +16,21 @@ import click
 
 from . import __version__
 from .appeals import appeals, decide_appeal, file_appeal
+from .demo import run_demo
 from .errors import KaoheError
-from .ledger import LEDGER_NAME, Ledger
+from .flows import archive_quarter, write_quarter_files
+from .ledger import Ledger
 from .models import Grade, Period
-from .quarter import accepted_records, evaluate
+from .quarter import accepted_records
 from .stages.annual import write_annual
-from .stages.archive import build_archive, verify
-from .stages.demo import run_demo
+from .stages.archive import verify
 from .stages.explain import FIELD_LABELS, explain
 from .stages.export import FORMATS, export
 from .stages.feedback import write_feedback
 from .stages.generate import GenerateResult, generate
 from .stages.ingest import ingest
-from .stages.report import write_report
 from .stages.review import export_review, import_review
-from .stages.secondment import write_secondment_feedback
 from .stages.status import status
-from .stages.summary import write_summary
 from .workdays import PROVISIONAL_HELP
 from .workspace import Workspace, init_workspace
 
@@ -389,6 +387,7 @@ def explain_command(ctx: click.Context, path: Path, period: str | None) -> None:
         click.echo(
             f"认定：{record.person_id} {record.name}（{record.unit}）{record.period}，"
             f"等次 {record.grade.value if record.grade else '（无）'}，状态 {record.status.value}"
+            f"，结果 {found.outcome.value if found.outcome else '（无）'}"
         )
     else:
         click.echo("认定：无法归属到任何人，将被拒收")
@@ -494,10 +493,8 @@ def report_command(ctx: click.Context, period: str | None, as_json: bool) -> Non
     """写异常报告（report/异常报告.xlsx、异常报告.html）和汇总表（汇总表.xlsx）。"""
     ws = _workspace(ctx)
     chosen = _parse_period(period)
-    result = evaluate(ws, chosen)
-    written = write_report(ws, chosen, result=result)
-    summary = write_summary(ws, chosen, result=result)
-    feedback = write_secondment_feedback(ws, result)
+    files = write_quarter_files(ws, chosen)
+    written, summary, feedback = files.report, files.summary, files.secondment
     if as_json:
         data = [f.model_dump() for f in written.findings]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -522,7 +519,7 @@ def report_command(ctx: click.Context, period: str | None, as_json: bool) -> Non
 def archive_command(ctx: click.Context, period: str) -> None:
     """归档：原件按单位改名、被替代和拒收的放在“其他”、汇总表、异常报告和清单，打成一个 zip。"""
     ws = _workspace(ctx)
-    result = build_archive(ws, _parse_period(period).code)
+    result = archive_quarter(ws, _parse_period(period))
     click.echo(f"归档：{result.path}（{result.members} 个文件及清单）")
     for missing in result.missing:
         click.echo(f"注意：未归档（原文件已不在，记录保留在清单中）：{missing}")
@@ -566,10 +563,7 @@ def appeal_group() -> None:
 
 
 def _appeal_ledger(ws: Workspace) -> Ledger:
-    path = ws.root / LEDGER_NAME
-    if not path.exists():
-        raise KaoheError("还没有登记过任何交回的表（先运行 kaohe ingest）")
-    return Ledger(path)
+    return ws.existing_ledger()
 
 
 @appeal_group.command("file")

@@ -19,13 +19,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LEDGER_NAME = "kaohe.sqlite"
-SCHEMA_VERSION = 2
+#: How a version entered by hand in the review workbook is named: ``<original>#人工核对``.
+REVIEW_SUFFIX = "#人工核对"
+SCHEMA_VERSION = 3
+_APPEALS = """
+CREATE TABLE IF NOT EXISTS appeals (
+    period TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    filed_at TEXT NOT NULL,
+    original_grade TEXT,
+    decision TEXT,
+    new_grade TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    decided_at TEXT,
+    PRIMARY KEY (period, person_id)
+)"""
 #: Steps that bring an older ledger up to date: version reached → statements.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE files ADD COLUMN reader_version INTEGER NOT NULL DEFAULT 0",),
+    3: (_APPEALS,),  # appeals were created on first use before; now with the schema
 }
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
     path TEXT NOT NULL,
@@ -58,8 +75,13 @@ CREATE TABLE IF NOT EXISTS reviews (
     UNIQUE (review_path, review_sha)
 );
 """
+    + _APPEALS
+    + ";\n"
+)
 
 ACCEPTED, SUPERSEDED, REJECTED, PENDING = "accepted", "superseded", "rejected", "pending"
+#: An appeal's decision: the grade changed, or upheld.
+CHANGED, UPHELD = "改定", "维持"
 
 
 @dataclass(frozen=True)
@@ -91,10 +113,52 @@ class FileRow(NewFile):
     issues: list[dict[str, str]]
 
 
-#: (id, person_id, period, outcome, reason, record, issues) of one row.
-Outcome = tuple[
-    int, str | None, str | None, str, str, dict[str, object] | None, list[dict[str, str]]
-]
+@dataclass(frozen=True)
+class Settled:
+    """What settling decided for one stored version."""
+
+    id: int
+    person_id: str | None
+    period: str | None
+    outcome: str
+    reason: str
+    record: dict[str, object] | None
+    issues: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Appeal:
+    """An appeal (复核) as stored: filed, and perhaps decided."""
+
+    period: str
+    person_id: str
+    reason: str
+    filed_at: str
+    original_grade: str | None
+    decision: str | None
+    new_grade: str | None
+    note: str
+    decided_at: str | None
+
+    def as_json(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+    @property
+    def effective_grade(self) -> str | None:
+        """The grade in force: the new one if changed, else the original."""
+        return self.new_grade if self.decision == CHANGED else self.original_grade
+
+
+@dataclass(frozen=True)
+class Review:
+    """A version entered in the review workbook, and the original it stands for."""
+
+    source_path: str
+    source_sha: str
+    review_path: str
+    review_sha: str
+    reviewer: str
+    imported_at: str
 
 
 class Ledger:
@@ -196,9 +260,33 @@ class Ledger:
                 ],
             )
 
-    def rows(self, where: str = "", params: Sequence[object] = ()) -> list[FileRow]:
-        query = "SELECT * FROM files" + (f" WHERE {where}" if where else "") + " ORDER BY id"
-        return [_row(r) for r in self.db.execute(query, tuple(params))]
+    def accepted(self, period: str) -> list[FileRow]:
+        """The accepted version of each person in ``period``."""
+        return [
+            _row(r)
+            for r in self.db.execute(
+                "SELECT * FROM files WHERE outcome = ? AND period = ? ORDER BY id",
+                (ACCEPTED, period),
+            )
+        ]
+
+    def versions_of_rejected_paths(self) -> list[FileRow]:
+        """Every version of each path that has a rejected version (for the report)."""
+        return [
+            _row(r)
+            for r in self.db.execute(
+                "SELECT * FROM files WHERE path IN (SELECT path FROM files WHERE outcome = ?)"
+                " ORDER BY id",
+                (REJECTED,),
+            )
+        ]
+
+    def received_at(self, path: str, sha256: str) -> str | None:
+        """When this file version came in, or None if it is not in the ledger."""
+        row = self.db.execute(
+            "SELECT received_at FROM files WHERE path = ? AND sha256 = ?", (path, sha256)
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def iter_rows(self, chunk: int = 500) -> Iterator[FileRow]:
         """Every row in id order, fetched a chunk at a time (memory stays flat)."""
@@ -215,25 +303,91 @@ class Ledger:
             yield from batch
             last = batch[-1].id
 
-    def update_outcomes(self, outcomes: Sequence[Outcome]) -> None:
-        """Write (id, person_id, period, outcome, reason, record, issues) rows; call inside
-        ``transaction()`` so a whole settlement lands at once."""
+    def update_outcomes(self, outcomes: Sequence[Settled]) -> None:
+        """Write what settling decided; call inside ``transaction()`` so a whole settlement
+        lands at once."""
         self.db.executemany(
             "UPDATE files SET person_id = ?, period = ?, outcome = ?, reason = ?,"
             " record = ?, issues = ? WHERE id = ?",
             [
                 (
-                    person_id,
-                    period,
-                    outcome,
-                    reason,
-                    json.dumps(record, ensure_ascii=False) if record is not None else None,
-                    json.dumps(issues, ensure_ascii=False),
-                    row_id,
+                    s.person_id,
+                    s.period,
+                    s.outcome,
+                    s.reason,
+                    json.dumps(s.record, ensure_ascii=False) if s.record is not None else None,
+                    json.dumps(s.issues, ensure_ascii=False),
+                    s.id,
                 )
-                for row_id, person_id, period, outcome, reason, record, issues in outcomes
+                for s in outcomes
             ],
         )
+
+    # -- reviews: versions typed into the review workbook ------------------------------------
+
+    def reviewed_sources(self) -> set[tuple[str, str]]:
+        """(path, sha256) of every original that has a version entered by hand."""
+        return {
+            (r[0], r[1]) for r in self.db.execute("SELECT source_path, source_sha FROM reviews")
+        }
+
+    def add_reviews(self, reviews: Sequence[Review]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO reviews (source_path, source_sha, review_path,"
+                " review_sha, reviewer, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (r.source_path, r.source_sha, r.review_path, r.review_sha, r.reviewer,
+                     r.imported_at)
+                    for r in reviews
+                ],
+            )  # fmt: skip
+
+    # -- appeals (复核) ------------------------------------------------------------------------
+
+    def appeals(self, period: str | None = None) -> list[Appeal]:
+        """Appeals of one period (or of all), in (period, person) order."""
+        query = (
+            "SELECT period, person_id, reason, filed_at, original_grade, decision, new_grade,"
+            " note, decided_at FROM appeals"
+            + (" WHERE period = ?" if period else "")
+            + " ORDER BY period, person_id"
+        )
+        return [Appeal(*row) for row in self.db.execute(query, (period,) if period else ())]
+
+    def file_appeal(
+        self, period: str, person_id: str, reason: str, filed_at: str, grade: str
+    ) -> bool:
+        """Store a new appeal; False if this person already appealed this period."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO appeals (period, person_id, reason, filed_at,"
+                " original_grade) VALUES (?, ?, ?, ?, ?)",
+                (period, person_id, reason, filed_at, grade),
+            )
+            return cursor.rowcount == 1
+
+    def decide_appeal(
+        self, period: str, person_id: str, decision: str, grade: str | None, note: str,
+        decided_at: str,
+    ) -> str | None:  # fmt: skip
+        """Store the decision on an undecided appeal. Returns None when stored, else the
+        reason it was not: "none" (no such appeal) or the decision already made."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT decision FROM appeals WHERE period = ? AND person_id = ?",
+                (period, person_id),
+            ).fetchone()
+            if row is None:
+                return "none"
+            if row[0] is not None:
+                return str(row[0])
+            db.execute(
+                "UPDATE appeals SET decision = ?, new_grade = ?, note = ?, decided_at = ?"
+                " WHERE period = ? AND person_id = ?",
+                (decision, grade, note, decided_at, period, person_id),
+            )
+            return None
 
     def returned_by_period(self, year: int) -> dict[str, set[str]]:
         """Who has an accepted sheet in each quarter of ``year`` that has any (nothing parsed)."""

@@ -159,6 +159,26 @@ class Status(StrEnum):
     FAULTY = "异常"  # has an error HR must resolve
 
 
+class Outcome(StrEnum):
+    """A person's result in one quarter, in one word: what every output shows."""
+
+    HAO = "好"
+    JIAOHAO = "较好"
+    YIBAN = "一般"
+    CHA = "差"
+    UNGRADED = "不定等次"  # leave over the threshold, no grade
+    PENDING = "待评鉴"  # the leader has not graded yet
+    FAULTY = "异常"  # no grade, and an error HR must resolve
+    MISSING = "未交"
+
+    @property
+    def grade(self) -> Grade | None:
+        return Grade(self.value) if self.value in _GRADE_WORDS else None
+
+
+_GRADE_WORDS = frozenset(g.value for g in Grade)
+
+
 class SheetRecord(BaseModel):
     """One person's record sheet for one period, as read from a returned file.
 

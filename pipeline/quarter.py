@@ -1,18 +1,18 @@
-"""One period's result for every roster person: the accepted sheets, the committee's appeal
-decisions and the notice's rules, put together once. Every output (export, status, report,
-summary, annual, feedback, secondment lists, archive) reads this, so they cannot disagree.
+"""One period's result for every roster person (``rules.PersonResult``): the accepted
+sheets, the committee's appeal decisions and the notice's rules, put together once. Every
+output (export, explain, status, report, summary, annual, feedback, secondment lists,
+archive) reads this, so they cannot disagree.
 
 I/O is limited to gathering the inputs (roster, ledger); the rules themselves are pure
-(``rules.apply_rules``).
+(``rules.apply_rules``, ``rules.judge``).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from .appeals import appeals, apply_appeal
-from .ledger import ACCEPTED, Ledger
-from .models import Grade, Period, SheetRecord
+from .appeals import appeals
+from .models import Period, SheetRecord
 from .roster import read_roster
 from .rules import PeriodResult, apply_rules
 from .workspace import Workspace
@@ -23,7 +23,7 @@ def accepted_records(workspace: Workspace, period: Period) -> list[SheetRecord]:
     if not workspace.has_ledger():
         return []
     with workspace.ledger() as ledger:
-        rows = ledger.rows("outcome = ? AND period = ?", (ACCEPTED, period.code))
+        rows = ledger.accepted(period.code)
     records = [SheetRecord.model_validate(row.record) for row in rows if row.record]
     return sorted(records, key=lambda r: r.person_id)
 
@@ -48,23 +48,18 @@ def evaluate(workspace: Workspace, period: Period, *, today: date | None = None)
         for person in people:
             if person.person_id not in returned[earlier]:
                 missing_before.setdefault(person.person_id, []).append(earlier)
-    records = accepted_records(workspace, period)
-    on_sheet: dict[str, Grade | None] = {r.person_id: r.grade for r in records}
+    decided = {}
     if workspace.has_ledger():
-        with Ledger(workspace.ledger_path) as ledger:
+        with workspace.ledger() as ledger:
             decided = appeals(ledger, period)
-        records = [
-            apply_appeal(r, decided[r.person_id]) if r.person_id in decided else r for r in records
-        ]
-    result = apply_rules(
+    return apply_rules(
         period,
         workspace.deadline(period),
         people,
-        records,
+        accepted_records(workspace, period),
         workspace.settings.rules,
         missing_before=missing_before,
         today=today,
         zone=workspace.zone,
+        appeals=decided,
     )
-    result.grades_on_sheet = on_sheet
-    return result

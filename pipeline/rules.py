@@ -1,16 +1,22 @@
-"""The notice's rules over one period: deadline, long leave, missing and repeated missing
-returns, follow-up of 一般/差, the optional cap on 好. Pure functions: records in, findings
-and each person's effective record out."""
+"""The notice's rules over one period: appeals, deadline, long leave, missing and repeated
+missing returns, follow-up of 一般/差, the optional cap on 好. Pure functions: records in,
+one ``PersonResult`` per roster person and the findings out.
+
+``judge`` is the one place that decides a person's outcome word (好 … 未交); every output
+reads it from the ``PersonResult`` instead of re-deciding grade-versus-status.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from .appeals import apply_appeal
 from .codes import CODES, Code
-from .models import Finding, Grade, Issue, Period, Person, SheetRecord, Status
+from .ledger import Appeal
+from .models import Finding, Grade, Issue, Outcome, Period, Person, SheetRecord, Status
 from .settings import DEFAULT_TIMEZONE, RulesSettings
 from .workdays import Deadline
 
@@ -20,20 +26,50 @@ BUREAU_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 RuleSettings = RulesSettings
 
 
+@dataclass(frozen=True)
+class PersonResult:
+    """One roster person's quarter: what every output says about them."""
+
+    person: Person
+    #: The record in effect (after an appeal decision and the rules), or None if not returned.
+    record: SheetRecord | None
+    #: The grade as ticked or written on the sheet, before any appeal decision.
+    grade_on_sheet: Grade | None
+    outcome: Outcome
+    late: bool = False
+    appeal: Appeal | None = None
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def grade(self) -> Grade | None:
+        """The grade in effect."""
+        return self.record.grade if self.record else None
+
+    @property
+    def returned(self) -> bool:
+        return self.record is not None
+
+
 @dataclass
 class PeriodResult:
-    """A period after the rules: every roster person's record (or none), and the findings."""
+    """A period after the rules: one result per roster person, and the findings."""
 
     period: Period
     deadline: Deadline
     people: list[Person]
-    records: dict[str, SheetRecord]
+    results: dict[str, PersonResult] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
-    #: Each person's grade as written on the sheet, before any appeal decision.
-    grades_on_sheet: dict[str, Grade | None] = field(default_factory=dict)
+
+    def result_of(self, person: Person) -> PersonResult:
+        return self.results[person.person_id]
 
     def record_of(self, person: Person) -> SheetRecord | None:
-        return self.records.get(person.person_id)
+        return self.results[person.person_id].record
+
+    @property
+    def records(self) -> dict[str, SheetRecord]:
+        """The returned records in effect, by person id."""
+        return {pid: r.record for pid, r in self.results.items() if r.record is not None}
 
 
 def _finding(code: Code, message: str, person: Person | None = None, *, file: str = "",
@@ -62,16 +98,39 @@ def _received_day(record: SheetRecord, zone: tzinfo) -> date:
     return received_instant(record.source.received_at).astimezone(zone).date()
 
 
-def _with_long_leave(record: SheetRecord, threshold: float) -> tuple[SheetRecord, list[Finding]]:
+def _with_long_leave(record: SheetRecord, threshold: float) -> SheetRecord:
     """Over ``threshold`` days of leave: no grade is given (不定等次); a grade is an error."""
     if record.attendance.leave_days <= threshold:
-        return record, []
+        return record
     if record.grade is not None:
-        return record, []  # reported as GRADE_WITH_LONG_LEAVE by the caller
+        return record  # reported as GRADE_WITH_LONG_LEAVE by apply_rules
     issues = [i for i in record.issues if i.code != Code.MISSING_GRADE.value]
     faulty = any(i.severity == "error" for i in issues)
     status = Status.FAULTY if faulty else Status.UNGRADED
-    return record.model_copy(update={"issues": issues, "status": status}), []
+    return record.model_copy(update={"issues": issues, "status": status})
+
+
+def judge(
+    record: SheetRecord | None, settings: RuleSettings, appeal: Appeal | None = None
+) -> tuple[SheetRecord | None, Outcome]:
+    """The record in effect and the outcome word of one person: the one place this is decided.
+
+    An appeal's decision replaces the sheet's grade; over the leave threshold with no grade is
+    不定等次 (not a missing grade); a grade wins over the sheet's state; without one the
+    sheet's state speaks (待评鉴 or 异常).
+    """
+    if record is None:
+        return None, Outcome.MISSING
+    if appeal is not None:
+        record = apply_appeal(record, appeal)
+    record = _with_long_leave(record, settings.leave_threshold_days)
+    if record.grade is not None:
+        return record, Outcome(record.grade.value)
+    if record.status is Status.UNGRADED:
+        return record, Outcome.UNGRADED
+    if record.status is Status.FAULTY:
+        return record, Outcome.FAULTY
+    return record, Outcome.PENDING
 
 
 def apply_rules(
@@ -84,76 +143,101 @@ def apply_rules(
     missing_before: dict[str, list[str]] | None = None,
     today: date | None = None,
     zone: tzinfo = BUREAU_ZONE,
+    appeals: Mapping[str, Appeal] | None = None,
 ) -> PeriodResult:
-    """Apply the rules. ``missing_before`` maps person_id → earlier periods of the year in which
-    that person had no accepted sheet (for REPEATED_NON_SUBMISSION)."""
+    """Apply the rules to ``records`` as read from the sheets. ``missing_before`` maps
+    person_id → earlier periods of the year in which that person had no accepted sheet (for
+    REPEATED_NON_SUBMISSION); ``appeals`` maps person_id → their appeal this period."""
     by_id = {r.person_id: r for r in records}
-    result = PeriodResult(period, deadline, list(people), {})
-    after_deadline = today is None or today > deadline.day
-    note = "（暂定）" if deadline.provisional else ""
+    result = PeriodResult(period, deadline, list(people))
     for person in people:
-        record = by_id.get(person.person_id)
-        if record is None:
-            leader = f"，分管领导 {person.leader}" if person.leader else ""
-            result.findings.append(
-                _finding(
-                    Code.MISSING_RETURN,
-                    f"{period.title}记实表未交（截止 {deadline.day.isoformat()}{note}）{leader}",
-                    person,
-                    severity="warning" if not after_deadline else None,
-                )
-            )
-            earlier = (missing_before or {}).get(person.person_id, [])
-            if len(earlier) + 1 >= settings.repeated_missing:
-                quarters = "、".join([*earlier, period.code])
-                result.findings.append(
-                    _finding(
-                        Code.REPEATED_NON_SUBMISSION,
-                        f"{period.year}年已有 {len(earlier) + 1} 个季度未交（{quarters}）："
-                        "应批评教育；经教育仍拒不参加的，年度考核可定为不定等次或不称职",
-                        person,
-                    )
-                )
-            continue
-        record, _ = _with_long_leave(record, settings.leave_threshold_days)
-        result.records[person.person_id] = record
-        file = record.source.path
-        for item in record.issues:
-            result.findings.append(_from_issue(item, person, file))
-        received = _received_day(record, zone)
-        if received > deadline.day:
-            result.findings.append(
-                _finding(
-                    Code.LATE_RETURN,
-                    f"{received.isoformat()} 收到，晚于截止日期 {deadline.day.isoformat()}{note}",
-                    person,
-                    file=file,
-                )
-            )
-        leave = record.attendance.leave_days
-        if leave > settings.leave_threshold_days and record.grade is not None:
-            result.findings.append(
-                _finding(
-                    Code.GRADE_WITH_LONG_LEAVE,
-                    f"请假 {leave:g} 天，超过 {settings.leave_threshold_days:g} 个工作日"
-                    f"应不定等次，但评了“{record.grade.value}”",
-                    person,
-                    file=file,
-                    field="grade",
-                )
-            )
-        if record.grade in (Grade.YIBAN, Grade.CHA):
-            result.findings.append(
-                _finding(
-                    Code.NEEDS_FOLLOW_UP,
-                    f"等次为“{record.grade.value}”：分管领导应及时反馈、谈话，责成限期改正",
-                    person,
-                    file=file,
-                    field="grade",
-                )
-            )
+        sheet = by_id.get(person.person_id)
+        appeal = (appeals or {}).get(person.person_id)
+        record, outcome = judge(sheet, settings, appeal)
+        found = _person_findings(
+            period, deadline, person, record, settings, missing_before, today, zone
+        )
+        result.findings.extend(found)
+        late = any(f.code == Code.LATE_RETURN.value for f in found)
+        result.results[person.person_id] = PersonResult(
+            person, record, sheet.grade if sheet else None, outcome, late, appeal, tuple(found)
+        )
     result.findings.extend(_quota(result, settings))
     return result
+
+
+def _person_findings(
+    period: Period,
+    deadline: Deadline,
+    person: Person,
+    record: SheetRecord | None,
+    settings: RuleSettings,
+    missing_before: dict[str, list[str]] | None,
+    today: date | None,
+    zone: tzinfo,
+) -> list[Finding]:
+    """What the rules say about one person (missing, late, long leave, follow-up)."""
+    found: list[Finding] = []
+    after_deadline = today is None or today > deadline.day
+    note = "（暂定）" if deadline.provisional else ""
+    if record is None:
+        leader = f"，分管领导 {person.leader}" if person.leader else ""
+        found.append(
+            _finding(
+                Code.MISSING_RETURN,
+                f"{period.title}记实表未交（截止 {deadline.day.isoformat()}{note}）{leader}",
+                person,
+                severity="warning" if not after_deadline else None,
+            )
+        )
+        earlier = (missing_before or {}).get(person.person_id, [])
+        if len(earlier) + 1 >= settings.repeated_missing:
+            quarters = "、".join([*earlier, period.code])
+            found.append(
+                _finding(
+                    Code.REPEATED_NON_SUBMISSION,
+                    f"{period.year}年已有 {len(earlier) + 1} 个季度未交（{quarters}）："
+                    "应批评教育；经教育仍拒不参加的，年度考核可定为不定等次或不称职",
+                    person,
+                )
+            )
+        return found
+    file = record.source.path
+    for item in record.issues:
+        found.append(_from_issue(item, person, file))
+    received = _received_day(record, zone)
+    if received > deadline.day:
+        found.append(
+            _finding(
+                Code.LATE_RETURN,
+                f"{received.isoformat()} 收到，晚于截止日期 {deadline.day.isoformat()}{note}",
+                person,
+                file=file,
+            )
+        )
+    leave = record.attendance.leave_days
+    if leave > settings.leave_threshold_days and record.grade is not None:
+        found.append(
+            _finding(
+                Code.GRADE_WITH_LONG_LEAVE,
+                f"请假 {leave:g} 天，超过 {settings.leave_threshold_days:g} 个工作日"
+                f"应不定等次，但评了“{record.grade.value}”",
+                person,
+                file=file,
+                field="grade",
+            )
+        )
+    if record.grade in (Grade.YIBAN, Grade.CHA):
+        found.append(
+            _finding(
+                Code.NEEDS_FOLLOW_UP,
+                f"等次为“{record.grade.value}”：分管领导应及时反馈、谈话，责成限期改正",
+                person,
+                file=file,
+                field="grade",
+            )
+        )
+    return found
 
 
 def _from_issue(item: Issue, person: Person, file: str) -> Finding:

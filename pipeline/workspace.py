@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .errors import ConfigError
+from .errors import ConfigError, KaoheError
 from .ledger import LEDGER_NAME, Ledger
 from .models import Period
 from .settings import (
@@ -124,6 +124,12 @@ class Workspace:
 
     def ledger(self) -> Ledger:
         """Open the workspace's ledger (created on first use)."""
+        return Ledger(self.ledger_path)
+
+    def existing_ledger(self) -> Ledger:
+        """Open the ledger of a workspace that has had returns registered."""
+        if not self.has_ledger():
+            raise KaoheError("还没有登记过任何交回的表（先运行 kaohe ingest）")
         return Ledger(self.ledger_path)
 
     def deadline(self, period: Period) -> Deadline:

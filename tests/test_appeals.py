@@ -10,9 +10,9 @@ from datetime import datetime
 import pytest
 from openpyxl import load_workbook
 
+from pipeline.flows import archive_quarter
 from pipeline.models import Period
 from pipeline.stages.annual import annual
-from pipeline.stages.archive import build_archive
 from pipeline.stages.generate import generate
 from pipeline.stages.ingest import ingest
 from pipeline.stages.report import findings
@@ -87,7 +87,7 @@ def test_an_appeal_that_changes_yiban_to_jiaohao(
     # annual and archive
     zhang = next(r for r in annual(graded, 2026).rows if r.person_id == "0007")
     assert zhang.quarters["2026Q4"] == "较好" and zhang.needs_review == []
-    with zipfile.ZipFile(build_archive(graded, "2026Q4").path) as archive:
+    with zipfile.ZipFile(archive_quarter(graded, Q4).path) as archive:
         manifest = json.loads(archive.read("manifest.json"))
     [appeal] = manifest["appeals"]
     assert (

@@ -14,8 +14,9 @@ import pytest
 
 from pipeline.cli import run
 from pipeline.errors import KaoheError
+from pipeline.flows import archive_quarter
 from pipeline.models import Period
-from pipeline.stages.archive import build_archive, verify
+from pipeline.stages.archive import verify
 from pipeline.stages.generate import generate
 from pipeline.stages.ingest import ingest
 from pipeline.workspace import Workspace
@@ -47,7 +48,7 @@ def ingested(workspace: Workspace) -> Workspace:
 
 
 def test_archive_members_and_manifest(ingested: Workspace) -> None:
-    result = build_archive(ingested, "2026Q4")
+    result = archive_quarter(ingested, Q4)
     assert result.path == ingested.root / "outbox/2026Q4/archive/2026Q4_平时考核归档.zip"
     with zipfile.ZipFile(result.path) as archive:
         names = archive.namelist()
@@ -86,14 +87,14 @@ def test_archive_members_and_manifest(ingested: Workspace) -> None:
 
 
 def test_second_run_is_byte_identical(ingested: Workspace) -> None:
-    first = build_archive(ingested, "2026Q4").path.read_bytes()
-    assert build_archive(ingested, "2026Q4").path.read_bytes() == first
+    first = archive_quarter(ingested, Q4).path.read_bytes()
+    assert archive_quarter(ingested, Q4).path.read_bytes() == first
 
 
 def test_verify_names_the_first_tampered_member(
     ingested: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = build_archive(ingested, "2026Q4").path
+    path = archive_quarter(ingested, Q4).path
     assert run(["verify", str(path)]) == 0
     assert capsys.readouterr().out == "归档完好：7 个文件与清单一致\n"
     tampered = tmp_path / "tampered.zip"
@@ -114,4 +115,4 @@ def test_verify_names_the_first_tampered_member(
 def test_moved_accepted_original_stops_the_archive(ingested: Workspace) -> None:
     (ingested.inbox / "汇总.zip").rename(ingested.root / "汇总.zip")
     with pytest.raises(KaoheError, match=r"原文件已被移动或修改，无法归档：inbox/汇总\.zip!/"):
-        build_archive(ingested, "2026Q4")
+        archive_quarter(ingested, Q4)

@@ -10,8 +10,8 @@ from pathlib import Path
 import docx
 import pytest
 
+from pipeline.demo import run_demo
 from pipeline.models import Period
-from pipeline.stages.demo import run_demo
 from pipeline.stages.feedback import write_feedback
 from pipeline.workspace import Workspace
 

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from pipeline.models import Period
+from pipeline.readers.reading import read_submission
 from pipeline.stages.export import accepted_records, render
 from pipeline.stages.generate import generate
-from pipeline.stages.ingest import ingest, read_submission
+from pipeline.stages.ingest import ingest
 from pipeline.stages.summary import write_summary
 from pipeline.workspace import Workspace
 

@@ -68,7 +68,7 @@ def test_export_json_is_only_the_array(
     assert list(data[0]) == [
         "person_id", "name", "gender", "unit", "position", "duties", "period", "monthly_records",
         "attendance", "self_evaluation", "signature_date", "leader_opinion", "grade",
-        "grade_on_sheet", "review_opinion", "status", "source", "issues",
+        "grade_on_sheet", "appeal", "review_opinion", "status", "source", "issues",
     ]  # fmt: skip
     assert list(data[0]["attendance"]) == ["late", "early_leave", "absent", "leave_days"]
     assert list(data[0]["source"]) == ["path", "sha256", "format", "received_at"]
@@ -131,7 +131,7 @@ def _inbox(root: Path, sheets: dict[str, bytes], count: int) -> None:
 def test_ingest_killed_at_random_points_then_rerun_equals_one_clean_run(tmp_path: Path) -> None:
     """20 SIGKILLs at random moments over a 200-file inbox, then one clean run: the ledger,
     the export and the archive equal those of a single uninterrupted run, byte for byte."""
-    from pipeline.stages.archive import build_archive
+    from pipeline.flows import archive_quarter
     from pipeline.stages.export import accepted_records, render
 
     template_ws = init_workspace(tmp_path / "seed").workspace
@@ -147,7 +147,7 @@ def test_ingest_killed_at_random_points_then_rerun_equals_one_clean_run(tmp_path
 
     def outputs(workspace: Workspace) -> tuple[object, ...]:
         exported = render(accepted_records(workspace, Q4), "json", Q4)
-        archive = build_archive(workspace, "2026Q4").path.read_bytes()
+        archive = archive_quarter(workspace, Q4).path.read_bytes()
         return _state(workspace.root), exported, archive
 
     clean = init_workspace(tmp_path / "clean").workspace

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import zipfile
 from datetime import datetime
 
 import pytest
@@ -79,6 +80,76 @@ def test_every_output_gives_the_same_result(
     assert from_export["0001"] == (None, "不定等次")
     assert "MISSING_GRADE" not in {i["code"] for i in exported["0001"]["issues"]}
     assert from_annual["0003"] == "未交"
+    assert exported["0007"]["appeal"]["decision"] == "改定"
+    assert exported["0002"]["appeal"] is None
+
+    # the archive's manifest records the same word for everyone
+    kaohe(capsys, *base, "archive", "-p", "2026Q4")
+    [archive] = (quarter.period_dir(Q4) / "archive").glob("*.zip")
+    with zipfile.ZipFile(archive) as opened:
+        manifest = json.loads(opened.read("manifest.json"))
+    from_manifest = {r["person_id"]: r["outcome"] for r in manifest["results"]}
+    assert from_manifest == from_annual
+    assert {r["person_id"]: r["grade_on_sheet"] for r in manifest["results"]}["0007"] == "一般"
+
+    # explain judges one file the way the quarter does: long leave is 不定等次, not a fault
+    code, out, _ = kaohe(capsys, *base, "explain", str(quarter.inbox / "0001.docx"))
+    assert code == 0
+    assert "结果 不定等次" in out
+    assert "MISSING_GRADE" not in out
+
+
+def test_stages_do_not_import_each_other_and_layers_point_down() -> None:
+    """models ← readers/writers ← domain (ledger, rules, quarter …) ← stages ← flows ← cli:
+    an import against the arrows, or one stage importing another, fails here."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "pipeline"
+    bottom = {"models", "settings", "errors", "paths", "progress", "codes", "identity", "workers"}
+    domain = {"rules", "quarter", "settle", "records", "appeals", "normalize", "roster",
+              "workdays", "template", "workspace", "sample", "ledger"}  # fmt: skip
+    rank = {"base": 0, "readers": 1, "writers": 1, "domain": 2, "stages": 3, "flows": 4,
+            "demo": 4, "cli": 5, "__main__": 5, "web": 5}  # fmt: skip
+
+    def layer(module: str) -> str:
+        head = module.split(".")[0]
+        if head in ("readers", "writers", "stages", "web", "flows", "demo", "cli", "__main__"):
+            return head
+        if head in bottom or head == "":
+            return "base"
+        assert head in domain, f"unknown module {module}: add it to a layer"
+        return "domain"
+
+    wrong = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root).with_suffix("")
+        parts = [p for p in relative.parts if p != "__init__"]
+        here = ".".join(parts)
+        package = parts[:-1] if path.name != "__init__.py" else parts
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or node.level == 0:
+                continue
+            base = package[: len(package) - (node.level - 1)]
+            if node.module:
+                targets = [".".join([*base, node.module])]
+            else:  # from . import x: a module if there is one, else a name of the package
+                targets = [
+                    ".".join([*base, a.name])
+                    if root.joinpath(*base, a.name + ".py").exists()
+                    or root.joinpath(*base, a.name).is_dir()
+                    else ".".join(base)
+                    for a in node.names
+                ]
+            for target in targets:
+                if not here or not target:
+                    continue
+                mine, theirs = layer(here), layer(target)
+                if mine == "stages" and theirs == "stages" and here != target:
+                    wrong.append(f"{here} imports the stage {target}")
+                elif rank.get(theirs, 2) > rank.get(mine, 2):
+                    wrong.append(f"{here} ({mine}) imports {target} ({theirs})")
+    assert wrong == []
 
 
 @pytest.mark.parametrize("machine_zone", ["UTC", "Asia/Shanghai", "America/New_York"])

@@ -43,7 +43,7 @@ def test_libreoffice_pdf_reads_like_the_word_file(workspace: Workspace) -> None:
     from pipeline.ledger import Ledger
 
     with Ledger(workspace.root / "kaohe.sqlite") as ledger:
-        by_format = {row.format: row.record for row in ledger.rows() if row.record}
+        by_format = {row.format: row.record for row in ledger.iter_rows() if row.record}
     pdf, word = by_format["pdf"], by_format["docx"]
     assert pdf is not None and word is not None
     for key in (

@@ -192,9 +192,10 @@ def test_old_ledger_is_migrated(tmp_path: Path) -> None:
             "INSERT INTO files (path, sha256, size, received_at, format) VALUES ('inbox/a.docx', 'x', 1, '2027-01-05', 'docx');"
         )
     with Ledger(path) as ledger:
-        [row] = ledger.rows()
+        [row] = list(ledger.iter_rows())
         assert row.reader_version == 0
         assert (
             ledger.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-            == "2"
+            == "3"
         )
+        assert ledger.appeals() == []  # the appeals table comes with the schema

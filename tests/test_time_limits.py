@@ -26,7 +26,7 @@ Q4 = Period(year=2026, quarter=4)
 def test_hanging_and_crashing_readers_are_stopped(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipeline.stages.ingest as stage
+    import pipeline.readers.reading as stage
 
     real = stage.read_any
 

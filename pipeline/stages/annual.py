@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..models import Grade, Period, Status
+from ..models import Grade, Outcome, Period
 from ..quarter import evaluate, returned_by_period
 from ..workspace import Workspace
 from ..writers.xlsx import Table, write_workbook
 
 NO_DATA = "无数据"
-NOT_SUBMITTED = "未交"  # the same word as status and the summary
+NOT_SUBMITTED = Outcome.MISSING.value  # the same word as every other output
 RULES = {
     "all_hao": "严格口径：每个有等次的季度都为“好”，且没有未交的季度",
     "at_least": "至少 {n} 个季度为“好”、没有“一般”“差”，且没有未交的季度",
@@ -45,12 +45,6 @@ class AnnualResult:
     rule: str
     periods_with_data: list[str]
     rows: list[AnnualRow]
-
-
-def _result_word(record_grade: Grade | None, status: Status) -> str:
-    if record_grade is not None:
-        return record_grade.value
-    return status.value  # 不定等次, 待评鉴 or 异常
 
 
 def _eligible(row: AnnualRow, rule: str, minimum: int) -> tuple[bool, str]:
@@ -90,10 +84,7 @@ def annual(workspace: Workspace, year: int) -> AnnualResult:
                 person.person_id,
                 AnnualRow(person.person_id, person.name, person.assessing_unit, {}),
             )
-            record = result.record_of(person)
-            row.quarters[period.code] = (
-                NOT_SUBMITTED if record is None else _result_word(record.grade, record.status)
-            )
+            row.quarters[period.code] = result.result_of(person).outcome.value
     if not rows:  # no quarter of the year has data: list the roster, all without data
         from ..roster import read_roster
 

@@ -12,23 +12,21 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .. import __version__
 from ..appeals import appeals
 from ..errors import KaoheError
-from ..ledger import ACCEPTED, LEDGER_NAME, SUPERSEDED, FileRow, Ledger
+from ..ledger import ACCEPTED, REVIEW_SUFFIX, SUPERSEDED, FileRow
 from ..models import Period
 from ..paths import safe_component
 from ..quarter import evaluate
 from ..readers.bundle import members
-from ..rules import PeriodResult
+from ..rules import PeriodResult, PersonResult
 from ..workspace import Workspace
 from ..writers import atomic
-from .report import ReportFiles, write_report
-from .review import REVIEW_SUFFIX
-from .summary import summary_path, write_summary
 
 MANIFEST = "manifest.json"
 _TIME = (1980, 1, 1, 0, 0, 0)
@@ -126,35 +124,50 @@ def _planned(row: FileRow, used: set[str]) -> _Entry:
     return _Entry(name, info, source=row.path, sha256=row.sha256)
 
 
+@dataclass(frozen=True)
+class Output:
+    """A file written for the period (summary, report) that goes into the archive."""
+
+    name: str  # its name in the archive
+    kind: str  # "summary" or "report"
+    path: Path
+
+
+def _person(found: PersonResult) -> dict[str, object]:
+    """One person's result as the manifest records it (the same words as every output)."""
+    return {
+        "person_id": found.person.person_id,
+        "name": found.person.name,
+        "unit": found.person.assessing_unit,
+        "outcome": found.outcome.value,
+        "grade_on_sheet": found.grade_on_sheet.value if found.grade_on_sheet else None,
+        "late": found.late,
+        "source_path": found.record.source.path if found.record else None,
+    }
+
+
 def build_archive(
     workspace: Workspace,
     period_code: str,
+    outputs: Sequence[Output],
     *,
     result: PeriodResult | None = None,
-    refresh: bool = True,
 ) -> ArchiveResult:
     """Write the archive of ``period_code`` atomically; raise KaoheError if originals changed.
+    ``outputs`` (the summary and report, written from ``result``) go in beside the originals.
 
     Two passes keep memory flat: names first (to fix the order), then each original is
     read, checked against its hash, written and let go.
     """
     period = Period.parse(period_code)
-    ledger_path = workspace.root / LEDGER_NAME
-    if not ledger_path.exists():
+    if not workspace.has_ledger():
         raise KaoheError("还没有登记过任何交回的表（先运行 kaohe ingest）")
-    if refresh or not summary_path(workspace, period).is_file():
-        result = result or evaluate(workspace, period)
-        summary = write_summary(workspace, period, result=result)
-        report = write_report(workspace, period, result=result)
-    else:  # the caller has just written them from the same state
-        summary = summary_path(workspace, period)
-        folder = workspace.period_dir(period) / "report"
-        report = ReportFiles(folder / "异常报告.xlsx", folder / "异常报告.html", [])
+    result = result or evaluate(workspace, period)
     originals = _Originals(workspace)
     entries: list[_Entry] = []
     absent: list[dict[str, object]] = []
     used: set[str] = set()
-    with Ledger(ledger_path) as ledger:
+    with workspace.ledger() as ledger:
         for row in ledger.iter_rows():
             if row.period not in (period.code, None):
                 continue
@@ -167,11 +180,10 @@ def build_archive(
                 )
                 continue
             entries.append(entry)
-    entries.append(_Entry("汇总表.xlsx", {"kind": "summary"}, data=summary.read_bytes()))
-    entries.append(_Entry("异常报告.xlsx", {"kind": "report"}, data=report.xlsx.read_bytes()))
-    entries.append(_Entry("异常报告.html", {"kind": "report"}, data=report.html.read_bytes()))
+    for output in outputs:
+        entries.append(_Entry(output.name, {"kind": output.kind}, data=output.path.read_bytes()))
     entries.sort(key=lambda e: e.name)
-    with Ledger(ledger_path) as ledger:
+    with workspace.ledger() as ledger:
         period_appeals = [a.as_json() for a in appeals(ledger, period).values()]
     deadline = workspace.deadline(period)
     template = workspace.template_path
@@ -199,6 +211,7 @@ def build_archive(
             "members": listed,
             "missing_originals": absent,
             "appeals": period_appeals,
+            "results": [_person(result.result_of(p)) for p in result.people],
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
         archive.writestr(_info(MANIFEST), text.encode("utf-8"))

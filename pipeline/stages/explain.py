@@ -9,12 +9,13 @@ from datetime import datetime
 from pathlib import Path
 
 from ..codes import Code, issue
-from ..models import Issue, Period, Source
+from ..models import Issue, Outcome, Period, Source
 from ..readers.raw import RawSheet, raw_from_json
+from ..readers.reading import read_file
 from ..records import Interpretation, RosterIndex, interpret
 from ..roster import read_roster
+from ..rules import judge
 from ..workspace import Workspace
-from .ingest import read_file
 
 #: Field names as printed on the sheet, in reading order.
 FIELD_LABELS = (
@@ -43,7 +44,10 @@ FIELD_LABELS = (
 class Explanation:
     path: Path
     raw: RawSheet | None
+    #: The reading, with the record as the quarter's rules have it (``rules.judge``).
     result: Interpretation
+    #: The outcome word the quarter's outputs would show for this sheet alone.
+    outcome: Outcome | None = None
 
     @property
     def issues(self) -> list[Issue]:
@@ -65,4 +69,10 @@ def explain(workspace: Workspace, path: Path, period: Period | None = None) -> E
         .isoformat(timespec="seconds"),
     )
     roster = RosterIndex(read_roster(workspace.roster_path))
-    return Explanation(path, raw, interpret(raw, roster, source, period))
+    found = interpret(raw, roster, source, period)
+    if found.record is None:
+        return Explanation(path, raw, found)
+    record, outcome = judge(found.record, workspace.settings.rules)
+    assert record is not None
+    judged = Interpretation(record, found.person_id, found.period, found.issues)
+    return Explanation(path, raw, judged, outcome)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import KaoheError, TemplateError
-from ..models import Grade, Period, Status
+from ..models import Grade, Outcome, Period
 from ..paths import safe_component
 from ..quarter import evaluate
 from ..workspace import Workspace, shipped_template
@@ -54,8 +54,10 @@ def write_feedback(
     template = feedback_template(workspace).read_bytes()
     by_unit: dict[str, list[tuple[str, bytes]]] = {}
     for person in result.people:
-        record = result.record_of(person)
-        if record is None or (record.grade is None and record.status is not Status.UNGRADED):
+        found = result.result_of(person)
+        record = found.record
+        assessed = found.outcome.grade is not None or found.outcome is Outcome.UNGRADED
+        if record is None or not assessed:
             continue  # not assessed yet: nothing to feed back
         if unit is not None and person.assessing_unit != unit:
             continue

@@ -17,17 +17,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..codes import CODES, Code, issue
-from ..ledger import ACCEPTED, LEDGER_NAME, REJECTED, SUPERSEDED, FileRow, Ledger, NewFile, Outcome
-from ..models import Period, Source
+from ..codes import Code
+from ..ledger import ACCEPTED, REJECTED, SUPERSEDED, NewFile
+from ..models import Period
 from ..progress import NoProgress, Progress
 from ..readers.bundle import members
-from ..readers.formats import BUNDLES, format_of, read_any, suffix_of
-from ..readers.limits import DEFAULT_LIMITS, MB, Limits
-from ..readers.raw import ReadFailure, raw_from_json, raw_to_json
-from ..records import Interpretation, RosterIndex, attribute, interpret
+from ..readers.formats import BUNDLES, format_of, suffix_of
+from ..readers.limits import DEFAULT_LIMITS, Limits
+from ..readers.raw import ReadFailure
+from ..readers.reading import READER_VERSION, ReadResult, read_task, too_big
+from ..records import RosterIndex
 from ..roster import read_roster
-from ..rules import received_instant
+from ..settle import settle
 from ..workers import TimedPool
 from ..workspace import Workspace
 
@@ -36,9 +37,6 @@ SKIP = re.compile(
     r"^(~\$|\.~lock\.|\._|~WRL)|^(\.DS_Store|Thumbs\.db|desktop\.ini|\.gitkeep)$|\.(tmp|crdownload|part|swp)$",
     re.IGNORECASE,
 )
-#: Bump when a reader reads something differently: stored readings of older versions are
-#: read again on the next ingest (their received time is kept).
-READER_VERSION = 2
 #: Below this many files one worker process reads them all (starting more costs more).
 POOL_FROM = 24
 BATCH = 50
@@ -151,7 +149,7 @@ def submissions(
         received = _received(path, received_at)
         if path.stat().st_size > limits.file_bytes:
             sha, size = _sha256_file(path)
-            failure = ReadFailure("UNREADABLE_FILE", _too_big(limits))
+            failure = ReadFailure("UNREADABLE_FILE", too_big(limits))
             yield Submission(key, b"", sha, size, received, failure)
             continue
         data = path.read_bytes()
@@ -182,51 +180,6 @@ def submissions(
             )
 
 
-def _size(count: int) -> str:
-    return f"{count / MB:g} MB" if count >= MB else f"{count // 1024} KB"
-
-
-def _too_big(limits: Limits) -> str:
-    return (
-        f"文件超过 {_size(limits.file_bytes)}，一页记实表不会这么大，已拒收"
-        "（上限见 kaohe.toml [limits]）"
-    )
-
-
-def read_submission(
-    name: str, data: bytes, limits: Limits = DEFAULT_LIMITS
-) -> tuple[dict[str, object] | None, str | None, str | None]:
-    """Read one submission (in a worker process): the raw sheet, or a failure code and message."""
-    try:
-        return raw_to_json(read_any(name, data, limits)), None, None
-    except ReadFailure as failure:
-        return None, failure.code, failure.message
-    except Exception as exc:  # a reader bug or a file no reader foresaw: record it, go on
-        return None, Code.UNREADABLE_FILE.value, f"文件无法解析（{type(exc).__name__}）"
-
-
-def read_file(
-    path: str, limits: Limits = DEFAULT_LIMITS
-) -> tuple[dict[str, object] | None, str | None, str | None]:
-    """Read one file from disk (used by explain)."""
-    file = Path(path)
-    if file.stat().st_size > limits.file_bytes:
-        return None, Code.UNREADABLE_FILE.value, _too_big(limits)
-    return read_submission(file.name, file.read_bytes(), limits)
-
-
-ReadResult = tuple[dict[str, object] | None, str | None, str | None]
-
-
-def read_task(
-    key: str, data: bytes, code: str | None, message: str | None, limits: Limits
-) -> ReadResult:
-    """A worker's task: a submission already known to fail is answered without reading."""
-    if code is not None:
-        return None, code, message
-    return read_submission(key, data, limits)
-
-
 def _overran(seconds: float) -> Callable[[str], ReadResult]:
     def failure(reason: str) -> ReadResult:
         if reason == "timeout":
@@ -235,7 +188,7 @@ def _overran(seconds: float) -> Callable[[str], ReadResult]:
             )
         else:
             text = "解析时读取程序异常退出（文件可能已损坏）"
-        return None, Code.UNREADABLE_FILE.value, text
+        return ReadResult(None, Code.UNREADABLE_FILE.value, text)
 
     return failure
 
@@ -282,7 +235,7 @@ def ingest(
         processes = 1
     keys: list[str] = []
     new_keys: set[str] = set()
-    with Ledger(workspace.root / LEDGER_NAME) as ledger:
+    with workspace.ledger() as ledger:
 
         def pending() -> Iterator[Submission]:
             for item in submissions(workspace, files, received_at, skipped, limits):
@@ -324,78 +277,3 @@ def _outcome(row: sqlite3.Row, new: bool) -> FileOutcome:
         reason=row["reason"],
         new=new,
     )
-
-
-def _interpret_row(row: FileRow, roster: RosterIndex) -> Interpretation:
-    if row.raw is None:
-        code = Code(row.read_code or Code.UNREADABLE_FILE.value)
-        failure = issue(code, row.read_message or CODES[code].title)
-        return Interpretation(None, None, None, [failure])
-    source = Source(
-        path=row.path, sha256=row.sha256, format=row.format, received_at=row.received_at
-    )
-    return interpret(raw_from_json(row.raw), roster, source, _expected(row))
-
-
-def _expected(row: FileRow) -> Period | None:
-    return Period.parse(row.expected_period) if row.expected_period else None
-
-
-@dataclass(frozen=True)
-class _Decision:
-    outcome: str
-    reason: str
-    duplicate: str  # DUPLICATE_SUBMISSION message, or ""
-
-
-def settle(ledger: Ledger, roster: RosterIndex) -> None:
-    """Attribute every stored reading with the current roster, then pick the latest per person.
-
-    Two streaming passes keep memory flat in the number of files: the first only attributes
-    each reading (who, which quarter, when), the second builds each record and writes it.
-    """
-    versions: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
-    for row in ledger.iter_rows():
-        if row.raw is None:
-            continue
-        found = attribute(raw_from_json(row.raw), roster, _expected(row))
-        if found.attributed:
-            assert found.person is not None and found.period is not None
-            key = (found.period.code, found.person.person_id)
-            versions.setdefault(key, []).append((row.received_at, row.path, row.id))
-    decisions: dict[int, _Decision] = {}
-    for group in versions.values():
-        group.sort(key=lambda v: (received_instant(v[0]), v[1], v[2]))  # instants, not text
-        latest_path, latest_id = group[-1][1], group[-1][2]
-        for _, _path, row_id in group[:-1]:
-            message = f"已被较新的 {latest_path} 替代"
-            decisions[row_id] = _Decision(SUPERSEDED, message, message)
-        duplicate = ""
-        if len(group) > 1:
-            earlier = "、".join(path for _, path, _ in group[:-1])
-            duplicate = f"本人共交了 {len(group)} 份，以最新的这份为准；较早的：{earlier}"
-        decisions[latest_id] = _Decision(ACCEPTED, "", duplicate)
-    with ledger.transaction():
-        batch: list[Outcome] = []
-        for row in ledger.iter_rows():
-            batch.append(_settled(row, _interpret_row(row, roster), decisions.get(row.id)))
-            if len(batch) >= 500:
-                ledger.update_outcomes(batch)
-                batch = []
-        ledger.update_outcomes(batch)
-
-
-def _settled(row: FileRow, found: Interpretation, decision: _Decision | None) -> Outcome:
-    if found.record is None or decision is None:
-        errors = [i for i in found.issues if i.severity == "error"] or found.issues
-        reason = f"{errors[0].code} {errors[0].message}" if errors else ""
-        issues = [i.model_dump() for i in found.issues]
-        return (row.id, found.person_id, found.period, REJECTED, reason, None, issues)
-    record = found.record
-    if decision.duplicate:
-        extra = issue(Code.DUPLICATE_SUBMISSION, decision.duplicate)
-        record = record.model_copy(update={"issues": [*record.issues, extra]})
-    return (
-        row.id, record.person_id, record.period, decision.outcome, decision.reason,
-        record.model_dump(mode="json"), [i.model_dump() for i in record.issues],
-    )  # fmt: skip

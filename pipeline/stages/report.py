@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from ..codes import CODES, FIELD_NAMES, Code
-from ..ledger import LEDGER_NAME, REJECTED, FileRow, Ledger
+from ..ledger import REJECTED, FileRow
 from ..models import Finding, Period
 from ..quarter import evaluate
 from ..rules import PeriodResult
@@ -24,13 +24,12 @@ DETAIL_COLUMNS = ("代码", "问题", "级别", "编号", "姓名", "单位", "�
 
 def _unattributed(workspace: Workspace, period: Period) -> list[Finding]:
     """Rejected files of this period (or of no known period): nobody's sheet yet."""
-    path = workspace.root / LEDGER_NAME
-    if not path.exists():
+    if not workspace.has_ledger():
         return []
     found: list[Finding] = []
-    with Ledger(path) as ledger:
+    with workspace.ledger() as ledger:
         latest: dict[str, FileRow] = {}
-        for row in ledger.rows("path IN (SELECT path FROM files WHERE outcome = ?)", (REJECTED,)):
+        for row in ledger.versions_of_rejected_paths():
             latest[row.path] = row  # later versions of a path replace earlier ones
     for row in latest.values():
         if row.outcome != REJECTED or row.period not in (None, period.code) or not row.issues:

@@ -21,16 +21,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .. import identity
 from ..errors import KaoheError, Problem
-from ..ledger import ACCEPTED, LEDGER_NAME, REJECTED, FileRow, Ledger, NewFile
+from ..ledger import ACCEPTED, REJECTED, REVIEW_SUFFIX, FileRow, Ledger, NewFile, Review
 from ..models import Period
 from ..readers.raw import RawField, RawSheet, raw_from_json, raw_to_json
+from ..readers.reading import READER_VERSION
 from ..records import RosterIndex
 from ..roster import read_roster
+from ..settle import settle
 from ..workspace import Workspace
 from ..writers.xlsx import Link, Table, write_workbook
-from .ingest import READER_VERSION, settle
 
-REVIEW_SUFFIX = "#人工核对"
+__all__ = ["REVIEW_SUFFIX", "export_review", "import_review", "review_path"]
 WORKBOOK_NAME = "待人工核对.xlsx"
 #: Rejections a person cannot fix by reading the file (another quarter's sheet).
 NOT_REVIEWABLE = ("WRONG_PERIOD",)
@@ -77,9 +78,7 @@ def review_path(workspace: Workspace, period: Period) -> Path:
 
 
 def _outstanding(ledger: Ledger, period: Period) -> list[FileRow]:
-    reviewed = {
-        (r[0], r[1]) for r in ledger.db.execute("SELECT source_path, source_sha FROM reviews")
-    }
+    reviewed = ledger.reviewed_sources()
     rows = []
     for row in ledger.iter_rows():
         if row.path.endswith(REVIEW_SUFFIX) or (row.path, row.sha256) in reviewed:
@@ -134,10 +133,9 @@ def _validation(kind: str, formula: str, error: str) -> DataValidation:
 def export_review(workspace: Workspace, period: Period) -> tuple[Path, int]:
     """Write the period's review workbook; return its path and how many rows it holds."""
     path = review_path(workspace, period)
-    ledger_path = workspace.root / LEDGER_NAME
     rows: list[FileRow] = []
-    if ledger_path.exists():
-        with Ledger(ledger_path) as ledger:
+    if workspace.has_ledger():
+        with workspace.ledger() as ledger:
             rows = _outstanding(ledger, period)
     table_rows: list[list[object]] = []
     for index, row in enumerate(rows, start=1):
@@ -230,7 +228,7 @@ def import_review(workspace: Workspace, file: Path, *, reviewer: str = "") -> Im
     roster = RosterIndex(read_roster(workspace.roster_path))
     result = ImportResult()
     imported_at = datetime.now().astimezone().isoformat(timespec="seconds")
-    with Ledger(workspace.root / LEDGER_NAME) as ledger:
+    with workspace.ledger() as ledger:
         batch: list[tuple[NewFile, str, str, str]] = []
         for number, cells in enumerate(rows, start=2):
             values = {key: _text(cells[i]) if i < len(cells) else "" for key, i in position.items()}
@@ -248,11 +246,8 @@ def import_review(workspace: Workspace, file: Path, *, reviewer: str = "") -> Im
             except ValueError as exc:
                 result.problems.append(Problem(file.name, number, "季度", str(exc)))
                 continue
-            source = ledger.db.execute(
-                "SELECT received_at FROM files WHERE path = ? AND sha256 = ?",
-                (values["source_path"], values["source_sha"]),
-            ).fetchone()
-            if source is None:
+            received = ledger.received_at(values["source_path"], values["source_sha"])
+            if received is None:
                 result.problems.append(
                     Problem(
                         file.name,
@@ -274,7 +269,7 @@ def import_review(workspace: Workspace, file: Path, *, reviewer: str = "") -> Im
                 result.unchanged.append(key)
                 continue
             new = NewFile(
-                key, sha, 0, source[0], "review", period.code, payload, None, None, READER_VERSION
+                key, sha, 0, received, "review", period.code, payload, None, None, READER_VERSION
             )
             batch.append(
                 (new, values["source_path"], values["source_sha"], values["reviewer"] or reviewer)
@@ -282,15 +277,12 @@ def import_review(workspace: Workspace, file: Path, *, reviewer: str = "") -> Im
             result.imported.append(key)
         if batch:
             ledger.add([item[0] for item in batch])
-            with ledger.transaction() as db:
-                db.executemany(
-                    "INSERT OR IGNORE INTO reviews (source_path, source_sha, review_path,"
-                    " review_sha, reviewer, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (s_path, s_sha, n.path, n.sha256, who, imported_at)
-                        for n, s_path, s_sha, who in batch
-                    ],
-                )
+            ledger.add_reviews(
+                [
+                    Review(s_path, s_sha, n.path, n.sha256, who, imported_at)
+                    for n, s_path, s_sha, who in batch
+                ]
+            )
             settle(ledger, roster)
     book.close()
     return result

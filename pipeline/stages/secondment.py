@@ -23,12 +23,13 @@ def write_secondment_feedback(workspace: Workspace, result: PeriodResult) -> lis
     for person in result.people:
         if not person.seconded:
             continue
-        record = result.record_of(person)
+        found = result.result_of(person)
+        record = found.record
         by_home.setdefault(person.unit, []).append(
             [
                 person.person_id, person.name, person.unit, person.position, person.host_unit,
-                record.grade.value if record and record.grade else "",
-                record.status.value if record else "未交",
+                found.grade.value if found.grade else "",
+                record.status.value if record else found.outcome.value,
                 record.leader_opinion if record else "",
                 record.source.received_at.replace("T", " ")[:16] if record else "",
             ]

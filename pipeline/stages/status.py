@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from ..codes import Code
-from ..models import Period, Status
+from ..models import Outcome, Period, Status
 from ..quarter import evaluate
 from ..workspace import Workspace
 
@@ -56,7 +55,6 @@ def status(
 ) -> StatusReport:
     today = today or date.today()
     result = evaluate(workspace, period, today=today)
-    late = {f.person_id for f in result.findings if f.code == Code.LATE_RETURN.value}
     units: dict[str, list[int]] = {}
     missing: list[MissingPerson] = []
     for person in result.people:
@@ -64,17 +62,17 @@ def status(
             continue
         counts = units.setdefault(person.assessing_unit, [0] * 6)
         counts[0] += 1
-        record = result.record_of(person)
-        if record is None:
+        found = result.result_of(person)
+        if not found.returned:
             counts[4] += 1
             missing.append(
                 MissingPerson(person.person_id, person.name, person.assessing_unit, person.leader)
             )
             continue
         counts[1] += 1
-        counts[2] += record.grade is not None or record.status is Status.UNGRADED
-        counts[3] += record.status is Status.REVIEWED
-        counts[5] += person.person_id in late
+        counts[2] += found.outcome.grade is not None or found.outcome is Outcome.UNGRADED
+        counts[3] += found.record is not None and found.record.status is Status.REVIEWED
+        counts[5] += found.late
     if unit is not None and not units:
         from ..errors import KaoheError
 

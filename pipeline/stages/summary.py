@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..codes import Code
-from ..models import Grade, Period, Person, SheetRecord, Status
+from ..models import Outcome, Period
 from ..paths import safe_component
 from ..quarter import evaluate
-from ..rules import PeriodResult
+from ..rules import PeriodResult, PersonResult
 from ..workspace import Workspace
 from ..writers.xlsx import CellValue, Table, write_workbook
 
@@ -22,19 +21,10 @@ HEADERS = (
 )  # fmt: skip
 #: Printed columns: everything up to 逾期; the long texts are for reading on screen.
 PRINTED = HEADERS.index("逾期") + 1
-STAT_HEADERS = (
-    "考核单位",
-    "应考核",
-    "好",
-    "较好",
-    "一般",
-    "差",
-    "不定等次",
-    "待评鉴",
-    "异常",
-    "未交",
-)
-NOT_RETURNED = "未交"
+#: The outcome words counted per unit, in the order of the statistics columns.
+COUNTED = tuple(Outcome)
+STAT_HEADERS = ("考核单位", "应考核", *(o.value for o in COUNTED))
+NOT_RETURNED = Outcome.MISSING.value
 WIDE = 36.0
 
 
@@ -42,7 +32,8 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def _row(index: int, person: Person, record: SheetRecord | None, late: set[str]) -> list[CellValue]:
+def _row(index: int, found: PersonResult) -> list[CellValue]:
+    person, record = found.person, found.record
     base: list[CellValue] = [
         index, person.assessing_unit, person.person_id, person.name, person.gender.value,
         person.unit, person.position, person.leader, person.host_unit if person.seconded else "",
@@ -60,7 +51,7 @@ def _row(index: int, person: Person, record: SheetRecord | None, late: set[str])
         _number(record.attendance.leave_days),
         record.signature_date.isoformat() if record.signature_date else "",
         record.source.received_at.replace("T", " ")[:16],
-        "是" if person.person_id in late else "",
+        "是" if found.late else "",
         issues,
         record.source.path,
         *record.monthly_records,
@@ -75,26 +66,14 @@ def _statistics(result: PeriodResult) -> list[list[CellValue]]:
     for person in result.people:
         row = counts.setdefault(person.assessing_unit, [0] * 9)
         row[0] += 1
-        record = result.record_of(person)
-        if record is None:
-            row[8] += 1
-        elif record.grade is not None:
-            row[1 + list(Grade).index(record.grade)] += 1
-        elif record.status is Status.UNGRADED:
-            row[5] += 1
-        elif record.status is Status.FAULTY:
-            row[7] += 1
-        else:
-            row[6] += 1
+        row[1 + COUNTED.index(result.result_of(person).outcome)] += 1
     totals = [sum(column) for column in zip(*counts.values(), strict=True)] if counts else [0] * 9
     return [[unit, *numbers] for unit, numbers in counts.items()] + [["合计", *totals]]
 
 
 def summary_tables(result: PeriodResult) -> list[Table]:
-    late = {f.person_id for f in result.findings if f.code == Code.LATE_RETURN.value}
     rows = [
-        _row(index, person, result.record_of(person), late)
-        for index, person in enumerate(result.people, start=1)
+        _row(index, result.result_of(person)) for index, person in enumerate(result.people, start=1)
     ]
     widths = {HEADERS.index(h): WIDE for h in (*HEADERS[PRINTED + 2 :], "问题")}
     tables = [Table("全部人员", HEADERS, rows, widths=widths, print_columns=PRINTED)]
@@ -122,8 +101,8 @@ def summary_tables(result: PeriodResult) -> list[Table]:
             ),
         ],
         ["名单人数", len(result.people)],
-        ["已交", len(result.records)],
-        ["未交", len(result.people) - len(result.records)],
+        ["已交", sum(r.returned for r in result.results.values())],
+        ["未交", sum(not r.returned for r in result.results.values())],
     ]
     tables.insert(
         1,

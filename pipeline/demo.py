@@ -18,16 +18,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from ..models import Period
-from ..quarter import evaluate
-from ..workspace import Workspace
-from ..writers.package import Member, assemble
-from .archive import ArchiveResult, build_archive
-from .generate import GenerateResult, generate
-from .ingest import IngestResult, ingest
-from .report import ReportFiles, write_report
-from .secondment import write_secondment_feedback
-from .summary import write_summary
+from .flows import archive_quarter, write_quarter_files
+from .models import Period
+from .stages.archive import ArchiveResult
+from .stages.generate import GenerateResult, generate
+from .stages.ingest import IngestResult, ingest
+from .stages.report import ReportFiles
+from .workspace import Workspace
+from .writers.package import Member, assemble
 
 _EMPTY = re.compile(r"(<w:p(?: [^>]*)?>)(<w:pPr>(?:(?!</w:pPr>).)*</w:pPr>)?</w:p>")
 _SELF_SIGN = "签字：　　　　　　　　　　　年　　月　　日"
@@ -176,9 +174,6 @@ def run_demo(workspace: Workspace, period: Period) -> DemoResult:
     generated = generate(workspace, period)
     make_sample_returns(workspace, period)
     ingested = ingest(workspace)
-    result = evaluate(workspace, period)
-    report = write_report(workspace, period, result=result)
-    summary = write_summary(workspace, period, result=result)
-    write_secondment_feedback(workspace, result)
-    archive = build_archive(workspace, period.code, result=result)
-    return DemoResult(generated, ingested, report, summary, archive)
+    files = write_quarter_files(workspace, period)
+    archive = archive_quarter(workspace, period, files)
+    return DemoResult(generated, ingested, files.report, files.summary, archive)

@@ -1,0 +1,62 @@
+"""Reading one submission into a raw sheet, the way ingest's workers and ``explain`` both
+do it: one entry point, one failure convention, one reader version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+from .formats import read_any
+from .limits import DEFAULT_LIMITS, MB, Limits
+from .raw import ReadFailure, raw_to_json
+
+#: Bump when a reader reads something differently: stored readings of older versions are
+#: read again on the next ingest (their received time is kept).
+READER_VERSION = 2
+UNREADABLE = "UNREADABLE_FILE"
+
+
+class ReadResult(NamedTuple):
+    """What reading one submission gave: the raw sheet as JSON, or a failure code and message."""
+
+    raw: dict[str, object] | None
+    code: str | None
+    message: str | None
+
+
+def _size(count: int) -> str:
+    return f"{count / MB:g} MB" if count >= MB else f"{count // 1024} KB"
+
+
+def too_big(limits: Limits) -> str:
+    return (
+        f"文件超过 {_size(limits.file_bytes)}，一页记实表不会这么大，已拒收"
+        "（上限见 kaohe.toml [limits]）"
+    )
+
+
+def read_submission(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> ReadResult:
+    """Read one submission: the raw sheet, or a failure code and message."""
+    try:
+        return ReadResult(raw_to_json(read_any(name, data, limits)), None, None)
+    except ReadFailure as failure:
+        return ReadResult(None, failure.code, failure.message)
+    except Exception as exc:  # a reader bug or a file no reader foresaw: record it, go on
+        return ReadResult(None, UNREADABLE, f"文件无法解析（{type(exc).__name__}）")
+
+
+def read_file(path: str, limits: Limits = DEFAULT_LIMITS) -> ReadResult:
+    """Read one file from disk (used by explain)."""
+    file = Path(path)
+    if file.stat().st_size > limits.file_bytes:
+        return ReadResult(None, UNREADABLE, too_big(limits))
+    return read_submission(file.name, file.read_bytes(), limits)
+
+
+def read_task(
+    key: str, data: bytes, code: str | None, message: str | None, limits: Limits
+) -> ReadResult:
+    """A worker's task: a submission already known to fail is answered without reading."""
+    if code is not None:
+        return ReadResult(None, code, message)
+    return read_submission(key, data, limits)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .fields import FIELDS, GROUPS
 from .models import Issue
 
 
@@ -86,21 +87,11 @@ CODES: dict[Code, CodeInfo] = {
 
 
 #: Record fields as HR calls them, for reports (JSON keeps the field names).
+#: Field key → the name people see, derived from ``fields.FIELDS``.
 FIELD_NAMES: dict[str, str] = {
-    "name": "姓名",
-    "period": "季度",
-    "duties": "从事或分管工作",
-    "monthly_records": "工作纪实",
-    "attendance": "出勤记录",
-    "late": "迟到（次）",
-    "early_leave": "早退（次）",
-    "absent": "旷工（次）",
-    "leave_days": "请假（天）",
-    "self_evaluation": "自我评价",
-    "signature_date": "签字日期",
-    "leader_opinion": "分管领导意见",
-    "grade": "等次",
-    "review_opinion": "班子审定意见",
+    **GROUPS,
+    **{f.key: f.header for f in FIELDS},
+    **{f.raw: f.header for f in FIELDS if f.raw and f.raw not in {g.key for g in FIELDS}},
 }
 
 

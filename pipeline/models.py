@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -15,10 +16,10 @@ NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)
 _CN_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _CN_MONTH_ORDINAL = ("第一月", "第二月", "第三月")
 
-_PERIOD_PATTERNS = (
-    re.compile(r"^(?P<year>\d{4})\s*-?\s*[Qq](?P<q>[1-4])$"),
-    re.compile(r"^(?P<year>\d{4})\s*年\s*第?\s*(?P<q>[一二三四1-4])\s*季度?$"),
-)
+#: A period written the Chinese way, as on the sheet's period line: 2026年第4季度, 2026年第四季.
+#: The one pattern for it: the readers find the line with it, records and Period.parse read it.
+PERIOD_TEXT = re.compile(r"(?P<year>\d{4})\s*年\s*第?\s*(?P<q>[一二三四1-4１-４])\s*季\s*度?")
+_PERIOD_CODE = re.compile(r"^(?P<year>\d{4})\s*-?\s*[Qq](?P<q>[1-4])$")
 
 
 class Gender(StrEnum):
@@ -49,11 +50,21 @@ class Period(BaseModel):
     def parse(cls, text: str) -> Period:
         """Accept ``2026Q4``, ``2026-Q4``, ``2026年第四季度``; raise ValueError otherwise."""
         cleaned = text.strip().replace("－", "-").replace("Ｑ", "Q")
-        for pattern in _PERIOD_PATTERNS:
-            match = pattern.match(cleaned)
-            if match:
-                return cls(year=int(match["year"]), quarter=_CN_QUARTER[match["q"]])
+        match = _PERIOD_CODE.match(cleaned) or PERIOD_TEXT.fullmatch(cleaned)
+        if match:
+            return cls._from(match)
         raise ValueError(f"无法识别的考核期间“{text}”：请写成 2026Q4、2026-Q4 或 2026年第四季度")
+
+    @classmethod
+    def find(cls, text: str) -> Period | None:
+        """The first period written the Chinese way inside ``text`` (a sheet's period line)."""
+        match = PERIOD_TEXT.search(text)
+        return cls._from(match) if match else None
+
+    @classmethod
+    def _from(cls, match: re.Match[str]) -> Period:
+        quarter = _CN_QUARTER[unicodedata.normalize("NFKC", match["q"])]
+        return cls(year=int(match["year"]), quarter=quarter)
 
     @classmethod
     def containing(cls, day: date) -> Period:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .codes import Code, issue
+from .fields import ATTENDANCE
 from .models import Grade, Issue
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
@@ -195,15 +196,12 @@ def read_leader_cell(text: str) -> LeaderPart:
     return LeaderPart(opinion, grades, signature)
 
 
-COUNT_FIELDS = (("late", "迟到（次）"), ("early_leave", "早退（次）"), ("absent", "旷工（次）"))
-
-
 def read_attendance(texts: dict[str, str]) -> tuple[dict[str, float], list[Issue]]:
     """Attendance numbers; an empty cell is 0, and only a wholly empty block is warned about."""
     values: dict[str, float] = {}
     issues: list[Issue] = []
     empty = 0
-    for field, label in (*COUNT_FIELDS, ("leave_days", "请假情况（天）")):
+    for field, label in ((f.key, f.header) for f in ATTENDANCE):
         raw = texts.get(field, "")
         number = parse_number(raw)
         empty += number.empty

@@ -81,13 +81,7 @@ def _sheet_code(raw: RawSheet) -> identity.FormCode | None:
 def _sheet_period(raw: RawSheet, code: identity.FormCode | None) -> Period | None:
     if code is not None:
         return code.period
-    text = raw.text("period_text")
-    match = re.search(r"(\d{4})\s*年\s*第?\s*([一二三四1-4１-４])\s*季", text)
-    if match:
-        return Period.parse(
-            f"{match.group(1)}年第{unicodedata.normalize('NFKC', match.group(2))}季度"
-        )
-    return None
+    return Period.find(raw.text("period_text"))
 
 
 def _by_name(raw: RawSheet, roster: RosterIndex) -> tuple[Person | None, list[Issue]]:
@@ -224,9 +218,13 @@ def _record(
             )
         )
     leader = read_leader_cell(raw.text("leader_opinion"))
-    grades = sorted(set(leader.grades), key=list(Grade).index)
+    grades, stated = _grades(raw, leader.grades)
     grade = grades[0] if len(grades) == 1 else None
-    if len(grades) > 1:
+    if stated and not grades:
+        issues.append(
+            issue(Code.MISSING_GRADE, f"等次“{stated}”不是好、较好、一般、差之一", field="grade")
+        )
+    elif len(grades) > 1:
         issues.append(
             issue(
                 Code.MULTIPLE_GRADES,
@@ -267,6 +265,16 @@ def _record(
         source=source,
         issues=list(issues),
     )
+
+
+def _grades(raw: RawSheet, marked: list[Grade]) -> tuple[list[Grade], str]:
+    """The grades given: a grade field chosen as such (the review workbook, a mark read on
+    paper) wins over marks found in the leader's cell. Also the chosen text, if any."""
+    chosen = raw.fields.get("grade")
+    word = chosen.text.strip() if chosen is not None else ""
+    if word:
+        return ([Grade(word)] if word in {g.value for g in Grade} else []), word
+    return sorted(set(marked), key=list(Grade).index), ""
 
 
 def _status(issues: Sequence[Issue], grade: object, opinion: str, review: str) -> Status:

@@ -106,7 +106,8 @@ def test_stages_do_not_import_each_other_and_layers_point_down() -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1] / "pipeline"
-    bottom = {"models", "settings", "errors", "paths", "progress", "codes", "identity", "workers"}
+    bottom = {"models", "fields", "settings", "errors", "paths", "progress", "codes", "identity",
+              "workers"}  # fmt: skip
     domain = {"rules", "quarter", "settle", "records", "appeals", "normalize", "roster",
               "workdays", "template", "workspace", "sample", "ledger"}  # fmt: skip
     rank = {"base": 0, "readers": 1, "writers": 1, "domain": 2, "stages": 3, "flows": 4,
@@ -216,3 +217,29 @@ def test_a_newer_version_wins_across_zones(
     [record] = [r for r in accepted_records(workspace, Q4) if r.person_id == "0007"]
     assert record.source.received_at == "2027-01-05T09:00:00+00:00"
     assert record.grade is not None and record.grade.value == "较好"
+
+
+def test_each_field_has_one_name_in_every_output() -> None:
+    """Headers come from fields.FIELDS: no output can call a field something else."""
+    from pipeline.codes import FIELD_NAMES
+    from pipeline.fields import FIELDS
+    from pipeline.stages.explain import FIELD_LABELS
+    from pipeline.stages.export import COLUMNS as EXPORT
+    from pipeline.stages.review import COLUMNS as REVIEW
+    from pipeline.stages.summary import HEADERS as SUMMARY
+
+    names = {f.header for f in FIELDS}
+    for listing in (
+        [h for h, _ in EXPORT],
+        [h for h, _ in REVIEW],
+        list(SUMMARY),
+        [h for _, h in FIELD_LABELS],
+    ):
+        assert "请假情况（天）" not in listing and "自我评价" not in listing
+        assert {"请假（天）", "本季度自我评价"} <= set(listing)
+        assert [h for h in listing if h in names] == list(
+            dict.fromkeys(h for h in listing if h in names)
+        )
+    assert "请假情况（天）" not in FIELD_NAMES.values()
+    assert FIELD_NAMES["leave_days"] == "请假（天）"
+    assert FIELD_NAMES["signature"] == "签字日期"

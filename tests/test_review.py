@@ -81,7 +81,8 @@ def test_review_round_trip_and_second_import_is_a_no_op(queued: Workspace) -> No
         },
         "inbox/照片.jpg": {
             "编号": "0009", "第一月工作纪实": "执法检查。", "第二月工作纪实": "案件办理。", "第三月工作纪实": "培训。",
-            "迟到（次）": "两次", "本季度自我评价": "认真。", "分管领导意见": "较好完成任务。", "等次": "较好",
+            "迟到（次）": "两次", "本季度自我评价": "认真。", "等次": "较好",
+            "分管领导意见": "较好完成任务，原建议评为一般。",  # the chosen grade is the grade
         },
     })  # fmt: skip
     result = import_review(queued, path)
@@ -104,6 +105,7 @@ def test_review_round_trip_and_second_import_is_a_no_op(queued: Workspace) -> No
     )  # the original's
     zhou = records["0009"]
     assert zhou.attendance.late == 2 and zhou.grade == "较好"
+    assert zhou.leader_opinion == "较好完成任务，原建议评为一般。"  # no "考核等次：" written into it
     assert [i.code for i in zhou.issues] == ["MISSING_FIELD"]  # no signature date: the same rules
     again = import_review(queued, path)
     assert again.imported == [] and sorted(again.unchanged) == sorted(result.imported)

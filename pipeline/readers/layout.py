@@ -10,14 +10,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..fields import BELOW, FIELDS, RIGHT
+from ..models import PERIOD_TEXT
 from .raw import RawField, RawSheet
 from .wordml import GridCell
 
-RIGHT, BELOW = "right", "below"
 #: A table needs this many recognised labels for the file to be taken for a record sheet.
 MIN_LABELS = 4
 #: The period line printed above the table: （2026年第4季度）.
-PERIOD_LINE = re.compile(r"\d{4}\s*年\s*第?\s*[一二三四1-4１-４]\s*季\s*度?")
+PERIOD_LINE = PERIOD_TEXT
 
 
 @dataclass(frozen=True)
@@ -28,29 +29,9 @@ class Label:
     look: tuple[str, ...] = (RIGHT, BELOW)
 
 
-def _label(field: str, pattern: str, look: tuple[str, ...] = (RIGHT, BELOW)) -> Label:
-    return Label(field, re.compile(pattern), look)
-
-
-_MONTH = r"(?:（\d{1,2}月(?:份)?）)?(?:工作纪实|工作记实)?"
-#: Printed labels (normalised: no spaces, colons or line breaks; full-width brackets).
-LABELS: tuple[Label, ...] = (
-    _label("name", r"^姓名$"),
-    _label("gender", r"^性别$"),
-    _label("unit_position", r"^单位及职务$|^单位和职务$|^工作单位及职务$"),
-    _label("unit", r"^(?:工作)?单位$"),
-    _label("position", r"^职务(?:职级)?$"),
-    _label("duties", r"^从事或分管工作$|^(?:从事|分管)工作$|^工作职责$"),
-    _label("month1", rf"^第[一1]个?月{_MONTH}$"),
-    _label("month2", rf"^第[二2]个?月{_MONTH}$"),
-    _label("month3", rf"^第[三3]个?月{_MONTH}$"),
-    _label("late", r"^迟到(?:（次）)?$", (BELOW, RIGHT)),
-    _label("early_leave", r"^早退(?:（次）)?$", (BELOW, RIGHT)),
-    _label("absent", r"^旷工(?:（次）)?$", (BELOW, RIGHT)),
-    _label("leave_days", r"^请假(?:情况)?(?:（天）|天数)?$", (BELOW, RIGHT)),
-    _label("self_evaluation", r"^(?:本(?:季度|季|月))?自我评价$|^个人(?:小结|总结)$"),
-    _label("leader_opinion", r"^分管领导(?:评鉴)?意见$"),
-    _label("review_opinion", r"^(?:局)?(?:领导)?班子(?:审定|审核)?意见$"),
+#: Printed labels of the sheet's fields, from ``fields.FIELDS``.
+LABELS: tuple[Label, ...] = tuple(
+    Label(f.raw, re.compile(f.labels), f.look) for f in FIELDS if f.labels and f.raw
 )
 #: Printed words that label something but are not fields themselves.
 OTHER_LABELS = re.compile(r"^(?:工作纪实|工作记实|出勤记录|出勤情况|签字|签名)$")

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..codes import Code, issue
+from ..fields import FIELDS
 from ..models import Issue, Outcome, Period, Source
 from ..readers.raw import RawSheet, raw_from_json
 from ..readers.reading import read_file
@@ -17,27 +18,8 @@ from ..roster import read_roster
 from ..rules import judge
 from ..workspace import Workspace
 
-#: Field names as printed on the sheet, in reading order.
-FIELD_LABELS = (
-    ("period_text", "期间行"),
-    ("name", "姓名"),
-    ("gender", "性别"),
-    ("unit_position", "单位及职务"),
-    ("unit", "单位"),
-    ("position", "职务"),
-    ("duties", "从事或分管工作"),
-    ("month1", "第一月工作纪实"),
-    ("month2", "第二月工作纪实"),
-    ("month3", "第三月工作纪实"),
-    ("late", "迟到（次）"),
-    ("early_leave", "早退（次）"),
-    ("absent", "旷工（次）"),
-    ("leave_days", "请假情况（天）"),
-    ("self_evaluation", "本季度自我评价"),
-    ("signature", "签字"),
-    ("leader_opinion", "分管领导意见"),
-    ("review_opinion", "班子审定意见"),
-)
+#: (raw key, name) of every field read from a sheet, in reading order.
+FIELD_LABELS = tuple((f.raw, f.header) for f in FIELDS if f.raw)
 
 
 @dataclass

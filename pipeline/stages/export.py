@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..fields import FIELDS
 from ..ledger import Appeal
 from ..models import Period, SheetRecord
 from ..quarter import accepted_records, evaluate
@@ -21,35 +22,20 @@ __all__ = ["FORMATS", "accepted_records", "export", "render"]
 
 FORMATS = ("json", "csv", "xlsx")
 
+
 #: Flat columns for CSV and XLSX: (Chinese header, how to get the value).
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("编号", "person_id"),
-    ("姓名", "name"),
-    ("性别", "gender"),
-    ("单位", "unit"),
-    ("职务", "position"),
-    ("从事或分管工作", "duties"),
-    ("季度", "period"),
-    ("第一月工作纪实", "monthly_records.0"),
-    ("第二月工作纪实", "monthly_records.1"),
-    ("第三月工作纪实", "monthly_records.2"),
-    ("迟到（次）", "attendance.late"),
-    ("早退（次）", "attendance.early_leave"),
-    ("旷工（次）", "attendance.absent"),
-    ("请假（天）", "attendance.leave_days"),
-    ("自我评价", "self_evaluation"),
-    ("签字日期", "signature_date"),
-    ("分管领导意见", "leader_opinion"),
-    ("等次", "grade"),
-    ("表上等次", "grade_on_sheet"),
-    ("复核", "appeal"),
-    ("班子审定意见", "review_opinion"),
-    ("状态", "status"),
-    ("问题", "issues"),
-    ("原文件", "source.path"),
-    ("收到时间", "source.received_at"),
-    ("SHA-256", "source.sha256"),
-)
+def _columns() -> tuple[tuple[str, str], ...]:
+    columns: list[tuple[str, str]] = []
+    for f in FIELDS:
+        if f.record:
+            columns.append((f.header, f.record))
+        if f.key == "grade":
+            columns += [("表上等次", "grade_on_sheet"), ("复核", "appeal")]
+    return (*columns, ("状态", "status"), ("问题", "issues"), ("原文件", "source.path"),
+            ("收到时间", "source.received_at"), ("SHA-256", "source.sha256"))  # fmt: skip
+
+
+COLUMNS = _columns()
 
 
 def _value(data: dict[str, object], dotted: str) -> object:

@@ -21,6 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .. import identity
 from ..errors import KaoheError, Problem
+from ..fields import ATTENDANCE, FIELDS
 from ..ledger import ACCEPTED, REJECTED, REVIEW_SUFFIX, FileRow, Ledger, NewFile, Review
 from ..models import Period
 from ..readers.raw import RawField, RawSheet, raw_from_json, raw_to_json
@@ -36,35 +37,21 @@ WORKBOOK_NAME = "待人工核对.xlsx"
 #: Rejections a person cannot fix by reading the file (another quarter's sheet).
 NOT_REVIEWABLE = ("WRONG_PERIOD",)
 
-#: (header, key): the workbook's columns; keys are RawSheet field names or bookkeeping.
+#: (header, key): the workbook's columns: bookkeeping, then every field HR types in
+#: (``fields.FIELDS``), then the reviewer and the original's identity.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("序号", "index"),
     ("原因", "reason"),
     ("原文件", "link"),
     ("文件名（仅供参考）", "hint"),
-    ("编号", "person_id"),
-    ("姓名", "name"),
-    ("单位", "unit"),
-    ("季度", "period"),
-    ("第一月工作纪实", "month1"),
-    ("第二月工作纪实", "month2"),
-    ("第三月工作纪实", "month3"),
-    ("迟到（次）", "late"),
-    ("早退（次）", "early_leave"),
-    ("旷工（次）", "absent"),
-    ("请假（天）", "leave_days"),
-    ("本季度自我评价", "self_evaluation"),
-    ("签字日期", "signature_date"),
-    ("分管领导意见", "leader_opinion"),
-    ("等次", "grade"),
-    ("班子审定意见", "review_opinion"),
+    *((f.header, f.key) for f in FIELDS if f.entered),
     ("核对人", "reviewer"),
     ("来源路径", "source_path"),
     ("文件指纹", "source_sha"),
 )
 _INDEX = {key: i for i, (_, key) in enumerate(COLUMNS)}
-TEXT_FIELDS = ("month1", "month2", "month3", "self_evaluation", "review_opinion")
-COUNT_FIELDS = ("late", "early_leave", "absent", "leave_days")
+TEXT_FIELDS = tuple(f.key for f in FIELDS if f.entered and f.kind == "text")
+COUNT_FIELDS = tuple(f.key for f in ATTENDANCE)
 
 
 def _column(key: str) -> str:
@@ -111,7 +98,7 @@ def _prefill(row: FileRow, period: Period) -> dict[str, object]:
         )  # fmt: skip
     elif row.raw is not None:
         raw = raw_from_json(row.raw)
-        for key in ("name", *TEXT_FIELDS, *COUNT_FIELDS, "leader_opinion"):
+        for key in ("name", *TEXT_FIELDS, *COUNT_FIELDS):
             values[key] = raw.text(key) or None
         values["unit"] = raw.text("unit_position") or raw.text("unit") or None
     return {k: v for k, v in values.items() if v not in (None, "")}
@@ -159,7 +146,7 @@ def export_review(workspace: Workspace, period: Period) -> tuple[Path, int]:
     counts.add(f"{_column('late')}2:{_column('absent')}{last}")
     days = _validation("decimal", "0", "请填写 0 或正数（可带 .5）")
     days.add(f"{_column('leave_days')}2:{_column('leave_days')}{last}")
-    widths = {_INDEX[k]: 40.0 for k in (*TEXT_FIELDS, "leader_opinion")}
+    widths = {_INDEX[k]: 40.0 for k in TEXT_FIELDS}
     table = Table(
         f"{period.code}待人工核对",
         [header for header, _ in COLUMNS],
@@ -197,10 +184,8 @@ def _entered_sheet(values: dict[str, str], name: str, unit: str, period: Period)
         "unit_position": unit,
         "period_text": f"（{period.title}）",
         **{key: values.get(key, "") for key in (*TEXT_FIELDS, *COUNT_FIELDS)},
-        "self_evaluation": values.get("self_evaluation", ""),
-        "signature": f"签字：{values['signature_date']}" if values.get("signature_date") else "",
-        "leader_opinion": values.get("leader_opinion", "")
-        + (f"\n考核等次：{values['grade']}" if values.get("grade") else ""),
+        "signature": values.get("signature_date", ""),
+        "grade": values.get("grade", ""),
     }
     sheet.fields = {key: RawField(text, where) for key, text in fields.items()}
     sheet.property_code = identity.form_code(period, values["person_id"])

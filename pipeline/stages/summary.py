@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..fields import header
 from ..models import Outcome, Period
 from ..paths import safe_component
 from ..quarter import evaluate
@@ -12,12 +13,13 @@ from ..rules import PeriodResult, PersonResult
 from ..workspace import Workspace
 from ..writers.xlsx import CellValue, Table, write_workbook
 
+_h = header  # every field's header comes from fields.FIELDS
 HEADERS = (
-    "序号", "考核单位", "编号", "姓名", "性别", "单位", "职务", "分管领导", "挂职单位",
-    "等次", "状态", "迟到（次）", "早退（次）", "旷工（次）", "请假（天）", "签字日期",
-    "收到时间", "逾期", "问题", "原文件",
-    "第一月工作纪实", "第二月工作纪实", "第三月工作纪实", "本季度自我评价",
-    "分管领导意见", "班子审定意见",
+    "序号", "考核单位", _h("person_id"), _h("name"), _h("gender"), _h("unit"), _h("position"),
+    "分管领导", "挂职单位", _h("grade"), "状态", _h("late"), _h("early_leave"), _h("absent"),
+    _h("leave_days"), _h("signature_date"), "收到时间", "逾期", "问题", "原文件",
+    _h("month1"), _h("month2"), _h("month3"), _h("self_evaluation"), _h("leader_opinion"),
+    _h("review_opinion"),
 )  # fmt: skip
 #: Printed columns: everything up to 逾期; the long texts are for reading on screen.
 PRINTED = HEADERS.index("逾期") + 1

@@ -105,7 +105,9 @@ def test_review_round_trip_and_second_import_is_a_no_op(queued: Workspace) -> No
     )  # the original's
     zhou = records["0009"]
     assert zhou.attendance.late == 2 and zhou.grade == "较好"
-    assert zhou.leader_opinion == "较好完成任务，原建议评为一般。"  # no "考核等次：" written into it
+    assert (
+        zhou.leader_opinion == "较好完成任务，原建议评为一般。"
+    )  # no "考核等次：" written into it
     assert [i.code for i in zhou.issues] == ["MISSING_FIELD"]  # no signature date: the same rules
     again = import_review(queued, path)
     assert again.imported == [] and sorted(again.unchanged) == sorted(result.imported)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ..appeals import appeals
 from ..codes import Code, issue
 from ..fields import FIELDS
 from ..models import Issue, Outcome, Period, Source
@@ -54,7 +55,11 @@ def explain(workspace: Workspace, path: Path, period: Period | None = None) -> E
     found = interpret(raw, roster, source, period)
     if found.record is None:
         return Explanation(path, raw, found)
-    record, outcome = judge(found.record, workspace.settings.rules)
+    appeal = None
+    if workspace.has_ledger():  # a decided appeal changes the person's grade, whichever file
+        with workspace.ledger() as ledger:
+            appeal = appeals(ledger, Period.parse(found.record.period)).get(found.record.person_id)
+    record, outcome = judge(found.record, workspace.settings.rules, appeal)
     assert record is not None
     judged = Interpretation(record, found.person_id, found.period, found.issues)
     return Explanation(path, raw, judged, outcome)

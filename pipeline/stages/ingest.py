@@ -251,8 +251,10 @@ def ingest(
         for item, (raw, code, message) in _read_stream(pending(), processes, limits):
             batch.append(
                 NewFile(
-                    item.key, item.sha256, item.size, item.received_at, format_of(item.key),
-                    period.code if period else None, raw, code, message, READER_VERSION,
+                    path=item.key, sha256=item.sha256, size=item.size,
+                    received_at=item.received_at, format=format_of(item.key),
+                    expected_period=period.code if period else None, raw=raw, read_code=code,
+                    read_message=message, reader_version=READER_VERSION,
                 )
             )  # fmt: skip
             progress.advance()

@@ -254,8 +254,10 @@ def import_review(workspace: Workspace, file: Path, *, reviewer: str = "") -> Im
                 result.unchanged.append(key)
                 continue
             new = NewFile(
-                key, sha, 0, received, "review", period.code, payload, None, None, READER_VERSION
-            )
+                path=key, sha256=sha, size=0, received_at=received, format="review",
+                expected_period=period.code, raw=payload, read_code=None, read_message=None,
+                reader_version=READER_VERSION,
+            )  # fmt: skip
             batch.append(
                 (new, values["source_path"], values["source_sha"], values["reviewer"] or reviewer)
             )

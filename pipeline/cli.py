@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
+import sqlite3
 import sys
 import traceback
 import unicodedata
@@ -15,13 +17,13 @@ from typing import Any
 import click
 
 from . import __version__
-from .appeals import appeals, decide_appeal, file_appeal
 from .demo import run_demo
 from .errors import KaoheError
 from .flows import archive_quarter, write_quarter_files
-from .ledger import Ledger
+from .ledger import LEDGER_NAME, explain_error
 from .models import Grade, Period
-from .quarter import accepted_records
+from .stages import appeal as appeal_stage
+from .stages import upkeep
 from .stages.annual import write_annual
 from .stages.archive import verify
 from .stages.explain import FIELD_LABELS, explain
@@ -33,6 +35,7 @@ from .stages.review import export_review, import_review
 from .stages.status import status
 from .workdays import PROVISIONAL_HELP
 from .workspace import Workspace, init_workspace
+from .writers import atomic
 
 #: Above this many sheets a progress bar is shown (on stderr, so --json stays clean).
 PROGRESS_THRESHOLD = 50
@@ -112,6 +115,10 @@ class _Group(click.Group):
             # the reader (e.g. `| head`) has gone: stop quietly, as command-line tools do
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
+        except sqlite3.Error as exc:  # the ledger failed mid-command (disk full, damaged)
+            root = (ctx.obj or {}).get("workspace") or Path.cwd()
+            _error(explain_error(Path(root) / LEDGER_NAME, exc))
+            ctx.exit(1)
         except PermissionError as exc:
             _error(
                 f"无法写入或读取 {exc.filename}：文件可能正在被 Excel/WPS/Word 打开，"
@@ -127,7 +134,8 @@ class _Group(click.Group):
         except Exception as exc:
             log = Path.cwd() / "kaohe-错误日志.txt"
             try:
-                log.write_text(traceback.format_exc(), encoding="utf-8")
+                # 0600: a traceback can hold paths and names
+                atomic.write_bytes(log, traceback.format_exc().encode("utf-8"))
                 where = f"详细信息已写入 {log}，"
             except OSError:
                 where = ""
@@ -154,7 +162,9 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
 
 def _workspace(ctx: click.Context) -> Workspace:
     root = ctx.obj["workspace"] or Path.cwd()
-    return Workspace.open(root)
+    return dataclasses.replace(
+        Workspace.open(root), on_wait=lambda text: click.echo(text, err=True)
+    )
 
 
 @cli.command("init")
@@ -562,10 +572,6 @@ def appeal_group() -> None:
     """复核：申请、局领导班子决定、查看。决定改定的等次在此后所有输出中生效，原等次保留备查。"""
 
 
-def _appeal_ledger(ws: Workspace) -> Ledger:
-    return ws.existing_ledger()
-
-
 @appeal_group.command("file")
 @click.option("--period", "-p", required=True, help="季度，如 2026Q4。")
 @click.option("--person", required=True, help="编号。")
@@ -575,9 +581,7 @@ def appeal_file_command(ctx: click.Context, period: str, person: str, reason: st
     """登记复核申请。"""
     ws = _workspace(ctx.find_root())
     chosen = _parse_period(period)
-    record = next((r for r in accepted_records(ws, chosen) if r.person_id == person), None)
-    with _appeal_ledger(ws) as ledger:
-        appeal = file_appeal(ledger, chosen, record, person, reason)
+    appeal = appeal_stage.file(ws, chosen, person, reason)
     click.echo(f"已登记复核申请：{chosen.title} {person}，原等次“{appeal.original_grade}”")
 
 
@@ -596,8 +600,7 @@ def appeal_decide_command(
         raise KaoheError("请二选一：--grade 改定的等次，或 --upheld 维持原等次")
     ws = _workspace(ctx.find_root())
     chosen = _parse_period(period)
-    with _appeal_ledger(ws) as ledger:
-        appeal = decide_appeal(ledger, chosen, person, Grade(grade) if grade else None, note)
+    appeal = appeal_stage.decide(ws, chosen, person, Grade(grade) if grade else None, note)
     now = appeal.effective_grade
     click.echo(f"已记录复核决定：{chosen.title} {person} {appeal.decision}，现等次“{now}”")
 
@@ -609,8 +612,7 @@ def appeal_decide_command(
 def appeal_list_command(ctx: click.Context, period: str | None, as_json: bool) -> None:
     """列出复核申请和决定。"""
     ws = _workspace(ctx.find_root())
-    with _appeal_ledger(ws) as ledger:
-        found = list(appeals(ledger, _parse_period(period) if period else None).values())
+    found = appeal_stage.listed(ws, _parse_period(period) if period else None)
     if as_json:
         click.echo(json.dumps([a.as_json() for a in found], ensure_ascii=False, indent=2))
         return
@@ -631,6 +633,55 @@ def feedback_command(ctx: click.Context, period: str, unit: str | None) -> None:
     click.echo(f"已生成反馈通知 {len(result.notices)} 份：")
     for name, bundle in result.bundles.items():
         click.echo(f"  {name}  {bundle}")
+
+
+@cli.group("ledger")
+def ledger_group() -> None:
+    """台账（kaohe.sqlite）：检查是否完好；损坏时从自动备份恢复。"""
+
+
+@ledger_group.command("check")
+@click.pass_context
+def ledger_check_command(ctx: click.Context) -> None:
+    """检查台账是否完好，列出自动备份。"""
+    ws = _workspace(ctx.find_root())
+    health = upkeep.check(ws)
+    if health.problems:
+        click.echo(f"台账 {ws.ledger_path} 已损坏：")
+        for line in health.problems[:10]:
+            click.echo(f"  {line}")
+    else:
+        total = sum(health.counts.values())
+        accepted = health.counts.get("accepted", 0)
+        click.echo(f"台账完好：登记了 {total} 个文件版本，其中已接收 {accepted} 份")
+    if health.backups:
+        click.echo(f"自动备份（{ws.relative(ws.backup_dir)}，最新在前）：")
+        for path in health.backups:
+            click.echo(f"  {path.name}")
+    else:
+        click.echo("还没有自动备份（每次 ingest 前自动备份）")
+    if health.problems:
+        click.echo("恢复：运行 kaohe ledger restore（默认用最新一份完好的备份）")
+        ctx.exit(1)
+
+
+@ledger_group.command("restore")
+@click.option(
+    "--backup", "name", help="用这份备份（文件名，见 kaohe ledger check）；默认最新一份完好的。"
+)
+@click.pass_context
+def ledger_restore_command(ctx: click.Context, name: str | None) -> None:
+    """用自动备份恢复台账；换下的台账保留在备份文件夹中。"""
+    ws = _workspace(ctx.find_root())
+    result = upkeep.restore(ws, name)
+    for skipped in result.skipped:
+        click.echo(f"跳过已损坏的备份：{skipped.name}")
+    click.echo(f"已从备份 {result.backup.name} 恢复台账")
+    if result.damaged is not None:
+        click.echo(f"换下的台账保留为：{ws.relative(result.damaged)}")
+    click.echo(
+        "请再运行一次 kaohe ingest：备份之后交回的文件会重新登记（收到时间取文件修改时间）。"
+    )
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from .stages.archive import ArchiveResult, Output, build_archive
 from .stages.report import ReportFiles, write_report
 from .stages.secondment import write_secondment_feedback
 from .stages.summary import write_summary
-from .workspace import Workspace
+from .workspace import Workspace, writes
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class QuarterFiles:
     secondment: list[Path]
 
 
+@writes("写异常报告和汇总表")
 def write_quarter_files(
     workspace: Workspace, period: Period, *, today: date | None = None
 ) -> QuarterFiles:
@@ -39,6 +40,7 @@ def write_quarter_files(
     return QuarterFiles(result, report, summary, secondment)
 
 
+@writes("归档")
 def archive_quarter(
     workspace: Workspace, period: Period, files: QuarterFiles | None = None
 ) -> ArchiveResult:

@@ -10,13 +10,16 @@ as one clean run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import KaoheError
 
 LEDGER_NAME = "kaohe.sqlite"
 #: How a version entered by hand in the review workbook is named: ``<original>#人工核对``.
@@ -161,17 +164,91 @@ class Review:
     imported_at: str
 
 
+class LedgerError(KaoheError):
+    """The ledger cannot be used: damaged, read-only, or the disk is full. ``str()`` is a
+    Chinese message for the clerk that names the file and the step to take."""
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of the SQLite file ``source`` at ``target`` (online backup API; safe
+    while another process writes). Raises sqlite3.Error if ``source`` is damaged."""
+    origin = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    copy = sqlite3.connect(target)
+    try:
+        origin.backup(copy)
+    finally:
+        copy.close()
+        origin.close()
+
+
+def check_file(path: Path) -> list[str]:
+    """SQLite's integrity check of a ledger file: [] when sound, else what is wrong."""
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = [str(r[0]) for r in db.execute("PRAGMA integrity_check")]
+            db.execute("SELECT count(*) FROM files").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    return [] if rows == ["ok"] else rows
+
+
+def explain_error(path: Path, exc: sqlite3.Error) -> str:
+    """What a SQLite error on the ledger means for the clerk, and what to do."""
+    text = str(exc).lower()
+    if "full" in text:
+        return (
+            f"磁盘已满，台账 {path.name} 无法写入。已登记的内容没有丢失（这一批已撤销）；"
+            "请腾出磁盘空间后重新运行同一命令。"
+        )
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return (
+            f"台账 {path} 无法写入（文件只读、没有权限或在只读的盘上）。"
+            "请检查该文件和所在文件夹的权限；查看进度、导出等只读命令仍可使用。"
+        )
+    if "locked" in text or "busy" in text:
+        return f"台账 {path.name} 正被另一个程序占用，请稍后重试。"
+    return (
+        f"台账 {path} 已损坏，无法读取（{exc}）。"
+        "请运行 kaohe ledger restore 从自动备份恢复（备份在工作区的“台账备份”文件夹），"
+        "恢复后再运行一次 kaohe ingest，备份之后交回的文件会重新登记。"
+    )
+
+
 class Ledger:
     """The workspace's ledger database."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, before_migration: Callable[[], object] | None = None) -> None:
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        try:
+            self._open(before_migration)
+        except sqlite3.Error as exc:
+            with contextlib.suppress(Exception):
+                self.db.close()
+            raise LedgerError(explain_error(path, exc)) from exc
+
+    def _open(self, before_migration: Callable[[], object] | None) -> None:
+        path = self.path
+        writable = not path.exists() or os.access(path, os.W_OK)
+        if writable:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        else:  # a read-only ledger still serves status, export and explain
+            uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+            self.db = sqlite3.connect(uri, uri=True, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        if not writable:
+            self.db.execute("SELECT count(*) FROM files").fetchone()  # damaged → error now
+            return
         if os.name == "posix":
             os.chmod(path, 0o600)  # every return's content is in here
-        self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        if self.schema_version() == SCHEMA_VERSION:
+            return  # up to date: no write lock taken just to open
+        if self.schema_version() not in (None, 0) and before_migration is not None:
+            before_migration()  # e.g. back the ledger up before changing its schema
         with self.transaction():
             fresh = (
                 self.db.execute(
@@ -189,6 +266,42 @@ class Ledger:
                 )
             else:
                 self._migrate()
+
+    def schema_version(self) -> int | None:
+        """The stored schema version; 0 for a ledger from before versions, None if empty."""
+        has_files = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files'"
+        ).fetchone()
+        if has_files is None:
+            return None
+        has_meta = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        row = (
+            self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if has_meta
+            else None
+        )
+        return int(row[0]) if row else 0
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Read several queries from one consistent state (a read transaction)."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.execute("COMMIT")
+
+    def check(self) -> list[str]:
+        """SQLite's own integrity check: [] when the ledger is sound, else its findings."""
+        rows = [str(r[0]) for r in self.db.execute("PRAGMA integrity_check")]
+        return [] if rows == ["ok"] else rows
+
+    def counts(self) -> dict[str, int]:
+        """How many stored versions have each outcome."""
+        query = "SELECT outcome, count(*) FROM files GROUP BY outcome"
+        return {str(outcome): int(n) for outcome, n in self.db.execute(query)}
 
     def _migrate(self) -> None:
         """Bring a ledger written by an older kaohe up to this version (inside a transaction)."""

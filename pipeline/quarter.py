@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from .appeals import appeals
+from .ledger import Ledger
 from .models import Period, SheetRecord
 from .roster import read_roster
 from .rules import PeriodResult, apply_rules
@@ -23,7 +24,11 @@ def accepted_records(workspace: Workspace, period: Period) -> list[SheetRecord]:
     if not workspace.has_ledger():
         return []
     with workspace.ledger() as ledger:
-        rows = ledger.accepted(period.code)
+        return _accepted(ledger, period)
+
+
+def _accepted(ledger: Ledger, period: Period) -> list[SheetRecord]:
+    rows = ledger.accepted(period.code)
     records = [SheetRecord.model_validate(row.record) for row in rows if row.record]
     return sorted(records, key=lambda r: r.person_id)
 
@@ -39,7 +44,14 @@ def returned_by_period(workspace: Workspace, year: int) -> dict[str, set[str]]:
 def evaluate(workspace: Workspace, period: Period, *, today: date | None = None) -> PeriodResult:
     """The period after appeals and the notice's rules, for the workspace's current roster."""
     people = read_roster(workspace.roster_path)
-    returned = returned_by_period(workspace, period.year)
+    returned: dict[str, set[str]] = {}
+    records: list[SheetRecord] = []
+    decided = {}
+    if workspace.has_ledger():  # every read from one consistent state of the ledger
+        with workspace.ledger() as ledger, ledger.snapshot():
+            returned = ledger.returned_by_period(period.year)
+            records = _accepted(ledger, period)
+            decided = appeals(ledger, period)
     missing_before: dict[str, list[str]] = {}
     for quarter in range(1, period.quarter):
         earlier = Period(year=period.year, quarter=quarter).code
@@ -48,15 +60,11 @@ def evaluate(workspace: Workspace, period: Period, *, today: date | None = None)
         for person in people:
             if person.person_id not in returned[earlier]:
                 missing_before.setdefault(person.person_id, []).append(earlier)
-    decided = {}
-    if workspace.has_ledger():
-        with workspace.ledger() as ledger:
-            decided = appeals(ledger, period)
     return apply_rules(
         period,
         workspace.deadline(period),
         people,
-        accepted_records(workspace, period),
+        records,
         workspace.settings.rules,
         missing_before=missing_before,
         today=today,

@@ -9,7 +9,11 @@ or dies is killed, replaced, and its file gets a failure result; the run goes on
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -17,11 +21,24 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+_PR_SET_PDEATHSIG = 1
 R = TypeVar("R")
 
 
-def _serve(function: Callable[..., Any], connection: Connection) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this worker when its parent dies (Linux), so a killed run
+    leaves no reader behind; elsewhere the closed pipe ends the loop."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(0)
+
+
+def _serve(function: Callable[..., Any], connection: Connection, parent: int) -> None:
     """A worker's loop: receive (sequence, arguments), send (sequence, result) back."""
+    _die_with_parent(parent)
     while True:
         try:
             task = connection.recv()
@@ -63,7 +80,9 @@ class TimedPool(Generic[R]):
 
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_serve, args=(self.function, child), daemon=True)
+        process = self.context.Process(
+            target=_serve, args=(self.function, child, os.getpid()), daemon=True
+        )
         process.start()
         child.close()
         return _Worker(process, parent)

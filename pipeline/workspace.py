@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
+from . import backups, lock
 from .errors import ConfigError, KaoheError
 from .ledger import LEDGER_NAME, Ledger
 from .models import Period
@@ -64,6 +69,7 @@ docx_total_mb = 60    # .docx 解压后总大小
 zip_total_mb = 500    # 压缩包解压后总大小
 zip_members = 2000    # 压缩包内文件数
 parse_seconds = 60    # 读取一份文件的时间上限（秒）
+lock_wait_seconds = 600  # 另一个 kaohe 正在写入同一工作区时，最多等待的秒数
 """
 
 
@@ -73,6 +79,8 @@ class Workspace:
 
     root: Path
     settings: Settings = field(default_factory=Settings)
+    #: Told once when a writer has to wait for another kaohe (the CLI prints it).
+    on_wait: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def open(cls, root: Path) -> Workspace:
@@ -123,14 +131,29 @@ class Workspace:
         return self.ledger_path.exists()
 
     def ledger(self) -> Ledger:
-        """Open the workspace's ledger (created on first use)."""
-        return Ledger(self.ledger_path)
+        """Open the workspace's ledger (created on first use; backed up before a migration)."""
+        return Ledger(self.ledger_path, before_migration=self.back_up_ledger)
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.root / backups.BACKUP_DIR
+
+    def back_up_ledger(self) -> Path | None:
+        """Copy the ledger into 台账备份/ if it changed since the newest copy."""
+        return backups.back_up(self.ledger_path, self.backup_dir)
+
+    def writing(self, what: str) -> contextlib.AbstractContextManager[None]:
+        """Hold the workspace's writer lock while doing ``what`` (one writer at a time)."""
+        return lock.writing(
+            self.root, what, wait_seconds=self.settings.limits.lock_wait_seconds,
+            on_wait=self.on_wait,
+        )  # fmt: skip
 
     def existing_ledger(self) -> Ledger:
         """Open the ledger of a workspace that has had returns registered."""
         if not self.has_ledger():
             raise KaoheError("还没有登记过任何交回的表（先运行 kaohe ingest）")
-        return Ledger(self.ledger_path)
+        return self.ledger()
 
     def deadline(self, period: Period) -> Deadline:
         return deadline_for(period, self.calendar(), self.settings.rules.deadline_working_days)
@@ -214,3 +237,25 @@ def init_workspace(root: Path) -> InitResult:
         shutil.copyfile(shipped_template().with_name(FEEDBACK_TEMPLATE), notice)
         created.append(notice)
     return InitResult(workspace, created, kept)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def writes(
+    what: str,
+) -> Callable[[Callable[Concatenate[Workspace, P], R]], Callable[Concatenate[Workspace, P], R]]:
+    """Mark a step that writes to the workspace: it runs holding the writer lock."""
+
+    def wrap(
+        step: Callable[Concatenate[Workspace, P], R],
+    ) -> Callable[Concatenate[Workspace, P], R]:
+        @functools.wraps(step)
+        def locked(workspace: Workspace, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            with workspace.writing(what):
+                return step(workspace, *args, **kwargs)
+
+        return locked
+
+    return wrap

@@ -168,5 +168,25 @@ def test_ingest_killed_at_random_points_then_rerun_equals_one_clean_run(tmp_path
         time.sleep(rng.uniform(0.05, 1.5))
         process.send_signal(signal.SIGKILL)
         process.wait()
+    if Path("/proc").is_dir():  # a killed ingest's reader processes die with it
+        deadline = time.monotonic() + 5
+        while _left_behind(killed.root) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _left_behind(killed.root) == []
     subprocess.run(command(killed.root), check=True, env=env, capture_output=True)
     assert outputs(killed) == expected
+
+
+def _left_behind(root: Path) -> list[str]:
+    """Processes still running with ``root`` on their command line (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(root) in line:
+            found.append(f"{entry.name}: {line.strip()}")
+    return found

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..models import Grade, Outcome, Period
 from ..quarter import evaluate, returned_by_period
-from ..workspace import Workspace
+from ..workspace import Workspace, writes
 from ..writers.xlsx import Table, write_workbook
 
 NO_DATA = "无数据"
@@ -123,6 +123,7 @@ def annual_path(workspace: Workspace, year: int) -> Path:
     return workspace.outbox / str(year) / "年度汇总.xlsx"
 
 
+@writes("年度汇总")
 def write_annual(workspace: Workspace, year: int) -> tuple[Path, AnnualResult]:
     result = annual(workspace, year)
     rows = [

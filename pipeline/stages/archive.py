@@ -25,7 +25,7 @@ from ..paths import safe_component
 from ..quarter import evaluate
 from ..readers.bundle import members
 from ..rules import PeriodResult, PersonResult
-from ..workspace import Workspace
+from ..workspace import Workspace, writes
 from ..writers import atomic
 
 MANIFEST = "manifest.json"
@@ -146,6 +146,7 @@ def _person(found: PersonResult) -> dict[str, object]:
     }
 
 
+@writes("归档")
 def build_archive(
     workspace: Workspace,
     period_code: str,

@@ -13,7 +13,7 @@ from ..errors import KaoheError, TemplateError
 from ..models import Grade, Outcome, Period
 from ..paths import safe_component
 from ..quarter import evaluate
-from ..workspace import Workspace, shipped_template
+from ..workspace import Workspace, shipped_template, writes
 from ..writers import atomic
 
 TEMPLATE_NAME = "考核结果反馈通知.docx"
@@ -46,6 +46,7 @@ class FeedbackResult:
     bundles: dict[str, str]
 
 
+@writes("写反馈通知")
 def write_feedback(
     workspace: Workspace, period: Period, *, unit: str | None = None
 ) -> FeedbackResult:

@@ -21,7 +21,7 @@ from ..paths import blank_sheet_name, safe_component
 from ..progress import NoProgress, Progress
 from ..roster import read_roster
 from ..template import SheetTemplate
-from ..workspace import Workspace
+from ..workspace import Workspace, writes
 from ..writers import atomic
 from ..writers.xlsx import Table, write_workbook
 
@@ -82,6 +82,7 @@ def _check_folder_names(units: Sequence[str]) -> None:
         seen[folder] = unit
 
 
+@writes("生成空白表")
 def generate(
     workspace: Workspace,
     period: Period,

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import sqlite3
+import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from ..records import RosterIndex
 from ..roster import read_roster
 from ..settle import settle
 from ..workers import TimedPool
-from ..workspace import Workspace
+from ..workspace import Workspace, writes
 
 #: Temporary and system files that are not submissions.
 SKIP = re.compile(
@@ -70,11 +71,15 @@ class IngestResult:
 
 
 def _walk(paths: Iterable[Path]) -> Iterator[Path]:
+    """Every file under ``paths``. A symlinked folder is not followed but yielded itself, so it
+    gets an outcome (rejected, with the reason) instead of vanishing from the count."""
     for path in paths:
         if path.is_dir() and not path.is_symlink():
             for root, dirs, files in os.walk(path, followlinks=False):
                 dirs.sort()
-                for name in sorted(files):
+                linked = [d for d in dirs if (Path(root) / d).is_symlink()]
+                dirs[:] = [d for d in dirs if d not in linked]
+                for name in sorted([*files, *linked]):
                     yield Path(root) / name
         else:
             yield path
@@ -98,16 +103,6 @@ def _key(workspace: Workspace, path: Path) -> str:
         return absolute.as_posix()
 
 
-def _sha256_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 @dataclass(frozen=True)
 class Submission:
     """One thing to read: a file in the inbox, or a member of a bundle (``a.zip!/b.docx``)."""
@@ -121,8 +116,67 @@ class Submission:
 
 
 def _received(path: Path, received_at: datetime | None) -> str:
-    moment = received_at or datetime.fromtimestamp(path.stat().st_mtime)
+    moment = received_at or datetime.fromtimestamp(os.lstat(path).st_mtime)
     return moment.astimezone().isoformat(timespec="seconds")
+
+
+def _received_now(received_at: datetime | None) -> str:
+    return (received_at or datetime.now()).astimezone().isoformat(timespec="seconds")
+
+
+def _failed(key: str, received: str, message: str) -> Submission:
+    """A file that could not be read from disk: its outcome, under a hash of its name and
+    reason (so the same failure is one version, and a readable file later is a new one)."""
+    sha = hashlib.sha256(f"{key}\0{message}".encode()).hexdigest()
+    return Submission(key, b"", sha, 0, received, ReadFailure(Code.UNREADABLE_FILE.value, message))
+
+
+_KINDS = {
+    stat.S_IFIFO: "命名管道（FIFO）",
+    stat.S_IFSOCK: "套接字",
+    stat.S_IFCHR: "字符设备",
+    stat.S_IFBLK: "块设备",
+}
+
+
+@dataclass(frozen=True)
+class _Opened:
+    data: bytes | None  # None: not read (why says so)
+    sha256: str
+    size: int
+    why: str
+
+
+def _open_regular(path: Path, limits: Limits) -> _Opened:
+    """Read a regular file whole, or say why not. Never blocks on a pipe or device: the type
+    is checked on the path, then again on the descriptor opened with O_NONBLOCK."""
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        return _Opened(None, "", 0, "这是快捷方式（符号链接），不读取其指向的文件或文件夹")
+    if not stat.S_ISREG(info.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(info.st_mode), "特殊文件")
+        return _Opened(None, "", 0, f"这是{kind}，不是普通文件，没有读取")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    with os.fdopen(os.open(path, flags), "rb") as handle:
+        opened = os.fstat(handle.fileno())
+        if not stat.S_ISREG(opened.st_mode):  # swapped for something else since the lstat
+            return _Opened(None, "", 0, "这不是普通文件，没有读取")
+        if opened.st_size > limits.file_bytes:
+            digest, size = hashlib.sha256(), 0
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+            return _Opened(None, digest.hexdigest(), size, too_big(limits))
+        data = handle.read()
+    return _Opened(data, hashlib.sha256(data).hexdigest(), len(data), "")
+
+
+def _unreadable(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "读取前文件已被移走或删除；放回 inbox 后重新运行 ingest"
+    if isinstance(exc, PermissionError):
+        return "没有读取这个文件的权限（可能正被其他程序独占打开）；关闭或改权限后重新运行 ingest"
+    return f"无法读取这个文件（{exc.strerror or exc}）；确认文件完好后重新运行 ingest"
 
 
 def submissions(
@@ -132,28 +186,25 @@ def submissions(
     skipped: list[str],
     limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[Submission]:
-    """Every submission in ``files``, bundles opened; skipped temp files go to ``skipped``."""
+    """Every submission in ``files``, bundles opened; skipped temp files go to ``skipped``.
+    A file that vanished, cannot be opened, or is not a regular file gets its own outcome
+    (UNREADABLE_FILE with the reason); the run goes on."""
     for path in files:
         key = _key(workspace, path)
-        if path.is_symlink():
-            failure = ReadFailure("UNREADABLE_FILE", "这是快捷方式（符号链接），不读取其指向的文件")
-            yield Submission(
-                key,
-                b"",
-                hashlib.sha256(key.encode()).hexdigest(),
-                0,
-                _received(path, received_at),
-                failure,
-            )
+        try:
+            received = _received(path, received_at)
+            opened = _open_regular(path, limits)
+        except OSError as exc:
+            yield _failed(key, _received_now(received_at), _unreadable(exc))
             continue
-        received = _received(path, received_at)
-        if path.stat().st_size > limits.file_bytes:
-            sha, size = _sha256_file(path)
-            failure = ReadFailure("UNREADABLE_FILE", too_big(limits))
-            yield Submission(key, b"", sha, size, received, failure)
+        if opened.data is None:
+            if opened.sha256:  # too big: the version is its content
+                failure = ReadFailure(Code.UNREADABLE_FILE.value, opened.why)
+                yield Submission(key, b"", opened.sha256, opened.size, received, failure)
+            else:
+                yield _failed(key, received, opened.why)
             continue
-        data = path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        data, sha = opened.data, opened.sha256
         if suffix_of(path.name) not in BUNDLES:
             yield Submission(key, data, sha, len(data), received)
             continue
@@ -212,6 +263,7 @@ def _read_stream(
             yield queued.popleft(), result
 
 
+@writes("回收登记")
 def ingest(
     workspace: Workspace,
     paths: Sequence[Path] | None = None,
@@ -225,6 +277,7 @@ def ingest(
 ) -> IngestResult:
     """Ingest files (default: the whole inbox) and settle every file's outcome."""
     people = read_roster(roster or workspace.roster_path)
+    workspace.back_up_ledger()  # a damaged ledger can go back to its state before this run
     limits = limits or workspace.limits()
     files, skipped_files = collect(list(paths) if paths else [workspace.inbox])
     skipped = [_key(workspace, p) for p in skipped_files]

@@ -12,7 +12,7 @@ from ..ledger import REJECTED, FileRow
 from ..models import Finding, Period
 from ..quarter import evaluate
 from ..rules import PeriodResult
-from ..workspace import Workspace
+from ..workspace import Workspace, writes
 from ..writers import atomic
 from ..writers.html import SEVERITY_WORDS, Section, report_page
 from ..writers.xlsx import Table, write_workbook
@@ -79,6 +79,7 @@ def _title(code: str) -> tuple[str, str]:
     return info.title, info.action
 
 
+@writes("写异常报告")
 def write_report(
     workspace: Workspace,
     period: Period,

@@ -29,7 +29,7 @@ from ..readers.reading import READER_VERSION
 from ..records import RosterIndex
 from ..roster import read_roster
 from ..settle import settle
-from ..workspace import Workspace
+from ..workspace import Workspace, writes
 from ..writers.xlsx import Link, Table, write_workbook
 
 __all__ = ["REVIEW_SUFFIX", "export_review", "import_review", "review_path"]
@@ -117,6 +117,7 @@ def _validation(kind: str, formula: str, error: str) -> DataValidation:
     )
 
 
+@writes("导出待人工核对表")
 def export_review(workspace: Workspace, period: Period) -> tuple[Path, int]:
     """Write the period's review workbook; return its path and how many rows it holds."""
     path = review_path(workspace, period)
@@ -192,6 +193,7 @@ def _entered_sheet(values: dict[str, str], name: str, unit: str, period: Period)
     return sheet
 
 
+@writes("导入人工核对结果")
 def import_review(workspace: Workspace, file: Path, *, reviewer: str = "") -> ImportResult:
     """Read a filled review workbook back; each completed row becomes a submission."""
     from openpyxl import load_workbook

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..paths import safe_component
 from ..rules import PeriodResult
-from ..workspace import Workspace
+from ..workspace import Workspace, writes
 from ..writers.xlsx import CellValue, Table, write_workbook
 
 HEADERS = ("编号", "姓名", "本单位", "职务", "挂职单位", "等次", "状态", "分管领导意见", "收到时间")
@@ -17,6 +17,7 @@ def feedback_dir(workspace: Workspace, result: PeriodResult) -> Path:
     return workspace.period_dir(result.period) / "反馈"
 
 
+@writes("写挂职人员名单")
 def write_secondment_feedback(workspace: Workspace, result: PeriodResult) -> list[Path]:
     """Write one list per home unit that has seconded people; return the files written."""
     by_home: dict[str, list[list[CellValue]]] = {}

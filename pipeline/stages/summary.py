@@ -10,7 +10,7 @@ from ..models import Outcome, Period
 from ..paths import safe_component
 from ..quarter import evaluate
 from ..rules import PeriodResult, PersonResult
-from ..workspace import Workspace
+from ..workspace import Workspace, writes
 from ..writers.xlsx import CellValue, Table, write_workbook
 
 _h = header  # every field's header comes from fields.FIELDS
@@ -125,6 +125,7 @@ def summary_path(workspace: Workspace, period: Period) -> Path:
     return workspace.period_dir(period) / "汇总表.xlsx"
 
 
+@writes("写汇总表")
 def write_summary(
     workspace: Workspace, period: Period, *, result: PeriodResult | None = None
 ) -> Path:

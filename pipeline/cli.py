@@ -160,11 +160,28 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
     ctx.obj = {"workspace": workspace}
 
 
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: a file name with a newline or other control character is shown
+    escaped (\\n, \\x1b …), so one file is always one line of output."""
+    out = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            out.append(f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def _workspace(ctx: click.Context) -> Workspace:
     root = ctx.obj["workspace"] or Path.cwd()
-    return dataclasses.replace(
-        Workspace.open(root), on_wait=lambda text: click.echo(text, err=True)
-    )
+    opened = Workspace.open(root)
+    opened.sweep_leftovers()  # what a killed run left behind goes, whichever command runs next
+    return dataclasses.replace(opened, on_wait=lambda text: click.echo(text, err=True))
 
 
 @cli.command("init")
@@ -337,11 +354,11 @@ def ingest_command(
     for item in result.files:
         word = INGEST_WORDS.get(item.outcome, item.outcome)
         if item.outcome == "rejected":
-            click.echo(f"{word}  {item.path}：{item.reason}")
+            click.echo(one_line(f"{word}  {item.path}：{item.reason}"))
         else:
             who = f"{item.person_id} {item.name}（{item.unit}）{item.period}"
             note = f"；{item.reason}" if item.reason else ""
-            click.echo(f"{word}  {item.path} → {who}{note}")
+            click.echo(one_line(f"{word}  {item.path} → {who}{note}"))
     counts = result.counts
     total = sum(counts.values())
     click.echo(

@@ -35,6 +35,7 @@ class Code(StrEnum):
     GRADE_QUOTA_EXCEEDED = "GRADE_QUOTA_EXCEEDED"
     APPEAL_PENDING = "APPEAL_PENDING"
     APPEAL_DECIDED = "APPEAL_DECIDED"
+    TEXT_TOO_LONG = "TEXT_TOO_LONG"
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ CODES: dict[Code, CodeInfo] = {
     Code.GRADE_QUOTA_EXCEEDED: CodeInfo("warning", "“好”等次超出比例", "请按规定比例复核"),
     Code.APPEAL_PENDING: CodeInfo("warning", "复核申请待决定", "请提交局领导班子集体研究"),
     Code.APPEAL_DECIDED: CodeInfo("warning", "已复核", "以复核决定为准，原等次仅供参考"),
+    Code.TEXT_TOO_LONG: CodeInfo(
+        "warning", "内容超出 Excel 单元格上限", "Excel 表中只显示前一部分，全文见 JSON/CSV 导出"
+    ),
 }
 
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 from . import identity
 from .codes import Code, issue
+from .fields import header
 from .models import Attendance, Grade, Issue, Period, Person, SheetRecord, Source, Status
 from .normalize import find_date, read_attendance, read_leader_cell, split_signature, tidy
 from .readers.raw import RawSheet
+from .writers.xlsx import CELL_LIMIT
 
 _DOTS = re.compile(r"[·•・･‧∙⋅．.]")
 MONTH_FIELDS = ("month1", "month2", "month3")
@@ -245,6 +247,19 @@ def _record(
             )
         )
     review, _ = split_signature(raw.text("review_opinion"))
+    texts = {"month1": monthly[0], "month2": monthly[1], "month3": monthly[2],
+             "self_evaluation": self_text, "leader_opinion": leader.opinion,
+             "review_opinion": review}  # fmt: skip
+    for key, text in texts.items():
+        if len(text) > CELL_LIMIT:
+            issues.append(
+                issue(
+                    Code.TEXT_TOO_LONG,
+                    f"{header(key)}有 {len(text)} 字，超过 Excel 单元格上限 {CELL_LIMIT} 字："
+                    "汇总表等 Excel 文件中只显示前一部分，JSON/CSV 导出保留全文",
+                    field=key,
+                )
+            )
     status = _status(issues, grade, leader.opinion, review)
     return SheetRecord(
         person_id=person.person_id,

@@ -24,6 +24,7 @@ from .settings import (
     load_settings,
 )
 from .workdays import Deadline, WorkCalendar, deadline_for
+from .writers import atomic
 
 CONFIG_NAME = "kaohe.toml"
 FEEDBACK_TEMPLATE = "考核结果反馈通知.docx"
@@ -149,6 +150,10 @@ class Workspace:
             on_wait=self.on_wait,
         )  # fmt: skip
 
+    def sweep_leftovers(self) -> list[Path]:
+        """Remove temporary files that killed or crashed runs left (any command does this)."""
+        return atomic.sweep([self.root, self.backup_dir], deep=[self.outbox])
+
     def existing_ledger(self) -> Ledger:
         """Open the ledger of a workspace that has had returns registered."""
         if not self.has_ledger():
@@ -207,7 +212,8 @@ def init_workspace(root: Path) -> InitResult:
         if path.is_dir():
             kept.append(path)
         else:
-            path.mkdir(parents=True)
+            # inbox/ and outbox/ hold people's records: owner-only (POSIX)
+            path.mkdir(parents=True, mode=0o755 if folder == "templates" else 0o700)
             created.append(path)
     config = root / CONFIG_NAME
     if config.exists():

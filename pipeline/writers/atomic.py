@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -55,9 +56,12 @@ def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; it replaces ``path`` only if the block succeeds."""
+    """Yield a temporary path to write; it replaces ``path`` only if the block succeeds.
+    The temporary file exists already, owner-only, so it is never readable by others even
+    while half written (writers that reopen it keep its mode)."""
     private_dir(path.parent)
     tmp = temp_sibling(path)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
@@ -93,15 +97,64 @@ def staged_dir(final: Path) -> Iterator[Path]:
     shutil.rmtree(retired, ignore_errors=True)
 
 
+_OWNER = re.compile(re.escape(TEMP_MARK) + r"(?:new-|old-)?(\d+)-[0-9a-f]+$")
+
+
+def _abandoned(name: str) -> bool:
+    """A temporary name whose process is gone (a killed or crashed run); one of a live
+    process, this one included, is still being written."""
+    match = _OWNER.search(name)
+    if match is None:
+        return False
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError):
+        return False  # alive (another user's), or cannot tell: leave it
+    return False
+
+
+def _remove(entry: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            entry.unlink()
+
+
 def remove_leftovers(final: Path) -> None:
     """Delete temporary siblings of ``final`` left by an interrupted run."""
     prefix = f".{final.name}{TEMP_MARK}"
     if not final.parent.is_dir():
         return
     for entry in final.parent.iterdir():
-        if entry.name.startswith(prefix):
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    entry.unlink()
+        if entry.name.startswith(prefix) and _abandoned(entry.name):
+            _remove(entry)
+
+
+def sweep(folders: list[Path], *, deep: list[Path]) -> list[Path]:
+    """Remove abandoned temporary files and folders in ``folders`` (their top level) and
+    anywhere under ``deep``; return what was removed. Run at the start of every command."""
+    removed: list[Path] = []
+
+    def visit(folder: Path) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            if TEMP_MARK in entry.name and _abandoned(entry.name):
+                _remove(Path(entry.path))
+                removed.append(Path(entry.path))
+
+    for folder in folders:
+        visit(folder)
+    for top in deep:
+        for root, dirs, _files in os.walk(top):
+            visit(Path(root))
+            dirs[:] = [d for d in dirs if TEMP_MARK not in d]
+    return removed

@@ -13,7 +13,7 @@ from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -42,6 +42,19 @@ THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 #: Text starting with these would be taken as a formula by Excel (CSV/formula injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The most characters an Excel cell holds; longer text is cut with a visible note.
+CELL_LIMIT = 32767
+V = TypeVar("V")
+CUT_NOTE = "……（超出 Excel 单元格上限，以下从略；全文见 JSON/CSV 导出）"
+
+
+def fit(value: V) -> V:
+    """``value`` as a cell can hold it: text over the cell limit is cut, and says so."""
+    if isinstance(value, str) and len(value) > CELL_LIMIT:
+        return value[: CELL_LIMIT - len(CUT_NOTE)] + CUT_NOTE  # type: ignore[return-value]
+    return value
+
+
 MIN_WIDTH, MAX_WIDTH = 6, 60
 PAPER_A4 = "9"
 #: Fixed document time, so re-running with the same data gives the same bytes.
@@ -108,7 +121,7 @@ class _Styles:
         self.header, self.body = header._style, body._style
 
     def cell(self, sheet: Any, value: CellValue, style: Any) -> Any:
-        shown = value.text if isinstance(value, Link) else value
+        shown = fit(value.text if isinstance(value, Link) else value)
         cell: Any = WriteOnlyCell(sheet, value=shown)  # type: ignore[arg-type]
         if isinstance(shown, str) and shown.startswith(FORMULA_STARTS):
             cell.data_type = "s"  # keep it text: never let a typed "=..." run as a formula
@@ -129,6 +142,7 @@ def _styled_rows(sheet: Any, style: Any) -> Any:
         for column, value in enumerate(values, 1):
             if value is None:
                 continue
+            value = fit(value)
             cell.value = value
             if isinstance(value, str) and value.startswith(FORMULA_STARTS):
                 cell.data_type = "s"

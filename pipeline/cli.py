@@ -26,7 +26,7 @@ from .stages import appeal as appeal_stage
 from .stages import upkeep
 from .stages.annual import write_annual
 from .stages.archive import verify
-from .stages.explain import FIELD_LABELS, explain
+from .stages.explain import FIELD_LABELS, Explanation, explain
 from .stages.export import FORMATS, export
 from .stages.feedback import write_feedback
 from .stages.generate import GenerateResult, generate
@@ -394,8 +394,17 @@ def export_command(ctx: click.Context, period: str, fmt: str, output: Path | Non
 def explain_command(ctx: click.Context, path: Path, period: str | None) -> None:
     """逐栏显示一份记实表是怎样读出来的：每栏原文、所在位置、识别结果和问题。"""
     ws = _workspace(ctx)
-    found = explain(ws, path, _parse_period(period) if period else None)
+    sheets = explain(ws, path, _parse_period(period) if period else None)
     click.echo(f"文件：{path}")
+    if len(sheets) > 1:
+        click.echo(f"这份文件里有 {len(sheets)} 张记实表，逐张说明：")
+    for found in sheets:
+        _explain_sheet(found)
+
+
+def _explain_sheet(found: Explanation) -> None:
+    if found.sheets > 1:
+        click.echo(f"—— 第 {found.sheet} 张（{found.sheet}/{found.sheets}）——")
     if found.raw is not None:
         click.echo(f"格式：{found.raw.format}，识别到栏目 {found.raw.labels_found} 个")
         codes = [c.text for c in found.raw.code_texts if "KH" in c.text.upper()]

@@ -11,8 +11,10 @@ as one clean run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +26,25 @@ from .errors import KaoheError
 LEDGER_NAME = "kaohe.sqlite"
 #: How a version entered by hand in the review workbook is named: ``<original>#人工核对``.
 REVIEW_SUFFIX = "#人工核对"
+#: The n-th of several sheets in one file is stored as ``<file>#n``.
+_SHEET = re.compile(r"#(\d+)$")
+
+
+def sheet_key(path: str, number: int) -> str:
+    return f"{path}#{number}"
+
+
+def original_path(key: str) -> str:
+    """The file a stored version came from: without ``#n`` (its sheet) or ``#人工核对``."""
+    return _SHEET.sub("", key.removesuffix(REVIEW_SUFFIX))
+
+
+def sheet_number(key: str) -> int | None:
+    """Which sheet of its file a stored version is (``a.docx#2`` → 2), or None."""
+    match = _SHEET.search(key)
+    return int(match.group(1)) if match else None
+
+
 SCHEMA_VERSION = 3
 _APPEALS = """
 CREATE TABLE IF NOT EXISTS appeals (
@@ -337,10 +358,21 @@ class Ledger:
 
     def reader_version(self, path: str, sha256: str) -> int | None:
         """The reader version that read this file version, or None if never seen."""
-        row = self.db.execute(
-            "SELECT reader_version FROM files WHERE path = ? AND sha256 = ?", (path, sha256)
-        ).fetchone()
-        return None if row is None else int(row[0])
+        stored = self.readings(path, sha256)
+        return min(stored.values()) if stored else None
+
+    def readings(self, path: str, sha256: str) -> dict[str, int]:
+        """The stored readings of one file version — ``path`` itself, or its sheets
+        ``path#1``, ``path#2`` … — with the reader version of each."""
+        found: dict[str, int] = {}
+        for stored, version in self.db.execute(
+            "SELECT path, reader_version FROM files WHERE sha256 = ?"
+            " AND substr(path, 1, ?) = ? AND (length(path) = ? OR substr(path, ?, 1) = '#')",
+            (sha256, len(path), path, len(path), len(path) + 1),
+        ):
+            if stored == path or (original_path(stored) == path and sheet_number(stored)):
+                found[str(stored)] = int(version)
+        return found
 
     def add(self, files: Sequence[NewFile]) -> None:
         """Record newly read file versions (one transaction for the batch).
@@ -349,6 +381,31 @@ class Ledger:
         period; only what was read is replaced.
         """
         with self.transaction() as db:
+            # a file read again may now hold a different number of sheets: its old
+            # readings that the new ones do not replace go (the bytes are the same)
+            # (keeping when it was first received)
+            new = {(f.path, f.sha256) for f in files}
+            first_seen: dict[tuple[str, str], tuple[str, str | None]] = {}
+            for base, sha in {(original_path(f.path), f.sha256) for f in files}:
+                for stale in self.readings(base, sha):
+                    row = db.execute(
+                        "SELECT received_at, expected_period FROM files"
+                        " WHERE path = ? AND sha256 = ?",
+                        (stale, sha),
+                    ).fetchone()
+                    first_seen.setdefault((base, sha), (row[0], row[1]))
+                    if (stale, sha) not in new:
+                        db.execute("DELETE FROM files WHERE path = ? AND sha256 = ?", (stale, sha))
+            files = [
+                dataclasses.replace(
+                    f,
+                    received_at=first_seen[(original_path(f.path), f.sha256)][0],
+                    expected_period=first_seen[(original_path(f.path), f.sha256)][1],
+                )
+                if (original_path(f.path), f.sha256) in first_seen
+                else f
+                for f in files
+            ]
             db.executemany(
                 "INSERT INTO files (path, sha256, size, received_at, format,"
                 " expected_period, raw, read_code, read_message, reader_version)"

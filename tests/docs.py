@@ -172,3 +172,28 @@ def with_line_breaks(sheet: bytes, label: str, lines: Sequence[str]) -> bytes:
         run.add_break()
         run.add_text(line)
     return _save(document)
+
+
+def pasted_together(sheets: Sequence[bytes]) -> bytes:
+    """Several filled sheets pasted one after another, each after a page break, into the
+    first person's own document — as a unit clerk does. Its footer code and document
+    properties still name only the first person."""
+    import copy
+
+    from docx.enum.text import WD_BREAK
+
+    document = docx.Document(io.BytesIO(sheets[0]))
+    body = document.element.body
+    final = body.sectPr
+    for data in sheets[1:]:
+        breaker = document.add_paragraph()
+        breaker.add_run().add_break(WD_BREAK.PAGE)
+        other = docx.Document(io.BytesIO(data)).element.body
+        for child in other.iterchildren():
+            if child.tag == f"{{{W}}}sectPr":
+                continue
+            if final is not None:
+                final.addprevious(copy.deepcopy(child))
+            else:
+                body.append(copy.deepcopy(child))
+    return _save(document)

@@ -551,4 +551,4 @@ def test_readings_by_an_older_reader_are_read_again_keeping_the_received_time(
     record = records(quarter)["0003"]
     assert record["attendance"]["leave_days"] == 1.5  # type: ignore[index]
     assert record["source"]["received_at"] == AT.astimezone().isoformat(timespec="seconds")  # type: ignore[index]
-    assert stage.READER_VERSION == 2
+    assert stage.READER_VERSION == 3

@@ -114,7 +114,7 @@ def test_broken_pdfs(workspace: Workspace, data: bytes, reason: str) -> None:
 
 
 def test_pdf_reader_keeps_paragraphs_and_joins_wrapped_lines() -> None:
-    sheet = read_pdf((FIXTURES / "filled_0007_by_lo74.pdf").read_bytes())
+    [sheet] = read_pdf((FIXTURES / "filled_0007_by_lo74.pdf").read_bytes())
     assert sheet.fields["month1"].text == MODEST.monthly[0]
     assert sheet.fields["leader_opinion"].text.split("\n")[:2] == [
         MODEST.leader_opinion,
@@ -136,7 +136,7 @@ def test_a_record_spilling_onto_page_two(workspace: Workspace, tmp_path: Path) -
 
     with pdfplumber.open(pdf) as document:
         assert len(document.pages) >= 2
-    sheet = read_pdf(pdf.read_bytes())
+    [sheet] = read_pdf(pdf.read_bytes())
     assert sheet.fields["month3"].text == long_text
     assert sheet.fields["self_evaluation"].text.startswith(MODEST.self_evaluation)
 
@@ -171,7 +171,7 @@ def test_committed_two_page_pdf_joins_the_spilled_record() -> None:
     path = FIXTURES / "spill_0007_two_pages_by_lo74.pdf"
     with pdfplumber.open(path) as document:
         assert len(document.pages) == 2
-    sheet = read_pdf(path.read_bytes())
+    [sheet] = read_pdf(path.read_bytes())
     assert (
         sheet.fields["month3"].text
         == "本月重点开展固体废物规范化管理检查，督促企业建立管理台账并落实贮存场所标识。" * 40

@@ -7,6 +7,7 @@ needed costs a few. Macros in .docm are never run: only XML parts are read.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -104,8 +105,52 @@ def _property_code(package: Package) -> str:
     return ""
 
 
-def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> RawSheet:
-    """Read a filled record sheet; raise ReadFailure when it is no readable Word document."""
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+#: A title or period line starts the next sheet when found between two sheets' tables.
+_NEXT_SHEET_LINE = re.compile(r"记实表|考核表|\d{4}\s*年\s*第?\s*\S\s*季")
+
+
+def _footer_texts(package: Package, main: str) -> dict[str, str]:
+    """Footer part text by relationship id (each section names its own footer)."""
+    folder, _, name = main.rpartition("/")
+    rels = f"{folder}/_rels/{name}.rels"
+    found: dict[str, str] = {}
+    if package.has(rels):
+        for rel in package.xml(rels).iter(f"{{{_REL_NS}}}Relationship"):
+            target = f"{folder}/{rel.get('Target', '')}".replace("/./", "/")
+            if str(rel.get("Type", "")).endswith("/footer") and package.has(target):
+                found[str(rel.get("Id", ""))] = block_text(package.xml(target))
+    return found
+
+
+def _section_footers(section: etree._Element | None) -> list[str]:
+    if section is None:
+        return []
+    return [
+        str(ref.get(f"{{{_R_NS}}}id", "")) for ref in section.iter(f"{{{W_NS}}}footerReference")
+    ]
+
+
+@dataclass
+class _Part:
+    """One sheet of a document being read: its tables' fields and the lines around them."""
+
+    sheet: RawSheet
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    section: int = 0
+    tables: int = 0
+    after_tables: int = 0  # lines before this index came before its last table
+
+
+def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
+    """Read the filled record sheet(s) of a Word document, one RawSheet per sheet; raise
+    ReadFailure when it is no readable Word document or holds no sheet.
+
+    A unit clerk may paste several people's sheets into one document: a table that names a
+    person again starts the next sheet. Each sheet keeps the lines around it (its period
+    line, its 签字 line) and the footer of its own section; document properties and a footer
+    shared by several sheets identify nobody when the document holds more than one sheet.
+    """
     package = open_package(data, limits=limits)
     main = _main_part(package)
     if not package.has(main):
@@ -116,31 +161,64 @@ def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> RawSheet:
         raise ReadFailure("UNREADABLE_FILE", "Word 文档没有正文")
 
     lists = _lists(package, main)
-    sheet = RawSheet(format="docx")
-    paragraphs: list[tuple[int, str]] = []
+    parts = [_Part(RawSheet(format="docx"))]
+    sections: list[list[str]] = []  # footer ids of each section, in order
     tables = 0
     for index, block in enumerate(body_blocks(body)):
+        part = parts[-1]
         if block.tag == w("p"):
-            paragraphs.append((index, paragraph_text(block, lists)))
+            part.lines.append((index, paragraph_text(block, lists)))
+            properties = block.find(f"{{{W_NS}}}pPr")
+            if properties is not None and properties.find(f"{{{W_NS}}}sectPr") is not None:
+                sections.append(_section_footers(properties.find(f"{{{W_NS}}}sectPr")))
             continue
-        # A sheet may be split into several tables (page breaks, the notice's own layout
-        # with the 签字 line between rows): every table's fields count, the first wins.
         tables += 1
         fields, labels = find_fields(
             table_grid(block, lists), "表格" if tables == 1 else f"第{tables}个表格"
         )
-        sheet.labels_found += labels
+        if "name" in fields and "name" in part.sheet.fields:  # another person's sheet
+            moved = _lines_of_next(part.lines[part.after_tables :])
+            part.lines = part.lines[: len(part.lines) - len(moved)]
+            part = _Part(RawSheet(format="docx"), moved, len(sections))
+            parts.append(part)
+        if part.tables == 0:
+            part.section = len(sections)
+        part.tables += 1
+        part.after_tables = len(part.lines)
+        # A sheet may be split into several tables (page breaks, the notice's own layout
+        # with the 签字 line between rows): every table's fields count, the first wins.
+        part.sheet.labels_found += labels
         for name, value in fields.items():
-            sheet.fields.setdefault(name, value)
-    if sheet.labels_found < MIN_LABELS:
+            part.sheet.fields.setdefault(name, value)
+    sections.append(_section_footers(body.find(f"{{{W_NS}}}sectPr")))
+    sheets = [p for p in parts if p.sheet.labels_found >= MIN_LABELS]
+    if not sheets:
         raise ReadFailure(
             "NOT_A_RECORD_SHEET",
             "文档中找不到记实表的表格（姓名、工作纪实、出勤记录等栏目），可能交错了文件",
         )
-    read_loose_lines(sheet, ((text, f"正文第{index + 1}段") for index, text in paragraphs))
-    sheet.code_texts.extend(_related_texts(package, main))
-    sheet.property_code = _property_code(package)
-    return sheet
+    footers = _footer_texts(package, main)
+    own_sections = len({p.section for p in sheets}) == len(sheets)
+    for part in sheets:
+        read_loose_lines(part.sheet, ((t, f"正文第{i + 1}段") for i, t in part.lines))
+        if len(sheets) == 1:
+            part.sheet.code_texts.extend(_related_texts(package, main))
+            part.sheet.property_code = _property_code(package)
+        elif own_sections:  # each sheet in its own section: its own footer is its own code
+            ids = sections[part.section] if part.section < len(sections) else []
+            part.sheet.code_texts.extend(
+                RawField(footers[i], f"第{part.section + 1}节页脚") for i in ids if i in footers
+            )
+        part.sheet.sheets_in_file = len(sheets)
+    return [p.sheet for p in sheets]
+
+
+def _lines_of_next(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The trailing lines that belong to the next sheet: from its title or period line on."""
+    for position, (_, text) in enumerate(lines):
+        if _NEXT_SHEET_LINE.search(text) and not text.strip().startswith(("签字", "签名")):
+            return lines[position:]
+    return []
 
 
 def document_text(data: bytes) -> str:

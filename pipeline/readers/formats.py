@@ -33,8 +33,9 @@ def format_of(name: str) -> str:
     return suffix.lstrip(".") or "unknown"
 
 
-def read_any(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> RawSheet:
-    """Read one returned file; raise ReadFailure with the code to record when it cannot be."""
+def read_any(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
+    """Read one returned file: its sheets (usually one; a unit may put several people's
+    sheets in one file). Raise ReadFailure with the code to record when it cannot be read."""
     suffix = suffix_of(name)
     if suffix in WORD:
         return read_docx(data, limits)

@@ -67,7 +67,8 @@ def convert_to_docx(data: bytes, suffix: str) -> bytes:
         return result.read_bytes()
 
 
-def read_legacy(data: bytes, suffix: str, limits: Limits = DEFAULT_LIMITS) -> RawSheet:
-    sheet = read_docx(convert_to_docx(data, suffix), limits)
-    sheet.format = suffix.lstrip(".")
-    return sheet
+def read_legacy(data: bytes, suffix: str, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
+    sheets = read_docx(convert_to_docx(data, suffix), limits)
+    for sheet in sheets:
+        sheet.format = suffix.lstrip(".")
+    return sheets

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .layout import MIN_LABELS, find_fields, read_loose_lines
+from .layout import MIN_LABELS, find_fields, match_label, read_loose_lines
 from .raw import RawSheet, ReadFailure
 from .wordml import GridCell
 
-#: A sheet is one or two pages; nothing past this many is read.
-MAX_PAGES = 5
+#: A sheet is one or two pages; a unit's stack of sheets in one file is read up to this
+#: many pages (pages past it are not read).
+MAX_PAGES = 60
 #: Share of (cid:NN) tokens in the text above which the text layer is garbage.
 CID_SHARE = 0.05
 #: Fewer characters than this on all pages: a scan or a photo, not a text PDF.
@@ -180,8 +181,10 @@ def _join_spilled(cells: list[GridCell], first_of_page: set[int]) -> list[GridCe
     return merged
 
 
-def read_pdf(data: bytes) -> RawSheet:
-    """Read a PDF of a filled sheet; raise ReadFailure for scans, garbage text, passwords."""
+def read_pdf(data: bytes) -> list[RawSheet]:
+    """Read a PDF of one or more filled sheets (a unit may export or merge several people's
+    sheets into one file): a page that names a person again starts the next sheet. Raise
+    ReadFailure for scans, garbage text, passwords, or no sheet at all."""
     pdf = _open(data)
     try:
         pages = pdf.pages[:MAX_PAGES]
@@ -197,25 +200,54 @@ def read_pdf(data: bytes) -> RawSheet:
                 "SCANNED_NEEDS_REVIEW",
                 "PDF 中的文字无法还原（缺少字符映射），为免读错，已列入待人工核对",
             )
-        cells: list[GridCell] = []
-        outside: list[tuple[int, str]] = []
-        first_of_page: set[int] = set()
-        row = 0
+        groups: list[_Pages] = []
         for number, page in enumerate(pages, start=1):
-            page_cells, boxes = _grid(page, row)
-            if page_cells and number > 1:
-                first_of_page.add(min(c.row for c in page_cells))
-            cells.extend(page_cells)
-            row = max((c.row for c in cells), default=row) + 1
-            outside.extend((number, line) for line in _outside(page, boxes))
+            page_cells, boxes = _grid(page, 0)
+            names = any(_is_name(c) for c in page_cells)
+            if not groups or (names and groups[-1].names):
+                groups.append(_Pages())
+            group = groups[-1]
+            group.names = group.names or names
+            offset = max((c.row for c in group.cells), default=-1) + 1
+            shifted = [
+                GridCell(c.row + offset, c.col, c.span, c.text, c.continued) for c in page_cells
+            ]
+            if shifted and group.numbers:
+                group.first_of_page.add(min(c.row for c in shifted))
+            group.cells.extend(shifted)
+            group.numbers.append(number)
+            group.outside.extend((number, line) for line in _outside(page, boxes))
     finally:
         pdf.close()
-    fields, labels = find_fields(_join_spilled(cells, first_of_page))
-    sheet = RawSheet(format="pdf", fields=fields, labels_found=labels)
-    if labels < MIN_LABELS:
+    sheets: list[RawSheet] = []
+    for group in groups:
+        fields, labels = find_fields(_join_spilled(group.cells, group.first_of_page))
+        if labels < MIN_LABELS:
+            continue
+        sheet = RawSheet(format="pdf", fields=fields, labels_found=labels)
+        read_loose_lines(sheet, ((line, f"第{number}页表格外") for number, line in group.outside))
+        sheets.append(sheet)
+    if not sheets:
         raise ReadFailure(
             "NOT_A_RECORD_SHEET",
             "PDF 中找不到记实表的表格（姓名、工作纪实、出勤记录等栏目），可能交错了文件",
         )
-    read_loose_lines(sheet, ((line, f"第{number}页表格外") for number, line in outside))
-    return sheet
+    for sheet in sheets:
+        sheet.sheets_in_file = len(sheets)
+    return sheets
+
+
+@dataclass
+class _Pages:
+    """Consecutive pages holding one sheet."""
+
+    cells: list[GridCell] = field(default_factory=list)
+    outside: list[tuple[int, str]] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
+    first_of_page: set[int] = field(default_factory=set)
+    names: bool = False
+
+
+def _is_name(cell: GridCell) -> bool:
+    label = match_label(cell.text) if not cell.continued else None
+    return label is not None and label.field == "name"

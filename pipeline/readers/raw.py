@@ -25,6 +25,8 @@ class RawSheet:
     property_code: str = ""
     #: Labels recognised, to tell a record sheet from any other document.
     labels_found: int = 0
+    #: How many sheets the file held (a unit clerk's several people in one document).
+    sheets_in_file: int = 1
 
     def text(self, name: str) -> str:
         found = self.fields.get(name)
@@ -47,6 +49,7 @@ def raw_to_json(sheet: RawSheet) -> dict[str, object]:
         "code_texts": [[f.text, f.where] for f in sheet.code_texts],
         "property_code": sheet.property_code,
         "labels_found": sheet.labels_found,
+        "sheets_in_file": sheet.sheets_in_file,
     }
 
 
@@ -60,4 +63,5 @@ def raw_from_json(data: dict[str, object]) -> RawSheet:
         code_texts=[RawField(str(t), str(w)) for t, w in codes],
         property_code=str(data.get("property_code", "")),
         labels_found=int(str(data.get("labels_found", 0))),
+        sheets_in_file=int(str(data.get("sheets_in_file", 1))),
     )

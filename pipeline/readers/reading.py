@@ -12,14 +12,16 @@ from .raw import ReadFailure, raw_to_json
 
 #: Bump when a reader reads something differently: stored readings of older versions are
 #: read again on the next ingest (their received time is kept).
-READER_VERSION = 2
+#: 3: several sheets in one file are read as several submissions (``file#1``, ``file#2``).
+READER_VERSION = 3
 UNREADABLE = "UNREADABLE_FILE"
 
 
 class ReadResult(NamedTuple):
-    """What reading one submission gave: the raw sheet as JSON, or a failure code and message."""
+    """What reading one submission gave: its raw sheets as JSON (one per sheet in the file),
+    or a failure code and message."""
 
-    raw: dict[str, object] | None
+    raws: list[dict[str, object]] | None
     code: str | None
     message: str | None
 
@@ -38,7 +40,7 @@ def too_big(limits: Limits) -> str:
 def read_submission(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> ReadResult:
     """Read one submission: the raw sheet, or a failure code and message."""
     try:
-        return ReadResult(raw_to_json(read_any(name, data, limits)), None, None)
+        return ReadResult([raw_to_json(s) for s in read_any(name, data, limits)], None, None)
     except ReadFailure as failure:
         return ReadResult(None, failure.code, failure.message)
     except Exception as exc:  # a reader bug or a file no reader foresaw: record it, go on

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from .. import __version__
 from ..appeals import appeals
 from ..errors import KaoheError
-from ..ledger import ACCEPTED, REVIEW_SUFFIX, SUPERSEDED, FileRow
+from ..ledger import ACCEPTED, REVIEW_SUFFIX, SUPERSEDED, FileRow, original_path, sheet_number
 from ..models import Period
 from ..paths import safe_component
 from ..quarter import evaluate
@@ -49,9 +49,10 @@ class _Originals:
         return Path(outer) if PurePosixPath(outer).is_absolute() else self.workspace.root / outer
 
     def exists(self, key: str) -> bool:
-        return self._path(key.partition("!/")[0]).is_file()
+        return self._path(original_path(key).partition("!/")[0]).is_file()
 
     def read(self, key: str) -> bytes | None:
+        key = original_path(key)  # the n-th sheet of a file: the file itself
         outer, _, inner = key.partition("!/")
         path = self._path(outer)
         if not path.is_file():
@@ -88,7 +89,7 @@ def _info(name: str) -> zipfile.ZipInfo:
 
 
 def _suffix(key: str) -> str:
-    return PurePosixPath(key.split("!/")[-1]).suffix.lower() or ".bin"
+    return PurePosixPath(original_path(key).split("!/")[-1]).suffix.lower() or ".bin"
 
 
 def _planned(row: FileRow, used: set[str]) -> _Entry:
@@ -101,7 +102,7 @@ def _planned(row: FileRow, used: set[str]) -> _Entry:
         "record": row.record,
     }
     reviewed = row.path.endswith(REVIEW_SUFFIX)
-    source_key = row.path.removesuffix(REVIEW_SUFFIX)
+    source_key = original_path(row.path)
     suffix = ".人工核对.json" if reviewed else _suffix(row.path)
     record = row.record or {}
     if row.outcome == ACCEPTED:
@@ -111,7 +112,9 @@ def _planned(row: FileRow, used: set[str]) -> _Entry:
         base = f"{unit}/{person}_{name_part}_{row.period}"
     else:
         kind = "被替代" if row.outcome == SUPERSEDED else "拒收"
-        base = f"{OTHER}/{kind}_{safe_component(PurePosixPath(source_key.split('!/')[-1]).stem)}"
+        stem = safe_component(PurePosixPath(source_key.split("!/")[-1]).stem)
+        number = sheet_number(row.path.removesuffix(REVIEW_SUFFIX))
+        base = f"{OTHER}/{kind}_{stem}" + (f"_第{number}张" if number else "")
     name = f"{base}{suffix}"
     counter = 2
     while name in used:

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..appeals import appeals
 from ..codes import Code, issue
 from ..fields import FIELDS
+from ..ledger import sheet_key
 from ..models import Issue, Outcome, Period, Source
 from ..readers.raw import RawSheet, raw_from_json
 from ..readers.reading import read_file
@@ -31,30 +32,43 @@ class Explanation:
     result: Interpretation
     #: The outcome word the quarter's outputs would show for this sheet alone.
     outcome: Outcome | None = None
+    #: Which sheet of the file this is, of how many.
+    sheet: int = 1
+    sheets: int = 1
 
     @property
     def issues(self) -> list[Issue]:
         return self.result.issues if self.result.record is None else self.result.record.issues
 
 
-def explain(workspace: Workspace, path: Path, period: Period | None = None) -> Explanation:
-    raw_json, code, message = read_file(str(path), workspace.limits())
-    if raw_json is None:
+def explain(workspace: Workspace, path: Path, period: Period | None = None) -> list[Explanation]:
+    """How ``path`` was read: one explanation per sheet it holds (usually one)."""
+    raws, code, message = read_file(str(path), workspace.limits())
+    if raws is None:
         failure = issue(Code(code or Code.UNREADABLE_FILE.value), message or "")
-        return Explanation(path, None, Interpretation(None, None, None, [failure]))
-    raw = raw_from_json(raw_json)
+        return [Explanation(path, None, Interpretation(None, None, None, [failure]))]
+    roster = RosterIndex(read_roster(workspace.roster_path))
+    return [
+        _sheet(workspace, path, raw_from_json(raw), roster, period, number, len(raws))
+        for number, raw in enumerate(raws, start=1)
+    ]
+
+
+def _sheet(
+    workspace: Workspace, path: Path, raw: RawSheet, roster: RosterIndex,
+    period: Period | None, number: int, count: int,
+) -> Explanation:  # fmt: skip
     source = Source(
-        path=str(path),
+        path=str(path) if count == 1 else sheet_key(str(path), number),
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         format=raw.format,
         received_at=datetime.fromtimestamp(path.stat().st_mtime)
         .astimezone()
         .isoformat(timespec="seconds"),
     )
-    roster = RosterIndex(read_roster(workspace.roster_path))
     found = interpret(raw, roster, source, period)
     if found.record is None:
-        return Explanation(path, raw, found)
+        return Explanation(path, raw, found, sheet=number, sheets=count)
     appeal = None
     if workspace.has_ledger():  # a decided appeal changes the person's grade, whichever file
         with workspace.ledger() as ledger:
@@ -62,4 +76,4 @@ def explain(workspace: Workspace, path: Path, period: Period | None = None) -> E
     record, outcome = judge(found.record, workspace.settings.rules, appeal)
     assert record is not None
     judged = Interpretation(record, found.person_id, found.period, found.issues)
-    return Explanation(path, raw, judged, outcome)
+    return Explanation(path, raw, judged, outcome, sheet=number, sheets=count)

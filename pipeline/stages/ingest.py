@@ -19,7 +19,15 @@ from datetime import datetime
 from pathlib import Path
 
 from ..codes import Code
-from ..ledger import ACCEPTED, REJECTED, SUPERSEDED, NewFile
+from ..ledger import (
+    ACCEPTED,
+    REJECTED,
+    SUPERSEDED,
+    NewFile,
+    original_path,
+    sheet_key,
+    sheet_number,
+)
 from ..models import Period
 from ..progress import NoProgress, Progress
 from ..readers.bundle import members
@@ -288,28 +296,35 @@ def ingest(
         processes = 1
     keys: list[str] = []
     new_keys: set[str] = set()
+    order: dict[str, int] = {}  # each file's place in the run, for the report's order
     with workspace.ledger() as ledger:
 
         def pending() -> Iterator[Submission]:
             for item in submissions(workspace, files, received_at, skipped, limits):
-                keys.append(item.key)
-                version = ledger.reader_version(item.key, item.sha256)
-                if version is not None and version >= READER_VERSION:
+                order.setdefault(item.key, len(order))
+                stored = ledger.readings(item.key, item.sha256)
+                if stored and min(stored.values()) >= READER_VERSION:
+                    keys.extend(sorted(stored, key=_sheet_order))
                     progress.advance()
                     continue
-                new_keys.add(item.key)
                 yield item
 
         batch: list[NewFile] = []
-        for item, (raw, code, message) in _read_stream(pending(), processes, limits):
-            batch.append(
-                NewFile(
-                    path=item.key, sha256=item.sha256, size=item.size,
-                    received_at=item.received_at, format=format_of(item.key),
-                    expected_period=period.code if period else None, raw=raw, read_code=code,
-                    read_message=message, reader_version=READER_VERSION,
-                )
-            )  # fmt: skip
+        for item, (raws, code, message) in _read_stream(pending(), processes, limits):
+            sheets: list[dict[str, object] | None] = list(raws) if raws else [None]
+            for number, raw in enumerate(sheets, start=1):
+                # several people's sheets in one file: each is its own submission
+                key = sheet_key(item.key, number) if len(sheets) > 1 else item.key
+                keys.append(key)
+                new_keys.add(key)
+                batch.append(
+                    NewFile(
+                        path=key, sha256=item.sha256, size=item.size,
+                        received_at=item.received_at, format=format_of(item.key),
+                        expected_period=period.code if period else None, raw=raw,
+                        read_code=code, read_message=message, reader_version=READER_VERSION,
+                    )
+                )  # fmt: skip
             progress.advance()
             if len(batch) >= BATCH:
                 ledger.add(batch)
@@ -317,8 +332,13 @@ def ingest(
         ledger.add(batch)
         settle(ledger, RosterIndex(people))
         latest = ledger.outcomes_for(keys)  # the newest version of each path
-    outcomes = [_outcome(latest[key], key in new_keys) for key in dict.fromkeys(keys)]
+    ordered = sorted(dict.fromkeys(keys), key=lambda k: (order[original_path(k)], _sheet_order(k)))
+    outcomes = [_outcome(latest[key], key in new_keys) for key in ordered]
     return IngestResult(outcomes, skipped)
+
+
+def _sheet_order(key: str) -> tuple[int, str]:
+    return (sheet_number(key) or 0, key)
 
 
 def _outcome(row: sqlite3.Row, new: bool) -> FileOutcome:

@@ -22,7 +22,16 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from .. import identity
 from ..errors import KaoheError, Problem
 from ..fields import ATTENDANCE, FIELDS
-from ..ledger import ACCEPTED, REJECTED, REVIEW_SUFFIX, FileRow, Ledger, NewFile, Review
+from ..ledger import (
+    ACCEPTED,
+    REJECTED,
+    REVIEW_SUFFIX,
+    FileRow,
+    Ledger,
+    NewFile,
+    Review,
+    original_path,
+)
 from ..models import Period
 from ..readers.raw import RawField, RawSheet, raw_from_json, raw_to_json
 from ..readers.reading import READER_VERSION
@@ -134,9 +143,9 @@ def export_review(workspace: Workspace, period: Period) -> tuple[Path, int]:
         )
         values["index"] = index
         values["reason"] = f"{first['code']} {first['message']}" if first else ""
-        on_disk = workspace.root / row.path.split("!/", 1)[0]
+        on_disk = workspace.root / original_path(row.path).split("!/", 1)[0]
         values["link"] = Link(row.path, os.path.relpath(on_disk, path.parent))
-        values["hint"] = Path(row.path.rsplit("/", 1)[-1]).stem
+        values["hint"] = Path(original_path(row.path).rsplit("/", 1)[-1]).stem
         values["source_path"] = row.path
         values["source_sha"] = row.sha256
         table_rows.append([values.get(key) for _, key in COLUMNS])

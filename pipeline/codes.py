@@ -36,6 +36,7 @@ class Code(StrEnum):
     APPEAL_PENDING = "APPEAL_PENDING"
     APPEAL_DECIDED = "APPEAL_DECIDED"
     TEXT_TOO_LONG = "TEXT_TOO_LONG"
+    SHEET_DIFFERS_FROM_ROSTER = "SHEET_DIFFERS_FROM_ROSTER"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,9 @@ CODES: dict[Code, CodeInfo] = {
     Code.GRADE_QUOTA_EXCEEDED: CodeInfo("warning", "“好”等次超出比例", "请按规定比例复核"),
     Code.APPEAL_PENDING: CodeInfo("warning", "复核申请待决定", "请提交局领导班子集体研究"),
     Code.APPEAL_DECIDED: CodeInfo("warning", "已复核", "以复核决定为准，原等次仅供参考"),
+    Code.SHEET_DIFFERS_FROM_ROSTER: CodeInfo(
+        "warning", "表上信息与名单不同", "记录以名单为准；如名单需要更新，请修改名单后重新运行"
+    ),
     Code.TEXT_TOO_LONG: CodeInfo(
         "warning", "内容超出 Excel 单元格上限", "Excel 表中只显示前一部分，全文见 JSON/CSV 导出"
     ),

@@ -36,10 +36,29 @@ REJECTING = frozenset(
 )
 
 
+#: Characters that do not show: zero-width spaces and joiners, word joiner, BOM, soft
+#: hyphen, variation selectors. A name typed or pasted with one is the same name.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]"
+)
+
+
+def visible(text: str) -> str:
+    """``text`` without characters that do not show."""
+    return _INVISIBLE.sub("", text)
+
+
 def name_key(name: str) -> str:
-    """A name for matching: no spaces, one kind of middle dot, full-width folded."""
-    folded = unicodedata.normalize("NFKC", name)
+    """A name for matching: nothing invisible, no spaces, one kind of middle dot,
+    full-width folded."""
+    folded = unicodedata.normalize("NFKC", visible(name))
     return _DOTS.sub("·", re.sub(r"[\s\u3000]+", "", folded))
+
+
+def loose_key(name: str) -> str:
+    """A name with its middle dots dropped too (阿依古丽·买买提 written without the dot)."""
+    return name_key(name).replace("·", "")
 
 
 @dataclass
@@ -53,8 +72,10 @@ class RosterIndex:
     def __post_init__(self) -> None:
         self.by_id = {p.person_id: p for p in self.people}
         self.by_name = {}
+        self.by_loose_name: dict[str, list[Person]] = {}
         for person in self.people:
             self.by_name.setdefault(name_key(person.name), []).append(person)
+            self.by_loose_name.setdefault(loose_key(person.name), []).append(person)
 
 
 @dataclass
@@ -92,7 +113,9 @@ def _by_name(raw: RawSheet, roster: RosterIndex) -> tuple[Person | None, list[Is
         return None, [
             issue(Code.UNKNOWN_PERSON, "表上没有填写姓名，也没有可识别的表码", field="name")
         ]
-    candidates = roster.by_name.get(name_key(name), [])
+    candidates = roster.by_name.get(name_key(name)) or roster.by_loose_name.get(
+        loose_key(name), []
+    )
     if not candidates:
         return None, [
             issue(Code.UNKNOWN_PERSON, f"名单中没有“{name}”，请核对姓名或补充名单", field="name")
@@ -123,11 +146,20 @@ def _person(
     if coded is None:
         return _by_name(raw, roster)
     sheet_name = raw.text("name").strip()
-    if not sheet_name or name_key(sheet_name) == name_key(coded.name):
+    if not sheet_name or loose_key(sheet_name) == loose_key(coded.name):
         return coded, []
-    person, problems = _by_name(raw, roster)
-    if person is None:
-        return None, problems
+    person, _ = _by_name(raw, roster)
+    if person is None:  # the name is nobody else's: the sheet's own code decides, with a word
+        return coded, [
+            issue(
+                Code.SHEET_DIFFERS_FROM_ROSTER,
+                f"表上姓名“{sheet_name}”与名单中的“{coded.name}”不同；已按表码认定为 "
+                f"{coded.person_id} {coded.name}（{coded.unit}）。如本人改过名，请更新名单",
+                field="name",
+            )
+        ]
+    if person.person_id == coded.person_id:
+        return coded, []
     note = issue(
         Code.IDENTITY_MISMATCH,
         f"表码属于 {coded.person_id} {coded.name}，但表上姓名是“{sheet_name}”；"
@@ -194,6 +226,7 @@ def interpret(
 def _record(
     raw: RawSheet, person: Person, period: Period, source: Source, issues: list[Issue]
 ) -> SheetRecord:
+    issues.extend(_differences(raw, person))
     monthly = [tidy(raw.text(f)) for f in MONTH_FIELDS]
     for label, text in zip(period.month_labels, monthly, strict=True):
         if not text:
@@ -280,6 +313,40 @@ def _record(
         source=source,
         issues=list(issues),
     )
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s\u3000:：]+", "", unicodedata.normalize("NFKC", visible(text)))
+
+
+def _differences(raw: RawSheet, person: Person) -> list[Issue]:
+    """The prefilled identity as changed on the sheet (unit, position, gender): the roster
+    stays the record's source, and the difference is shown with both values."""
+    found: list[Issue] = []
+    combined = raw.text("unit_position")
+    checks = [
+        ("unit", "单位", raw.text("unit") or combined, person.unit),
+        ("position", "职务", raw.text("position") or combined, person.position),
+    ]
+    for key, label, written, expected in checks:
+        if written.strip() and expected and _compact(expected) not in _compact(written):
+            found.append(
+                issue(
+                    Code.SHEET_DIFFERS_FROM_ROSTER,
+                    f"表上{label}为“{written.strip()}”，名单中为“{expected}”；记录按名单",
+                    field=key,
+                )
+            )
+    gender = _compact(raw.text("gender"))
+    if gender and gender != person.gender.value:
+        found.append(
+            issue(
+                Code.SHEET_DIFFERS_FROM_ROSTER,
+                f"表上性别为“{gender}”，名单中为“{person.gender.value}”；记录按名单",
+                field="gender",
+            )
+        )
+    return found
 
 
 def _grades(raw: RawSheet, marked: list[Grade]) -> tuple[list[Grade], str]:

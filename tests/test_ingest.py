@@ -386,7 +386,9 @@ def test_someone_elses_sheet_is_matched_by_the_name_on_it(quarter: Workspace) ->
     drop(quarter, "a.docx", out.getvalue())
     ingest(quarter, received_at=AT)
     record = records(quarter)["0002"]
-    assert codes(record) == ["IDENTITY_MISMATCH"]
+    # the sheet still says 男 (张伟's): shown, the record keeps the roster's 女
+    assert codes(record) == ["IDENTITY_MISMATCH", "SHEET_DIFFERS_FROM_ROSTER"]
+    assert record["issues"][1]["field"] == "gender"  # type: ignore[index]
     assert record["issues"][0]["message"] == (  # type: ignore[index]
         "表码属于 0007 张伟，但表上姓名是“李娜”；已按姓名认定为 0002 李娜（城区分局），请核对是否用了别人的表"
     )

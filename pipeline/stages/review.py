@@ -191,7 +191,7 @@ def _entered_sheet(values: dict[str, str], name: str, unit: str, period: Period)
     sheet = RawSheet(format="review", labels_found=len(COLUMNS))
     fields = {
         "name": name,
-        "unit_position": unit,
+        "unit": unit,
         "period_text": f"（{period.title}）",
         **{key: values.get(key, "") for key in (*TEXT_FIELDS, *COUNT_FIELDS)},
         "signature": values.get("signature_date", ""),

@@ -37,6 +37,8 @@ class Code(StrEnum):
     APPEAL_DECIDED = "APPEAL_DECIDED"
     TEXT_TOO_LONG = "TEXT_TOO_LONG"
     SHEET_DIFFERS_FROM_ROSTER = "SHEET_DIFFERS_FROM_ROSTER"
+    GRADE_CHANGED_BY_COMMITTEE = "GRADE_CHANGED_BY_COMMITTEE"
+    GRADE_FROM_WORDS = "GRADE_FROM_WORDS"
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,12 @@ CODES: dict[Code, CodeInfo] = {
     Code.GRADE_QUOTA_EXCEEDED: CodeInfo("warning", "“好”等次超出比例", "请按规定比例复核"),
     Code.APPEAL_PENDING: CodeInfo("warning", "复核申请待决定", "请提交局领导班子集体研究"),
     Code.APPEAL_DECIDED: CodeInfo("warning", "已复核", "以复核决定为准，原等次仅供参考"),
+    Code.GRADE_CHANGED_BY_COMMITTEE: CodeInfo(
+        "warning", "班子审定的等次与分管领导不同", "以班子审定为准；分管领导的等次见说明"
+    ),
+    Code.GRADE_FROM_WORDS: CodeInfo(
+        "info", "等次取自意见中的文字", "表上没有勾选等次；请确认文字的意思就是所定等次"
+    ),
     Code.SHEET_DIFFERS_FROM_ROSTER: CodeInfo(
         "warning", "表上信息与名单不同", "记录以名单为准；如名单需要更新，请修改名单后重新运行"
     ),

@@ -39,6 +39,20 @@ _SENTENCE = re.compile(
 )
 
 
+#: The leadership team setting or changing a grade: 调整为一般等次, 同意，定为较好等次, 改为好.
+_COMMITTEE = re.compile(
+    r"(?:调整|改定|更改|变更|改|定|评定|确定|审定|评|认定)\s*为\s*[“\"「]?(较好|一般|好|差)"
+    r"|(?:考核)?等\s*次\s*(?:为|定为|调整为)?\s*[:：]\s*[“\"「]?(较好|一般|好|差)"
+)
+#: A grade proposed rather than given: 建议评为好, 拟评为较好.
+TENTATIVE = re.compile(r"(?:建议|拟)\s*(?:评|定|评定|确定)?\s*为\s*[“\"「]?(较好|一般|好|差)")
+
+
+def committee_grades(text: str) -> list[Grade]:
+    """Grades the leadership team's opinion sets: 经班子研究，调整为一般等次 → 一般."""
+    return [Grade(m.group(1) or m.group(2)) for m in _COMMITTEE.finditer(text)]
+
+
 def plain(text: str) -> str:
     """NFKC (full-width digits and letters to half-width) and trimmed."""
     return unicodedata.normalize("NFKC", text).strip()
@@ -178,6 +192,8 @@ class LeaderPart:
     opinion: str
     grades: list[Grade]
     signature: str
+    #: A grade was marked by a tick (not only written in words).
+    ticked: bool = False
 
 
 def read_leader_cell(text: str) -> LeaderPart:
@@ -191,9 +207,10 @@ def read_leader_cell(text: str) -> LeaderPart:
             opinion_lines.append(line)
     opinion, signature = split_signature("\n".join(opinion_lines))
     grades = ticked_grades("\n".join(grade_lines)) + ticked_grades(opinion)
+    ticked = bool(grades)
     grades += stated_grades("\n".join(grade_lines).replace("□", " □")) if not grades else []
-    grades += stated_grades(opinion)
-    return LeaderPart(opinion, grades, signature)
+    grades += stated_grades(opinion) + [Grade(m.group(1)) for m in TENTATIVE.finditer(opinion)]
+    return LeaderPart(opinion, grades, signature, ticked)
 
 
 def read_attendance(texts: dict[str, str]) -> tuple[dict[str, float], list[Issue]]:

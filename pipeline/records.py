@@ -14,7 +14,15 @@ from . import identity
 from .codes import Code, issue
 from .fields import header
 from .models import Attendance, Grade, Issue, Period, Person, SheetRecord, Source, Status
-from .normalize import find_date, read_attendance, read_leader_cell, split_signature, tidy
+from .normalize import (
+    TENTATIVE,
+    committee_grades,
+    find_date,
+    read_attendance,
+    read_leader_cell,
+    split_signature,
+    tidy,
+)
 from .readers.raw import RawSheet
 from .writers.xlsx import CELL_LIMIT
 
@@ -113,9 +121,7 @@ def _by_name(raw: RawSheet, roster: RosterIndex) -> tuple[Person | None, list[Is
         return None, [
             issue(Code.UNKNOWN_PERSON, "表上没有填写姓名，也没有可识别的表码", field="name")
         ]
-    candidates = roster.by_name.get(name_key(name)) or roster.by_loose_name.get(
-        loose_key(name), []
-    )
+    candidates = roster.by_name.get(name_key(name)) or roster.by_loose_name.get(loose_key(name), [])
     if not candidates:
         return None, [
             issue(Code.UNKNOWN_PERSON, f"名单中没有“{name}”，请核对姓名或补充名单", field="name")
@@ -280,6 +286,16 @@ def _record(
             )
         )
     review, _ = split_signature(raw.text("review_opinion"))
+    tentative = TENTATIVE.search(leader.opinion)
+    if grade is not None and tentative and not leader.ticked and not chosen_grade(raw):
+        issues.append(
+            issue(
+                Code.GRADE_FROM_WORDS,
+                f"表上没有勾选等次，等次“{grade.value}”取自分管领导意见中的“{tentative.group(0)}”",
+                field="grade",
+            )
+        )
+    grade = _committee(review, grade, issues)
     texts = {"month1": monthly[0], "month2": monthly[1], "month3": monthly[2],
              "self_evaluation": self_text, "leader_opinion": leader.opinion,
              "review_opinion": review}  # fmt: skip
@@ -349,11 +365,43 @@ def _differences(raw: RawSheet, person: Person) -> list[Issue]:
     return found
 
 
+def chosen_grade(raw: RawSheet) -> str:
+    """The text of a grade given as such (review workbook, a mark read on paper), or ""."""
+    chosen = raw.fields.get("grade")
+    return chosen.text.strip() if chosen is not None else ""
+
+
+def _committee(review: str, leader_grade: Grade | None, issues: list[Issue]) -> Grade | None:
+    """The leadership team's word is final: a grade set in 班子审定意见 replaces the
+    leader's, and the change (or a grade given over an empty leader box) is reported."""
+    decided = sorted(set(committee_grades(review)), key=list(Grade).index)
+    if not decided:
+        return leader_grade
+    if len(decided) > 1:
+        issues.append(
+            issue(
+                Code.MULTIPLE_GRADES,
+                f"班子审定意见中同时写了 {'、'.join(g.value for g in decided)}",
+                field="grade",
+            )
+        )
+        return leader_grade
+    final = decided[0]
+    if final is leader_grade:
+        return final
+    if leader_grade is None:
+        issues[:] = [i for i in issues if i.code != Code.MISSING_GRADE.value]
+        said = f"分管领导未定等次，班子审定为“{final.value}”"
+    else:
+        said = f"分管领导评为“{leader_grade.value}”，班子审定调整为“{final.value}”"
+    issues.append(issue(Code.GRADE_CHANGED_BY_COMMITTEE, f"{said}；以班子审定为准", field="grade"))
+    return final
+
+
 def _grades(raw: RawSheet, marked: list[Grade]) -> tuple[list[Grade], str]:
     """The grades given: a grade field chosen as such (the review workbook, a mark read on
     paper) wins over marks found in the leader's cell. Also the chosen text, if any."""
-    chosen = raw.fields.get("grade")
-    word = chosen.text.strip() if chosen is not None else ""
+    word = chosen_grade(raw)
     if word:
         return ([Grade(word)] if word in {g.value for g in Grade} else []), word
     return sorted(set(marked), key=list(Grade).index), ""

@@ -159,11 +159,19 @@ def _word_at_end(text: str) -> str | None:
     return "较好" if word == "好" and text.endswith("较好") else word
 
 
-def ticked_grades(text: str) -> list[Grade]:
+def _in_prose(after: str, word: str) -> bool:
+    """The word runs on into a longer word (较好地完成, 一般性事务): prose, not a grade."""
+    rest = after.lstrip(" \u3000" + BOXES)[len(word) :]
+    return bool(rest) and "\u4e00" <= rest[0] <= "\u9fff" and rest[0] not in "等次"
+
+
+def ticked_grades(text: str, *, prose: bool = False) -> list[Grade]:
     """Grades marked with a tick before or after the word.
 
     A tick touching a word belongs to it (``☑较好``, ``□好√ □较好`` → 好); only a tick
-    touching neither looks past spaces and boxes, forward first.
+    touching neither looks past spaces and boxes, forward first. In ``prose`` (the opinion
+    text, not the printed grade line) a bullet before a word that runs on — ``■ 较好地完成``,
+    ``√ 一般性事务`` — is a bullet, not a tick.
     """
     found: list[Grade] = []
     for position, char in enumerate(text):
@@ -171,10 +179,14 @@ def ticked_grades(text: str) -> list[Grade]:
             continue
         before, after = text[:position], text[position + 1 :]
         word = _word_at_start(after.lstrip(BOXES))
+        if word is not None and prose and _in_prose(after.lstrip(BOXES), word):
+            word = None
         if word is None:
             word = _word_at_end(before.rstrip(BOXES))
         if word is None:
             word = _word_at_start(after.lstrip(" \u3000" + BOXES))
+            if word is not None and prose and _in_prose(after, word):
+                word = None
         if word is None:
             word = _word_at_end(before.rstrip(" \u3000" + BOXES))
         if word is not None:
@@ -206,7 +218,7 @@ def read_leader_cell(text: str) -> LeaderPart:
         else:
             opinion_lines.append(line)
     opinion, signature = split_signature("\n".join(opinion_lines))
-    grades = ticked_grades("\n".join(grade_lines)) + ticked_grades(opinion)
+    grades = ticked_grades("\n".join(grade_lines)) + ticked_grades(opinion, prose=True)
     ticked = bool(grades)
     grades += stated_grades("\n".join(grade_lines).replace("□", " □")) if not grades else []
     grades += stated_grades(opinion) + [Grade(m.group(1)) for m in TENTATIVE.finditer(opinion)]

@@ -197,3 +197,56 @@ def pasted_together(sheets: Sequence[bytes]) -> bytes:
             else:
                 body.append(copy.deepcopy(child))
     return _save(document)
+
+
+def with_symbol_tick(
+    sheet: bytes, word: str, *, font: str = "Wingdings 2", char: str = "F052"
+) -> bytes:
+    """The grade ticked as Word's Insert ▸ Symbol does it: the □ before ``word`` replaced by a
+    ``w:sym`` glyph of a symbol font (Wingdings 2 F052 is a ticked box)."""
+    document = docx.Document(io.BytesIO(sheet))
+    for paragraph in (
+        p for t in document.tables for r in t.rows for c in r.cells for p in c.paragraphs
+    ):
+        if f"□{word}" not in paragraph.text:
+            continue
+        for run in paragraph.runs:
+            if f"□{word}" in run.text:
+                before, after = run.text.split(f"□{word}", 1)
+                run.text = before
+                symbol = parse_xml(f'<w:r {NS}><w:sym w:font="{font}" w:char="{char}"/></w:r>')
+                rest = parse_xml(f'<w:r {NS}><w:t xml:space="preserve">{word}{after}</w:t></w:r>')
+                run._r.addnext(symbol)
+                symbol.addnext(rest)
+                return _save(document)
+    raise LookupError(word)
+
+
+def with_enclosed_tick(sheet: bytes, word: str) -> bytes:
+    """The grade ticked with Word's 带圈字符 (Home ▸ Enclose Characters): a field
+    ``eq \\o\\ac(□,√)`` whose instruction is split over runs, as Word writes it."""
+    document = docx.Document(io.BytesIO(sheet))
+    for paragraph in (
+        p for t in document.tables for r in t.rows for c in r.cells for p in c.paragraphs
+    ):
+        for run in paragraph.runs:
+            if f"□{word}" in run.text:
+                before, after = run.text.split(f"□{word}", 1)
+                run.text = before
+                pieces = [
+                    '<w:fldChar w:fldCharType="begin"/>',
+                    '<w:instrText xml:space="preserve"> eq \\o\\ac(</w:instrText>',
+                    "<w:instrText>□</w:instrText>",
+                    "<w:instrText>,</w:instrText>",
+                    "<w:instrText>√</w:instrText>",
+                    "<w:instrText>)</w:instrText>",
+                    '<w:fldChar w:fldCharType="end"/>',
+                    f'<w:t xml:space="preserve">{word}{after}</w:t>',
+                ]
+                anchor = run._r
+                for piece in pieces:
+                    element = parse_xml(f"<w:r {NS}>{piece}</w:r>")
+                    anchor.addnext(element)
+                    anchor = element
+                return _save(document)
+    raise LookupError(word)

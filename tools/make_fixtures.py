@@ -19,6 +19,7 @@ from pipeline.models import Period  # noqa: E402
 from pipeline.stages.generate import generate  # noqa: E402
 from pipeline.workspace import init_workspace  # noqa: E402
 from tests.conftest import convert  # noqa: E402
+from tests.docs import with_symbol_tick  # noqa: E402
 from tests.filling import MODEST, fill  # noqa: E402
 
 OUT = ROOT / "tests" / "fixtures" / "libreoffice"
@@ -50,6 +51,13 @@ def main() -> None:
         exported = convert(work / "spill_0007.docx", "pdf", work / "spill")
         shutil.copyfile(exported, OUT / "spill_0007_two_pages_by_lo74.pdf")
         print(OUT / "spill_0007_two_pages_by_lo74.pdf")
+        ticked = with_symbol_tick(
+            fill(zhang.read_bytes(), dataclasses.replace(MODEST, grade_tick="")), "较好"
+        )
+        (work / "symbol_tick_0007.docx").write_bytes(ticked)
+        exported = convert(work / "symbol_tick_0007.docx", "pdf", work / "symbol")
+        shutil.copyfile(exported, OUT / "symbol_tick_0007_by_lo74.pdf")
+        print(OUT / "symbol_tick_0007_by_lo74.pdf")
         for fmt in ("pdf", "doc"):
             exported = convert(work / "filled_0007.docx", fmt, work / fmt)
             target = OUT / f"filled_0007_by_lo74.{fmt}"

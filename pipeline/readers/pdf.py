@@ -15,7 +15,7 @@ from typing import Any
 
 from .layout import MIN_LABELS, find_fields, match_label, read_loose_lines
 from .raw import RawSheet, ReadFailure
-from .wordml import GridCell
+from .wordml import GridCell, symbol_char
 
 #: A sheet is one or two pages; a unit's stack of sheets in one file is read up to this
 #: many pages (pages past it are not read).
@@ -121,9 +121,19 @@ def _chars_by_cell(
     return placed
 
 
+def _marks(page: Any) -> list[dict[str, Any]]:
+    """The page's characters with symbol-font ticks and boxes as the marks they show."""
+    chars = []
+    for char in page.chars:
+        text = symbol_char(str(char["text"]), str(char.get("fontname", "")))
+        chars.append(char if text == char["text"] else {**char, "text": text})
+    return chars
+
+
 def _grid(page: Any, row_offset: int) -> tuple[list[GridCell], list[Box]]:
     cells: list[GridCell] = []
     boxes: list[Box] = []
+    chars = _marks(page)
     for table in page.find_tables(SETTINGS.as_dict()):
         bboxes: list[Box] = sorted(
             {(c[0], c[1], c[2], c[3]) for row in table.rows for c in row.cells if c is not None},
@@ -131,7 +141,7 @@ def _grid(page: Any, row_offset: int) -> tuple[list[GridCell], list[Box]]:
         )
         xs = sorted({round(b[0], 1) for b in bboxes} | {round(b[2], 1) for b in bboxes})
         ys = sorted({round(b[1], 1) for b in bboxes} | {round(b[3], 1) for b in bboxes})
-        placed = _chars_by_cell(page.chars, bboxes)
+        placed = _chars_by_cell(chars, bboxes)
         for bbox in bboxes:
             row = ys.index(round(bbox[1], 1))
             col = xs.index(round(bbox[0], 1))

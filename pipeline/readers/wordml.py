@@ -7,6 +7,7 @@ shows neither content-control checkboxes nor legacy form checkboxes; this walker
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -29,7 +30,6 @@ _SKIP = frozenset(
     {
         w("del"),
         w("moveFrom"),
-        w("instrText"),
         w("delInstrText"),
         w("delText"),
         w("rPr"),
@@ -68,6 +68,28 @@ SYMBOLS: dict[tuple[str, int], str] = {
 
 def _symbol(font: str, code: int) -> str:
     return SYMBOLS.get((font.lower(), 0xF000 | (code & 0xFF)), "")
+
+
+#: The same glyphs by private-use code point alone: the two fonts' tick and box codes do not
+#: overlap, so a PDF that lost the font name (a substitute font) still gives the right mark.
+_BY_CODE: dict[int, str] = {code: mark for (_, code), mark in SYMBOLS.items()}
+_SUBSET = re.compile(r"^[A-Z]{6}\+")
+
+
+def symbol_char(text: str, fontname: str) -> str:
+    """A PDF character as the mark it shows: a Wingdings / Wingdings 2 tick or box (by its
+    private-use code, or by the font's name for a plain letter such as Wingdings 2 "R")."""
+    if len(text) != 1:
+        return text
+    code = ord(text)
+    family = re.sub(r"[-,].*$", "", _SUBSET.sub("", fontname)).replace(" ", "").lower()
+    font = {"wingdings": "wingdings", "wingdng": "wingdings",
+            "wingdings2": "wingdings 2", "wingdng2": "wingdings 2"}.get(family)  # fmt: skip
+    if font is not None:
+        return _symbol(font, code) or text
+    if 0xF000 <= code <= 0xF0FF:
+        return _BY_CODE.get(code, text)
+    return text
 
 
 def _run_symbol_font(run: etree._Element) -> str:
@@ -121,6 +143,8 @@ def _text(element: etree._Element, out: list[str], symbol_font: str = "") -> Non
             out.append(_symbol(child.get(w("font"), ""), int(child.get(w("char"), "0"), 16)))
         elif tag == w("fldChar"):
             out.append(_legacy_checkbox(child))
+        elif tag == w("instrText"):  # field instructions: kept aside, see _fields
+            out.append(f"{_INSTR}{child.text or ''}{_END}")
         elif tag == w("p"):
             if out and not out[-1].endswith("\n"):
                 out.append("\n")
@@ -148,11 +172,29 @@ class ListLabels(Protocol):
     def label(self, paragraph: etree._Element) -> str: ...
 
 
+_INSTR, _END = "\x01", "\x02"
+_INSTRUCTIONS = re.compile(f"(?:{_INSTR}[^{_END}]*{_END})+")
+#: Word's 带圈字符 (enclose characters): ``eq \o\ac(□,√)`` shows a box with a tick in it.
+_ENCLOSED_TICK = re.compile(
+    r"^\s*eq\s*\\o\s*\\ac\s*\(\s*(?:[□☐○◯][^,]*,\s*[√✓✔]|[√✓✔][^,]*,\s*[□☐○◯])"
+)
+
+
+def _fields(text: str) -> str:
+    """Field instructions are not shown text, except a field that draws a tick (带圈字符)."""
+
+    def shown(match: re.Match[str]) -> str:
+        instruction = match.group(0).replace(_INSTR, "").replace(_END, "")
+        return TICKED if _ENCLOSED_TICK.match(instruction) else ""
+
+    return _INSTRUCTIONS.sub(shown, text) if _INSTR in text else text
+
+
 def paragraph_text(paragraph: etree._Element, lists: ListLabels | None = None) -> str:
     """A paragraph's text as shown with all tracked changes accepted (and its list number)."""
     out: list[str] = []
     _text(paragraph, out)
-    text = "".join(out).rstrip("\n")
+    text = _fields("".join(out)).rstrip("\n")
     return (lists.label(paragraph) if lists is not None else "") + text
 
 

@@ -39,6 +39,7 @@ class Code(StrEnum):
     SHEET_DIFFERS_FROM_ROSTER = "SHEET_DIFFERS_FROM_ROSTER"
     GRADE_CHANGED_BY_COMMITTEE = "GRADE_CHANGED_BY_COMMITTEE"
     GRADE_FROM_WORDS = "GRADE_FROM_WORDS"
+    NUMBER_WORKED_OUT = "NUMBER_WORKED_OUT"
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,9 @@ CODES: dict[Code, CodeInfo] = {
     Code.APPEAL_DECIDED: CodeInfo("warning", "已复核", "以复核决定为准，原等次仅供参考"),
     Code.GRADE_CHANGED_BY_COMMITTEE: CodeInfo(
         "warning", "班子审定的等次与分管领导不同", "以班子审定为准；分管领导的等次见说明"
+    ),
+    Code.NUMBER_WORKED_OUT: CodeInfo(
+        "info", "数字是算出来的", "表上分项写了几个数（如事假、病假），已相加；请核对"
     ),
     Code.GRADE_FROM_WORDS: CodeInfo(
         "info", "等次取自意见中的文字", "表上没有勾选等次；请确认文字的意思就是所定等次"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -74,6 +74,13 @@ class Period(BaseModel):
     @property
     def code(self) -> str:
         return f"{self.year}Q{self.quarter}"
+
+    @property
+    def last_day(self) -> date:
+        """The quarter's last day (sheets are signed around it)."""
+        month = self.quarter * 3
+        following = date(self.year + (month == 12), month % 12 + 1, 1)
+        return following - timedelta(days=1)
 
     @property
     def title(self) -> str:

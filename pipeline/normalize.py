@@ -80,13 +80,36 @@ class Number:
     value: float | None  # None: could not be read
     empty: bool = False
     negative: bool = False
+    #: How the value was worked out when it was not written as one number (for a note).
+    note: str = ""
+
+
+#: A remark in brackets after a count: 1次（10月8日）.
+_REMARK = re.compile(r"[（(][^）)]*[）)]")
+#: Kinds of leave people list one by one: 事假1天、病假2天.
+_LEAVE_PART = re.compile(
+    r"(?:事假|病假|年假|年休假|休假|婚假|产假|陪产假|丧假|探亲假|育儿假|护理假|调休|公休|工伤假)"
+    r"\s*[:：]?\s*(\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)\s*(?:个工作日|工作日|天|日)?(半)?"
+)
 
 
 def parse_number(text: str) -> Number:
-    """A count or a number of days as typed: ２, 3次, 三次, 两, 无, /, 半天, 1.5天, 一天半."""
-    cleaned = re.sub(r"[\s\u3000]+", "", plain(text))
+    """A count or a number of days as typed: ２, 3次, 三次, 两, 无, /, 半天, 1.5天, 一天半;
+    a remark in brackets is not part of it (1次（10月8日）→ 1); kinds of leave listed one by
+    one are added up (事假1天、病假2天 → 3, with a note)."""
+    parts = _LEAVE_PART.findall(plain(text))
+    if len(parts) >= 2:
+        values = [parse_number(amount + ("半" if half else "")).value for amount, half in parts]
+        if all(v is not None for v in values):
+            total = sum(v for v in values if v is not None)
+            shown = re.sub(r"\s+", " ", text.strip())
+            return Number(total, note=f"“{shown}”按合计 {total:g} 天计")
+    cleaned = re.sub(r"[\s\u3000]+", "", plain(_REMARK.sub("", text)))
+    if not cleaned and text.strip() and _REMARK.search(text):
+        inner = re.sub(r"[\s\u3000（()）]+", "", plain(text))
+        return Number(0) if inner in NONE_WORDS else Number(None)  # only a remark: no count
     if cleaned in NONE_WORDS:
-        return Number(0, empty=cleaned == "")
+        return Number(0, empty=cleaned == "" and not text.strip())
     cleaned = _UNITS.sub("", cleaned)
     if re.fullmatch(r"[-－—–]\d+(?:\.\d+)?", cleaned):
         return Number(None, negative=True)
@@ -112,16 +135,53 @@ def _cn_small(text: str) -> int:
     return int(value) if value is not None else 0
 
 
-def find_date(text: str) -> tuple[date | None, bool]:
-    """The first date in ``text`` (2027年1月4日, 2027.1.4, 2027-01-04, 二〇二七年一月四日);
-    the flag says a date-like text was there but is not a real day."""
-    match = _DATE.search(plain(text))
-    if not match:
-        return None, False
+#: A date without its year (1月4日, or the printed 年 left blank): the year comes from the
+#: quarter. Also a two-digit year (27.1.4).
+_SHORT_DATE = re.compile(
+    r"(?:(?P<y>\d{2})\s*[.．/-]\s*)?(?P<m>\d{1,2}|[一二三四五六七八九十]{1,2})\s*(?:月|[.．/-])\s*"
+    r"(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})\s*日?"
+)
+
+
+def find_date(text: str, near: date | None = None) -> tuple[date | None, bool]:
+    """The first date in ``text`` (2027年1月4日, 2027.1.4, 2027-01-04, 二〇二七年一月四日,
+    27.1.4; 1月4日 or "　年1月4日" with the year taken as the one that puts the day nearest
+    ``near``); the flag says a date-like text was there but cannot be read as a day."""
+    cleaned = plain(text)
+    match = _DATE.search(cleaned)
+    if match:
+        try:
+            return date(_cn_year(match["y"]), _cn_small(match["m"]), _cn_small(match["d"])), False
+        except ValueError:
+            return None, True
+    short = _SHORT_DATE.search(cleaned)
+    if short is None:
+        return None, _looks_written(cleaned)
+    month, day = _cn_small(short["m"]), _cn_small(short["d"])
+    years = [2000 + int(short["y"])] if short["y"] else []
+    if not years and near is not None:
+        years = sorted(
+            (near.year - 1, near.year, near.year + 1),
+            key=lambda y: abs(((_safe_date(y, month, day) or near) - near).days),
+        )
+    for year in years[:1]:
+        found = _safe_date(year, month, day)
+        return found, found is None
+    return None, True  # a month and day, but no way to tell the year
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
     try:
-        return date(_cn_year(match["y"]), _cn_small(match["m"]), _cn_small(match["d"])), False
+        return date(year, month, day)
     except ValueError:
-        return None, True
+        return None
+
+
+def _looks_written(text: str) -> bool:
+    """Something was written where a date goes (digits or Chinese numerals), not just the
+    printed 签字 / 年 月 日."""
+    rest = re.sub(r"签\s*[字名]|本人|[:：年月日\s\u3000]", "", text)
+    return bool(re.search(r"[\d〇零一二三四五六七八九十]", rest))
 
 
 def split_signature(text: str) -> tuple[str, str]:
@@ -234,6 +294,8 @@ def read_attendance(texts: dict[str, str]) -> tuple[dict[str, float], list[Issue
         raw = texts.get(field, "")
         number = parse_number(raw)
         empty += number.empty
+        if number.note:
+            issues.append(issue(Code.NUMBER_WORKED_OUT, f"{label}：{number.note}", field=field))
         if number.negative:
             issues.append(
                 issue(

@@ -247,10 +247,14 @@ def _record(
     signature = " ".join(s for s in (signature, raw.text("signature")) if s)
     if not self_text:
         issues.append(issue(Code.MISSING_FIELD, "本季度自我评价为空", field="self_evaluation"))
-    signed, bad_date = find_date(signature)
+    signed, bad_date = find_date(signature, near=period.last_day)
     if bad_date:
         issues.append(
-            issue(Code.INVALID_DATE, f"签字日期“{signature}”不是有效日期", field="signature_date")
+            issue(
+                Code.INVALID_DATE,
+                f"签字日期“{signature.strip()}”无法识别为日期，请核对",
+                field="signature_date",
+            )
         )
     elif signed is None:
         issues.append(

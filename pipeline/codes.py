@@ -40,6 +40,8 @@ class Code(StrEnum):
     GRADE_CHANGED_BY_COMMITTEE = "GRADE_CHANGED_BY_COMMITTEE"
     GRADE_FROM_WORDS = "GRADE_FROM_WORDS"
     NUMBER_WORKED_OUT = "NUMBER_WORKED_OUT"
+    CELL_SHARED = "CELL_SHARED"
+    UNPLACED_TEXT = "UNPLACED_TEXT"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,12 @@ CODES: dict[Code, CodeInfo] = {
     Code.APPEAL_DECIDED: CodeInfo("warning", "已复核", "以复核决定为准，原等次仅供参考"),
     Code.GRADE_CHANGED_BY_COMMITTEE: CodeInfo(
         "warning", "班子审定的等次与分管领导不同", "以班子审定为准；分管领导的等次见说明"
+    ),
+    Code.CELL_SHARED: CodeInfo(
+        "error", "两个栏目指向同一格", "表格被改动过：请对照原表核对这两栏，在核对表中填写"
+    ),
+    Code.UNPLACED_TEXT: CodeInfo(
+        "warning", "有内容不在任何栏目里", "表格被插入过行或拆分过格子：请对照原表核对"
     ),
     Code.NUMBER_WORKED_OUT: CodeInfo(
         "info", "数字是算出来的", "表上分项写了几个数（如事假、病假），已相加；请核对"

@@ -285,12 +285,18 @@ def read_leader_cell(text: str) -> LeaderPart:
     return LeaderPart(opinion, grades, signature, ticked)
 
 
-def read_attendance(texts: dict[str, str]) -> tuple[dict[str, float], list[Issue]]:
-    """Attendance numbers; an empty cell is 0, and only a wholly empty block is warned about."""
+def read_attendance(
+    texts: dict[str, str], *, doubtful: frozenset[str] = frozenset(), stray: str = ""
+) -> tuple[dict[str, float], list[Issue]]:
+    """Attendance numbers; an empty cell is 0, and only a wholly empty block is warned about —
+    as an error when numbers were found outside the cells (``stray``: values moved a row).
+    ``doubtful`` fields (a cell two labels share) get no value; the reader reported them."""
     values: dict[str, float] = {}
     issues: list[Issue] = []
     empty = 0
     for field, label in ((f.key, f.header) for f in ATTENDANCE):
+        if field in doubtful:
+            continue
         raw = texts.get(field, "")
         number = parse_number(raw)
         empty += number.empty
@@ -320,7 +326,12 @@ def read_attendance(texts: dict[str, str]) -> tuple[dict[str, float], list[Issue
             )
             continue
         values[field] = number.value
-    if empty == 4:
+    if empty == 4 and stray:
+        issues.append(
+            issue(Code.MISSING_FIELD, f"出勤记录整栏为空，但表格中有不在栏目里的数字（{stray}），"
+                  "可能是数值错位了一行；出勤未计，请核对原表", field="attendance")
+        )  # fmt: skip
+    elif empty == 4:
         issues.append(
             issue(Code.MISSING_FIELD, "出勤记录整栏为空，已按 0 记录，请核实", field="attendance",
                   severity="warning")

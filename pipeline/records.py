@@ -239,8 +239,20 @@ def _record(
             issues.append(
                 issue(Code.MISSING_FIELD, f"{label}工作纪实为空", field="monthly_records")
             )
+    for problem in raw.problems:
+        issues.append(issue(Code(problem.code), problem.message, field=problem.field))
+    doubtful = frozenset(p.field for p in raw.problems if p.code == Code.CELL_SHARED.value)
+    stray = "、".join(
+        f"“{m.group(1)}”"
+        for p in raw.problems
+        if p.code == Code.UNPLACED_TEXT.value
+        for m in [re.search(r"“([^”]*\d[^”]*)”", p.message)]
+        if m
+    )
     values, attendance_issues = read_attendance(
-        {k: raw.text(k) for k in ("late", "early_leave", "absent", "leave_days")}
+        {k: raw.text(k) for k in ("late", "early_leave", "absent", "leave_days")},
+        doubtful=doubtful,
+        stray=stray,
     )
     issues.extend(attendance_issues)
     self_text, signature = split_signature(raw.text("self_evaluation"))

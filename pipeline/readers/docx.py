@@ -173,7 +173,7 @@ def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
                 sections.append(_section_footers(properties.find(f"{{{W_NS}}}sectPr")))
             continue
         tables += 1
-        fields, labels = find_fields(
+        fields, labels, problems = find_fields(
             table_grid(block, lists), "表格" if tables == 1 else f"第{tables}个表格"
         )
         if "name" in fields and "name" in part.sheet.fields:  # another person's sheet
@@ -188,6 +188,7 @@ def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
         # A sheet may be split into several tables (page breaks, the notice's own layout
         # with the 签字 line between rows): every table's fields count, the first wins.
         part.sheet.labels_found += labels
+        part.sheet.problems.extend(problems)
         for name, value in fields.items():
             part.sheet.fields.setdefault(name, value)
     sections.append(_section_footers(body.find(f"{{{W_NS}}}sectPr")))

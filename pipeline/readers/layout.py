@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from ..fields import BELOW, FIELDS, RIGHT
+from ..fields import BELOW, FIELDS, RIGHT, name_of
 from ..models import PERIOD_TEXT
-from .raw import RawField, RawSheet
+from .raw import RawField, RawProblem, RawSheet
 from .wordml import GridCell
 
 #: A table needs this many recognised labels for the file to be taken for a record sheet.
@@ -36,6 +37,10 @@ LABELS: tuple[Label, ...] = tuple(
 #: Printed words that label something but are not fields themselves.
 OTHER_LABELS = re.compile(r"^(?:工作纪实|工作记实|出勤记录|出勤情况|签字|签名)$")
 _NORMALISE = re.compile(r"[\s\u3000:：]+")
+#: Printed words of the form that sit in cells of their own on some layouts: not filled text.
+_PRINTED = re.compile(
+    r"^(?:签\s*[字名]|本人签字|(?:考核)?等\s*次|年[\s\u3000]*月[\s\u3000]*日|[\s\u3000年月日]*$)"
+)
 
 
 def normalise_label(text: str) -> str:
@@ -107,10 +112,21 @@ def _where(cell: GridCell, table: str) -> str:
     return f"{table}第{cell.row + 1}行第{cell.col + 1}列"
 
 
-def find_fields(cells: Sequence[GridCell], table: str = "表格") -> tuple[dict[str, RawField], int]:
-    """Field texts by name from a table grid, and how many labels were recognised."""
+class Found(NamedTuple):
+    fields: dict[str, RawField]
+    labels: int
+    problems: list[RawProblem]
+
+
+def find_fields(cells: Sequence[GridCell], table: str = "表格") -> Found:
+    """Field texts by name from a table grid, how many labels were recognised, and what makes
+    a value uncertain: a cell two labels point at (a moved border) is nobody's value; text in
+    a cell that is no field's (an inserted row, a split cell) is reported with the field
+    above it."""
     grid = _Grid(cells)
     found: dict[str, RawField] = {}
+    owner: dict[tuple[int, int], str] = {}  # value cell → the field that took it
+    problems: list[RawProblem] = []
     labels = 0
     for cell in cells:
         if cell.continued:
@@ -127,12 +143,57 @@ def find_fields(cells: Sequence[GridCell], table: str = "表格") -> tuple[dict[
             continue
         for direction in label.look:
             target = grid.right_of(cell) if direction == RIGHT else grid.below(cell)
-            if target is not None:
-                found[label.field] = RawField(target.text, _where(target, table))
+            if target is None:
+                continue
+            taken = owner.get((target.row, target.col))
+            if taken is not None:  # two labels, one cell: it belongs to neither for sure
+                found[label.field] = RawField("", _where(target, table) + "（与其他栏目共用）")
+                problems.append(_shared(label.field, taken, target.text))
                 break
+            owner[(target.row, target.col)] = label.field
+            found[label.field] = RawField(target.text, _where(target, table))
+            break
         else:
             found[label.field] = RawField("", _where(cell, table) + "（栏目旁无填写格）")
-    return found, labels
+    problems.extend(_unplaced(cells, owner, table))
+    return Found(found, labels, problems)
+
+
+def _shared(field: str, taken: str, text: str) -> RawProblem:
+    return RawProblem(
+        "CELL_SHARED",
+        field,
+        f"“{name_of(field)}”和“{name_of(taken)}”指向表格中的同一格（“{text.strip()}”），"
+        "表格可能被拖动过边框或拆分过，无法确定各自的内容",
+    )
+
+
+def _unplaced(
+    cells: Sequence[GridCell], owner: dict[tuple[int, int], str], table: str
+) -> list[RawProblem]:
+    """Text in cells no label leads to (an inserted row, a split cell): kept in the report
+    with the field above it, never silently dropped."""
+    problems = []
+    for cell in cells:
+        text = cell.text.strip()
+        if not text or cell.continued or (cell.row, cell.col) in owner or is_label(cell):
+            continue
+        if _inline(cell.text) or PERIOD_LINE.search(text) or _PRINTED.match(text):
+            continue
+        above = [(r, c) for (r, c) in owner if r < cell.row or (r == cell.row and c < cell.col)]
+        near = owner[max(above)] if above else ""
+        where = _where(cell, table)
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        problems.append(
+            RawProblem(
+                "UNPLACED_TEXT",
+                near,
+                f"{where}的“{shown}”不在任何栏目的填写格里"
+                + (f"（上方最近的栏目是“{name_of(near)}”）" if near else "")
+                + "，表格可能被插入过行或拆分过格子，请核对",
+            )
+        )
+    return problems
 
 
 def read_loose_lines(sheet: RawSheet, lines: Iterable[tuple[str, str]]) -> None:

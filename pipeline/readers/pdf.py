@@ -231,10 +231,10 @@ def read_pdf(data: bytes) -> list[RawSheet]:
         pdf.close()
     sheets: list[RawSheet] = []
     for group in groups:
-        fields, labels = find_fields(_join_spilled(group.cells, group.first_of_page))
+        fields, labels, problems = find_fields(_join_spilled(group.cells, group.first_of_page))
         if labels < MIN_LABELS:
             continue
-        sheet = RawSheet(format="pdf", fields=fields, labels_found=labels)
+        sheet = RawSheet(format="pdf", fields=fields, labels_found=labels, problems=problems)
         read_loose_lines(sheet, ((line, f"第{number}页表格外") for number, line in group.outside))
         sheets.append(sheet)
     if not sheets:

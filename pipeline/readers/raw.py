@@ -13,6 +13,15 @@ class RawField:
     where: str
 
 
+@dataclass(frozen=True)
+class RawProblem:
+    """Something the reader saw that makes a field's value uncertain (code, field, message)."""
+
+    code: str
+    field: str
+    message: str
+
+
 @dataclass
 class RawSheet:
     """One returned file as read: field texts by name, identity hints, and problems met."""
@@ -27,6 +36,9 @@ class RawSheet:
     labels_found: int = 0
     #: How many sheets the file held (a unit clerk's several people in one document).
     sheets_in_file: int = 1
+    #: What the reader saw that makes a value uncertain (a cell two labels point at, text
+    #: in no field's cell).
+    problems: list[RawProblem] = field(default_factory=list)
 
     def text(self, name: str) -> str:
         found = self.fields.get(name)
@@ -50,13 +62,15 @@ def raw_to_json(sheet: RawSheet) -> dict[str, object]:
         "property_code": sheet.property_code,
         "labels_found": sheet.labels_found,
         "sheets_in_file": sheet.sheets_in_file,
+        "problems": [[p.code, p.field, p.message] for p in sheet.problems],
     }
 
 
 def raw_from_json(data: dict[str, object]) -> RawSheet:
     fields = data.get("fields", {})
     codes = data.get("code_texts", [])
-    assert isinstance(fields, dict) and isinstance(codes, list)
+    problems = data.get("problems", [])
+    assert isinstance(fields, dict) and isinstance(codes, list) and isinstance(problems, list)
     return RawSheet(
         format=str(data.get("format", "")),
         fields={k: RawField(str(v[0]), str(v[1])) for k, v in fields.items()},
@@ -64,4 +78,5 @@ def raw_from_json(data: dict[str, object]) -> RawSheet:
         property_code=str(data.get("property_code", "")),
         labels_found=int(str(data.get("labels_found", 0))),
         sheets_in_file=int(str(data.get("sheets_in_file", 1))),
+        problems=[RawProblem(str(c), str(f), str(m)) for c, f, m in problems],
     )

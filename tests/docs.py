@@ -250,3 +250,50 @@ def with_enclosed_tick(sheet: bytes, word: str) -> bytes:
                     anchor = element
                 return _save(document)
     raise LookupError(word)
+
+
+def framed(sheet: bytes, *, how: str) -> bytes:
+    """The sheet's tables moved into a container: ``"frame"`` — a one-cell table around
+    them (people use it as a border); ``"textbox"`` — a text box (Insert ▸ Text Box)."""
+    import copy
+
+    document = docx.Document(io.BytesIO(sheet))
+    body = document.element.body
+    tables = [t for t in body.iterchildren() if t.tag == f"{{{W}}}tbl"]
+    if how == "frame":
+        holder = parse_xml(
+            f'<w:tbl {NS}><w:tblPr><w:tblW w:w="0" w:type="auto"/></w:tblPr>'
+            '<w:tblGrid><w:gridCol w:w="9000"/></w:tblGrid><w:tr><w:tc>'
+            '<w:tcPr><w:tcW w:w="9000" w:type="dxa"/></w:tcPr></w:tc></w:tr></w:tbl>'
+        )
+        cell = holder.find(f".//{{{W}}}tc")
+        tables[0].addprevious(holder)
+        for table in tables:
+            cell.append(copy.deepcopy(table))
+            cell.append(parse_xml(f"<w:p {NS}/>"))
+            body.remove(table)
+        return _save(document)
+    wps = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+    mc = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+    wp = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    anchor = parse_xml(
+        f'<w:p {NS} xmlns:mc="{mc}" xmlns:wp="{wp}" xmlns:a="{a}" xmlns:wps="{wps}"><w:r>'
+        '<mc:AlternateContent><mc:Choice Requires="wps"><w:drawing>'
+        '<wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="1"'
+        ' behindDoc="0" locked="0" layoutInCell="1" allowOverlap="1"><wp:simplePos x="0" y="0"/>'
+        '<wp:positionH relativeFrom="column"><wp:posOffset>0</wp:posOffset></wp:positionH>'
+        '<wp:positionV relativeFrom="paragraph"><wp:posOffset>0</wp:posOffset></wp:positionV>'
+        '<wp:extent cx="5700000" cy="8000000"/><wp:wrapNone/><wp:docPr id="9" name="文本框 9"/>'
+        '<a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/'
+        'wordprocessingShape"><wps:wsp><wps:txbx><w:txbxContent/></wps:txbx><wps:bodyPr/>'
+        "</wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>"
+        "<mc:Fallback><w:pict/></mc:Fallback></mc:AlternateContent></w:r></w:p>"
+    )
+    box = anchor.find(f".//{{{W}}}txbxContent")
+    tables[0].addprevious(anchor)
+    for table in tables:
+        box.append(copy.deepcopy(table))
+        body.remove(table)
+    box.append(parse_xml(f"<w:p {NS}/>"))
+    return _save(document)

@@ -9,8 +9,10 @@ from .legacy import LEGACY, read_legacy
 from .limits import DEFAULT_LIMITS, Limits
 from .pdf import read_pdf
 from .raw import RawSheet, ReadFailure
+from .sheet import read_xlsx
 
 WORD = (".docx", ".docm")
+SPREADSHEETS = (".xlsx", ".xlsm")
 IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".webp")
 BUNDLES = (".zip",)
 
@@ -24,6 +26,8 @@ def format_of(name: str) -> str:
     suffix = suffix_of(name)
     if suffix in WORD:
         return "docx"
+    if suffix in SPREADSHEETS:
+        return "xlsx"
     if suffix in IMAGES:
         return "image"
     if suffix == ".pdf":
@@ -39,6 +43,8 @@ def read_any(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Ra
     suffix = suffix_of(name)
     if suffix in WORD:
         return read_docx(data, limits)
+    if suffix in SPREADSHEETS:
+        return read_xlsx(data, limits)
     if suffix == ".pdf":
         return read_pdf(data)
     if suffix in LEGACY:

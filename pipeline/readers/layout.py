@@ -39,7 +39,8 @@ OTHER_LABELS = re.compile(r"^(?:工作纪实|工作记实|出勤记录|出勤情
 _NORMALISE = re.compile(r"[\s\u3000:：]+")
 #: Printed words of the form that sit in cells of their own on some layouts: not filled text.
 _PRINTED = re.compile(
-    r"^(?:签\s*[字名]|本人签字|(?:考核)?等\s*次|年[\s\u3000]*月[\s\u3000]*日|[\s\u3000年月日]*$)"
+    r"^(?:签\s*[字名]|本人签字|(?:考核)?等\s*次|年[\s\u3000]*月[\s\u3000]*日|[\s\u3000年月日]*$"
+    r"|.{0,20}(?:记实表|纪实表|考核表)$)"
 )
 
 

@@ -268,7 +268,39 @@ def table_grid(table: etree._Element, lists: ListLabels | None = None) -> list[G
 
 
 def body_blocks(body: etree._Element) -> Iterator[etree._Element]:
-    """Top-level paragraphs and tables of the body, in order."""
+    """Paragraphs and tables of the body in reading order — also a sheet placed inside a text
+    box, or inside a one-cell table used as a frame (their tables come out as blocks)."""
     for child in _content_children(body):
+        if child.tag == w("tbl") and _is_frame(child):
+            for cell in child.iter(w("tc")):
+                yield from body_blocks(cell)
+                break
+            continue
+        if child.tag == w("p"):
+            boxes = [
+                b
+                for b in child.iter(w("txbxContent"))
+                if b.find(f".//{w('tbl')}") is not None and not _inside_fallback(b)
+            ]
+            if boxes:
+                for box in boxes:
+                    yield from body_blocks(box)
+                continue
         if child.tag in (w("p"), w("tbl")):
             yield child
+
+
+def _is_frame(table: etree._Element) -> bool:
+    """A table of one cell holding another table: a frame around the real sheet."""
+    cells = table.findall(f"{w('tr')}/{w('tc')}")
+    return len(cells) == 1 and cells[0].find(w("tbl")) is not None
+
+
+def _inside_fallback(element: etree._Element) -> bool:
+    """Part of the VML copy Word writes after the DrawingML one (read once, not twice)."""
+    parent = element.getparent()
+    while parent is not None:
+        if parent.tag == f"{{{MC_NS}}}Fallback":
+            return True
+        parent = parent.getparent()
+    return False

@@ -31,6 +31,7 @@ from .stages.export import FORMATS, export
 from .stages.feedback import write_feedback
 from .stages.generate import GenerateResult, generate
 from .stages.ingest import ingest
+from .stages.remind import write_reminders
 from .stages.review import export_review, import_review
 from .stages.status import status
 from .workdays import PROVISIONAL_HELP
@@ -659,6 +660,25 @@ def feedback_command(ctx: click.Context, period: str, unit: str | None) -> None:
     click.echo(f"已生成反馈通知 {len(result.notices)} 份：")
     for name, bundle in result.bundles.items():
         click.echo(f"  {name}  {bundle}")
+
+
+@cli.command("remind")
+@click.option("--period", "-p", help="季度，如 2026Q4；默认当前季度。")
+@click.option("--unit", help="只给这个考核单位写。")
+@click.pass_context
+def remind_command(ctx: click.Context, period: str | None, unit: str | None) -> None:
+    """催报：给还有人未交的单位各写一份催报通知（Word），并打印可直接粘贴发送的短消息。"""
+    ws = _workspace(ctx)
+    found = write_reminders(ws, _parse_period(period), unit=unit)
+    if not found:
+        click.echo("没有未交的人员，无需催报。")
+        return
+    for reminder in found:
+        assert reminder.notice is not None
+        click.echo(
+            f"{reminder.unit}：未交 {len(reminder.people)} 人  {ws.relative(reminder.notice)}"
+        )
+        click.echo(f"  {reminder.text}")
 
 
 @cli.group("ledger")

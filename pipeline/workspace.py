@@ -28,6 +28,7 @@ from .writers import atomic
 
 CONFIG_NAME = "kaohe.toml"
 FEEDBACK_TEMPLATE = "考核结果反馈通知.docx"
+REMIND_TEMPLATE = "催报通知.docx"
 
 CONFIG_TEXT = f"""# kaohe 工作区配置（UTF-8）。路径相对于本文件所在文件夹。
 
@@ -236,12 +237,13 @@ def init_workspace(root: Path) -> InitResult:
         workspace.template_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shipped_template(), workspace.template_path)
         created.append(workspace.template_path)
-    notice = workspace.templates / FEEDBACK_TEMPLATE
-    if notice.exists():
-        kept.append(notice)
-    else:
-        shutil.copyfile(shipped_template().with_name(FEEDBACK_TEMPLATE), notice)
-        created.append(notice)
+    for name in (FEEDBACK_TEMPLATE, REMIND_TEMPLATE):  # notices HR may edit in Word
+        notice = workspace.templates / name
+        if notice.exists():
+            kept.append(notice)
+        else:
+            shutil.copyfile(shipped_template().with_name(name), notice)
+            created.append(notice)
     return InitResult(workspace, created, kept)
 
 

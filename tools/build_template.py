@@ -271,6 +271,50 @@ def build_feedback(out: Path = FEEDBACK_OUT) -> Path:
     return out
 
 
+REMIND_OUT = OUT.parent / "催报通知.docx"
+
+
+def build_remind(out: Path = REMIND_OUT) -> Path:
+    """The reminder to a unit (催报): who has not returned the sheet, and their leaders."""
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.top_margin = section.bottom_margin = Cm(2.5)
+    section.left_margin = section.right_margin = Cm(2.6)
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(14)
+    _fonts(normal, BODY_FONT)
+    title = doc.paragraphs[0] if doc.paragraphs else doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _run(title, "关于报送平时考核记实表的提醒", font=TITLE_FONT, size=20, bold=True)
+    for text in (
+        "{{ unit }}：",
+        "　　{{ period_title }}平时考核记实表应于{{ deadline }}前交回人事科。"
+        "截至{{ today }}，以下 {{ count }} 位同志的记实表尚未收到：",
+        "{%p for p in people %}",
+        "　　{{ loop.index }}. {{ p.name }}（编号 {{ p.person_id }}{% if p.leader %}，"
+        "分管领导 {{ p.leader }}{% endif %}）",
+        "{%p endfor %}",
+        "　　请督促上述同志尽快填写、签字，经分管领导评鉴后交回。"
+        "无正当理由不参加平时考核的，将按规定予以批评教育。",
+    ):
+        par = doc.add_paragraph()
+        par.paragraph_format.space_after = Pt(6)
+        _run(par, text, font=BODY_FONT, size=14)
+    sign = doc.add_paragraph()
+    sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    sign.paragraph_format.space_before = Pt(36)
+    _run(sign, "人事科", font=BODY_FONT, size=14)
+    day = doc.add_paragraph()
+    day.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _run(day, "{{ today }}", font=BODY_FONT, size=14)
+    doc.core_properties.title = "关于报送平时考核记实表的提醒"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(out))
+    return out
+
+
 if __name__ == "__main__":
     print(build(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT))
     print(build_feedback())
+    print(build_remind())

@@ -662,6 +662,42 @@ def feedback_command(ctx: click.Context, period: str, unit: str | None) -> None:
         click.echo(f"  {name}  {bundle}")
 
 
+@cli.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="监听地址；0.0.0.0 让局域网内其他电脑访问。",
+)
+@click.option("--port", default=8765, show_default=True, type=int, help="端口。")
+@click.option("--open", "open_browser", is_flag=True, help="启动后打开浏览器。")
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, open_browser: bool) -> None:
+    """启动工作台（本机网页）：进度、回收上传、人员、复核、催报、单位链接。"""
+    import uvicorn
+
+    from .web.app import create_app
+    from .web.store import WebStore
+
+    ws = _workspace(ctx)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        if not WebStore(ws.root).has_password:
+            raise KaoheError(
+                "对局域网开放前必须先设置管理密码：先用默认地址启动（kaohe serve），"
+                "在浏览器中设置密码，再用 --host 重新启动"
+            )
+        click.echo(
+            f"注意：工作台对局域网开放（{host}:{port}），同一网络中的电脑都能打开登录页。", err=True
+        )
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    click.echo(f"工作台：{url}（按 Ctrl+C 停止）")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    uvicorn.run(create_app(ws), host=host, port=port, log_level="warning")
+
+
 @cli.command("remind")
 @click.option("--period", "-p", help="季度，如 2026Q4；默认当前季度。")
 @click.option("--unit", help="只给这个考核单位写。")

@@ -440,6 +440,20 @@ class Ledger:
             )
         ]
 
+    def versions_of(self, person_id: str, period: str) -> list[FileRow]:
+        """Every stored version attributed to a person in a period, oldest first."""
+        return [
+            _row(r)
+            for r in self.db.execute(
+                "SELECT * FROM files WHERE person_id = ? AND period = ? ORDER BY received_at, id",
+                (person_id, period),
+            )
+        ]
+
+    def row(self, row_id: int) -> FileRow | None:
+        found = self.db.execute("SELECT * FROM files WHERE id = ?", (row_id,)).fetchone()
+        return _row(found) if found else None
+
     def versions_of_rejected_paths(self) -> list[FileRow]:
         """Every version of each path that has a rejected version (for the report)."""
         return [

@@ -65,6 +65,18 @@ class _Originals:
         return self.bundle[1].get(key)
 
 
+def original_bytes(workspace: Workspace, key: str) -> bytes | None:
+    """The bytes of a stored version's original (a file in the workspace, or a member of a
+    bundle there), or None if it is gone or lies outside the workspace."""
+    outer = original_path(key).partition("!/")[0]
+    path = Path(outer) if PurePosixPath(outer).is_absolute() else workspace.root / outer
+    try:
+        path.resolve().relative_to(workspace.root.resolve())
+    except ValueError:
+        return None
+    return _Originals(workspace).read(key)
+
+
 @dataclass(frozen=True)
 class _Entry:
     """An archive member to write: its name, where its bytes come from, what the manifest says."""

@@ -1,0 +1,1 @@
+"""The workbench: ``kaohe serve``, a local web app over the same workspace, ledger and stages."""

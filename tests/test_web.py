@@ -226,3 +226,34 @@ def test_expired_links_open_nothing(workspace: Workspace, client: TestClient) ->
     _, token = store.create_link("城区分局", "2026Q4", date(2000, 1, 1))
     fresh = TestClient(create_app(workspace), follow_redirects=False)
     assert fresh.get(f"/u/{token}").status_code == 404
+
+
+def test_the_review_screen_enters_a_scan_through_the_same_checks(
+    workspace: Workspace, client: TestClient
+) -> None:
+    """A scanned PDF: its page shown beside the form; saving goes through review's path."""
+    from .pdfs import reportlab_sheet, scanned
+
+    (workspace.inbox / "扫描_陈静.pdf").write_bytes(scanned(reportlab_sheet()))
+    ingest(workspace, period=Q4, received_at=datetime(2027, 1, 5, 10))
+    csrf = _logged_in(client)
+    queue = client.get("/review?period=2026Q4").text
+    [row] = re.findall(r"/review/(\d+)\?period=2026Q4", queue)
+    form = client.get(f"/review/{row}?period=2026Q4")
+    assert form.status_code == 200 and f"/review/{row}/page/1.png" in form.text
+    image = client.get(f"/review/{row}/page/1.png")
+    assert image.headers["content-type"] == "image/png" and image.content[:4] == b"\x89PNG"
+    assert client.get(f"/review/{row}/page/9.png").status_code == 204
+    values = {
+        "csrf": csrf, "person_id": "0005", "period": "2026Q4", "month1": "排查。",
+        "month2": "督查。", "month3": "报表。", "late": "很多", "self_evaluation": "认真。",
+        "signature_date": "2027年1月3日", "leader_opinion": "扎实。", "grade": "较好",
+    }  # fmt: skip
+    saved = client.post(f"/review/{row}?period=2026Q4", data=values)
+    assert saved.status_code == 200
+    assert "已录入为 0005 陈静 的提交" in saved.text and "INVALID_NUMBER" in saved.text
+    from pipeline.quarter import accepted_records
+
+    [record] = accepted_records(workspace, Q4)
+    assert (record.person_id, record.grade, record.source.format) == ("0005", "较好", "review")
+    assert "/review/" not in client.get("/review?period=2026Q4").text.split("<tbody>")[1]

@@ -73,6 +73,19 @@ def review_path(workspace: Workspace, period: Period) -> Path:
     return workspace.period_dir(period) / "review" / WORKBOOK_NAME
 
 
+def outstanding(workspace: Workspace, period: Period) -> list[FileRow]:
+    """The submissions of ``period`` waiting for a person to read them."""
+    if not workspace.has_ledger():
+        return []
+    with workspace.ledger() as ledger:
+        return _outstanding(ledger, period)
+
+
+def prefill(row: FileRow, period: Period) -> dict[str, object]:
+    """What the reader found, to start the form with."""
+    return _prefill(row, period)
+
+
 def _outstanding(ledger: Ledger, period: Period) -> list[FileRow]:
     reviewed = ledger.reviewed_sources()
     rows = []
@@ -221,41 +234,69 @@ def import_review(workspace: Workspace, file: Path, *, reviewer: str = "") -> Im
     if missing:
         raise KaoheError(f"{file.name} 不是核对表：缺少列 {'、'.join(missing)}")
     position = {key: header.index(head) for head, key in COLUMNS}
+    result = ImportResult()
+    entries: list[Entry] = []
+    for number, cells in enumerate(rows, start=2):
+        values = {key: _text(cells[i]) if i < len(cells) else "" for key, i in position.items()}
+        if not values["person_id"]:
+            result.blank += 1
+            continue
+        entries.append(Entry(values, f"{file.name} 第{number}行", number))
+    book.close()
+    entered = enter(workspace, entries, reviewer=reviewer, source=file.name)
+    result.imported, result.unchanged = entered.imported, entered.unchanged
+    result.problems = entered.problems
+    return result
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One submission typed in by a person: field values by key (``fields.FIELDS``) plus
+    ``source_path``/``source_sha`` (the original it stands for) and ``reviewer``."""
+
+    values: dict[str, str]
+    where: str  # for messages: "待人工核对.xlsx 第3行", "工作台"
+    row: int = 0
+
+
+@writes("录入人工核对结果")
+def enter(
+    workspace: Workspace, entries: list[Entry], *, reviewer: str = "", source: str = "工作台"
+) -> ImportResult:
+    """Entries typed in (the review workbook, or the workbench's form) become submissions,
+    checked exactly like a parsed sheet: the one path both take."""
     roster = RosterIndex(read_roster(workspace.roster_path))
     result = ImportResult()
     imported_at = datetime.now().astimezone().isoformat(timespec="seconds")
     with workspace.ledger() as ledger:
         batch: list[tuple[NewFile, str, str, str]] = []
-        for number, cells in enumerate(rows, start=2):
-            values = {key: _text(cells[i]) if i < len(cells) else "" for key, i in position.items()}
-            if not values["person_id"]:
-                result.blank += 1
-                continue
+        for entry in entries:
+            values = entry.values
+            number = entry.row
             person = roster.by_id.get(values["person_id"])
             if person is None:
                 result.problems.append(
-                    Problem(file.name, number, "编号", f"名单中没有编号 {values['person_id']}")
+                    Problem(source, number, "编号", f"名单中没有编号 {values['person_id']}")
                 )
                 continue
             try:
                 period = Period.parse(values["period"])
             except ValueError as exc:
-                result.problems.append(Problem(file.name, number, "季度", str(exc)))
+                result.problems.append(Problem(source, number, "季度", str(exc)))
                 continue
             received = ledger.received_at(values["source_path"], values["source_sha"])
             if received is None:
                 result.problems.append(
                     Problem(
-                        file.name,
+                        source,
                         number,
                         "来源路径",
                         "台账中找不到原文件（来源路径或文件指纹被改动），请重新导出核对表",
                     )
                 )
                 continue
-            raw = _entered_sheet(
-                values, values["name"] or person.name, values["unit"] or person.unit, period
-            )
+            name, unit = values.get("name") or person.name, values.get("unit") or person.unit
+            raw = _entered_sheet(values, name, unit, period)
             payload = raw_to_json(raw)
             sha = hashlib.sha256(
                 json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
@@ -270,7 +311,12 @@ def import_review(workspace: Workspace, file: Path, *, reviewer: str = "") -> Im
                 reader_version=READER_VERSION,
             )  # fmt: skip
             batch.append(
-                (new, values["source_path"], values["source_sha"], values["reviewer"] or reviewer)
+                (
+                    new,
+                    values["source_path"],
+                    values["source_sha"],
+                    values.get("reviewer") or reviewer,
+                )
             )
             result.imported.append(key)
         if batch:
@@ -282,5 +328,4 @@ def import_review(workspace: Workspace, file: Path, *, reviewer: str = "") -> Im
                 ]
             )
             settle(ledger, roster)
-    book.close()
     return result

@@ -42,9 +42,12 @@ from starlette.staticfiles import StaticFiles
 
 from ..errors import KaoheError
 from ..fields import FIELDS
+from ..ledger import original_path
 from ..models import Period
 from ..paths import safe_component
 from ..quarter import evaluate
+from ..readers.docx import document_text
+from ..readers.formats import IMAGES
 from ..readers.raw import raw_from_json
 from ..readers.reading import read_submission
 from ..records import RosterIndex, attribute
@@ -56,7 +59,7 @@ from ..stages.feedback import write_feedback
 from ..stages.generate import generate
 from ..stages.ingest import FileOutcome, ingest
 from ..stages.remind import write_reminders
-from ..stages.review import export_review
+from ..stages.review import Entry, enter, export_review, outstanding, prefill
 from ..stages.status import status
 from ..workspace import Workspace
 from ..writers import atomic
@@ -475,6 +478,53 @@ def create_app(workspace: Workspace) -> Starlette:
         return bench.render(request, "links.html", period=period, units=units,
                             links=bench.store.links(), created=created)  # fmt: skip
 
+    # -- the review queue -------------------------------------------------------------------
+
+    async def review_queue(request: Request) -> Response:
+        period = bench.period_of(request)
+        rows = outstanding(workspace, period)
+        return bench.render(request, "review.html", period=period, rows=rows)
+
+    async def review_one(request: Request) -> Response:
+        period = bench.period_of(request)
+        row_id = int(request.path_params["row"])
+        row = next((r for r in outstanding(workspace, period) if r.id == row_id), None)
+        if row is None:
+            return bench.render(request, "message.html", 404, title="已核对",
+                                text="这份已经核对过，或不在待核对队列中。")  # fmt: skip
+        result = None
+        values = {k: str(v) for k, v in prefill(row, period).items()}
+        if request.method == "POST":
+            form = await request.form()
+            values = {f.key: str(form.get(f.key, "")).strip() for f in FIELDS if f.entered}
+            values |= {"source_path": row.path, "source_sha": row.sha256}
+            entered = enter(workspace, [Entry(values, "工作台")], reviewer="工作台")
+            result = _entered_outcome(workspace, entered, period)
+            if result["accepted"]:
+                return bench.render(request, "message.html", title="已录入", text=result["text"])
+        kind = PurePosixPath(original_path(row.path).split("!/")[-1]).suffix.lower()
+        text = ""
+        if kind in (".docx", ".docm"):
+            data = original_bytes(workspace, row.path)
+            text = document_text(data) if data else ""
+        pages = 3 if kind in (".pdf", *IMAGES) else 0
+        fields = [f for f in FIELDS if f.entered]
+        return bench.render(request, "review_one.html", period=period, row=row, values=values,
+                            fields=fields, text=text, pages=pages, result=result)  # fmt: skip
+
+    async def review_page_image(request: Request) -> Response:
+        with workspace.existing_ledger() as ledger:
+            row = ledger.row(int(request.path_params["row"]))
+        if row is None:
+            return PlainTextResponse("台账中没有这个文件", 404)
+        data = original_bytes(workspace, row.path)
+        if data is None or hashlib.sha256(data).hexdigest() != row.sha256:
+            return PlainTextResponse("原文件已被移动或修改", 410)
+        image = _page_image(data, row.path, int(request.path_params["page"]))
+        if image is None:
+            return Response(status_code=204)
+        return Response(image, media_type="image/png")
+
     # -- unit links --------------------------------------------------------------------------
 
     def unit_csrf(token: str) -> str:
@@ -536,6 +586,9 @@ def create_app(workspace: Workspace) -> Starlette:
         Route("/person/{person}", admin(person)),
         Route("/original/{row:int}", admin(original)),
         Route("/appeals", admin(appeals_page), methods=["GET", "POST"]),
+        Route("/review", admin(review_queue)),
+        Route("/review/{row:int}", admin(review_one), methods=["GET", "POST"]),
+        Route("/review/{row:int}/page/{page:int}.png", admin(review_page_image)),
         Route("/remind", admin(remind_page), methods=["GET", "POST"]),
         Route("/links", admin(links_page), methods=["GET", "POST"]),
         Route("/u/{token}", unit_page),
@@ -564,6 +617,55 @@ def _outputs(workspace: Workspace, period: Period) -> list[str]:
         if path.suffix in (".zip", ".xlsx", ".html", ".docx"):
             found.append(relative.as_posix())
     return found
+
+
+def _entered_outcome(workspace: Workspace, entered: Any, period: Period) -> dict[str, Any]:
+    if entered.problems:
+        return {
+            "accepted": False,
+            "text": "；".join(p.message for p in entered.problems),
+            "issues": [],
+        }
+    key = (entered.imported or entered.unchanged or [""])[0]
+    with workspace.ledger() as ledger:
+        outcome = ledger.outcomes_for([key]).get(key)
+        rows = [r for r in ledger.accepted(period.code) if r.path == key]
+    issues = rows[0].issues if rows else []
+    if outcome is not None and outcome["outcome"] == "accepted":
+        who = f"{outcome['person_id']} {outcome['name']}"
+        note = "；".join(f"{i['code']} {i['message']}" for i in issues)
+        text = f"已录入为 {who} 的提交" + (f"。提醒：{note}" if note else "")
+        return {"accepted": True, "text": text, "issues": issues}
+    reason = outcome["reason"] if outcome is not None else "未能登记"
+    return {"accepted": False, "text": f"未能接收：{reason}", "issues": issues}
+
+
+def _page_image(data: bytes, key: str, page: int) -> bytes | None:
+    """A page of a PDF, or an image, as PNG for the review screen (bounded in size)."""
+    import io
+
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = 60_000_000  # a decompression bomb raises instead of filling memory
+    suffix = PurePosixPath(original_path(key).split("!/")[-1]).suffix.lower()
+    if suffix == ".pdf":
+        import pypdfium2 as pdfium  # type: ignore[import-untyped]
+
+        document = pdfium.PdfDocument(data)
+        try:
+            if page < 1 or page > len(document):
+                return None
+            picture = document[page - 1].render(scale=110 / 72).to_pil()
+        finally:
+            document.close()
+    elif suffix in IMAGES and page == 1:
+        picture = Image.open(io.BytesIO(data))
+        picture.thumbnail((1600, 2200))
+    else:
+        return None
+    out = io.BytesIO()
+    picture.convert("RGB").save(out, "PNG")
+    return out.getvalue()
 
 
 def _attachment(data: bytes, name: str) -> Response:

@@ -147,9 +147,30 @@ def make_sample_returns(workspace: Workspace, period: Period) -> Path:
             for name, data in members:
                 archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
         _write(folder / bundle, out.getvalue(), samples[0].received)
-    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00 a phone photo of a printed sheet"
-    _write(folder / "城区分局" / "王芳-拍照.jpg", photo, samples[0].received)
+    _write(folder / "城区分局" / "王芳-拍照.jpg", _photo(), samples[0].received)
     return folder
+
+
+def _photo() -> bytes:
+    """A phone photo of a printed, hand-signed sheet (a drawn stand-in: grey light, a slightly
+    turned page with the table's ruling)."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    page = Image.new("L", (620, 860), 250)
+    draw = ImageDraw.Draw(page)
+    draw.text((200, 40), "KAOHE 2026Q4", fill=40)
+    rows = [90, 130, 170, 250, 330, 410, 450, 490, 590, 700, 800]
+    for y in rows:
+        draw.line((50, y, 570, y), fill=60, width=2)
+    for x in (50, 150, 570):
+        draw.line((x, rows[0], x, rows[-1]), fill=60, width=2)
+    for y in range(200, 800, 24):  # handwriting-like strokes
+        draw.line((170, y, 170 + (y * 7) % 360, y + 3), fill=90, width=2)
+    photo = Image.new("L", (760, 1000), 150)
+    photo.paste(page.rotate(2.5, expand=True, fillcolor=150), (50, 40))
+    out = io.BytesIO()
+    photo.filter(ImageFilter.GaussianBlur(0.8)).convert("RGB").save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
 def _write(path: Path, data: bytes, received: datetime) -> None:

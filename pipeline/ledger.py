@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from .errors import KaoheError
@@ -45,7 +46,7 @@ def sheet_number(key: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _APPEALS = """
 CREATE TABLE IF NOT EXISTS appeals (
     period TEXT NOT NULL,
@@ -63,6 +64,10 @@ CREATE TABLE IF NOT EXISTS appeals (
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE files ADD COLUMN reader_version INTEGER NOT NULL DEFAULT 0",),
     3: (_APPEALS,),  # appeals were created on first use before; now with the schema
+    4: (
+        "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL,"
+        " actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')",
+    ),
 }
 
 _SCHEMA = (
@@ -89,6 +94,13 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE INDEX IF NOT EXISTS files_by_person ON files (period, person_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
 CREATE TABLE IF NOT EXISTS reviews (
     source_path TEXT NOT NULL,
     source_sha TEXT NOT NULL,
@@ -526,6 +538,26 @@ class Ledger:
                     for r in reviews
                 ],
             )  # fmt: skip
+
+    # -- the audit trail (the workbench's uploads, decisions, links) ----------------------------
+
+    def audit(self, actor: str, action: str, detail: str = "") -> None:
+        """Record who (HR, or which unit link) did what, when."""
+        at = datetime.now().astimezone().isoformat(timespec="seconds")
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)",
+                (at, actor, action, detail),
+            )
+
+    def audit_trail(self, limit: int = 200) -> list[tuple[str, str, str, str]]:
+        """The latest entries, newest first: (at, actor, action, detail)."""
+        return [
+            (str(a), str(b), str(c), str(d))
+            for a, b, c, d in self.db.execute(
+                "SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+            )
+        ]
 
     # -- appeals (复核) ------------------------------------------------------------------------
 

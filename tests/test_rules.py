@@ -196,6 +196,6 @@ def test_old_ledger_is_migrated(tmp_path: Path) -> None:
         assert row.reader_version == 0
         assert (
             ledger.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-            == "3"
+            == "4"
         )
         assert ledger.appeals() == []  # the appeals table comes with the schema

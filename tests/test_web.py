@@ -155,6 +155,8 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(
     response = client.post("/api/upload", data={"csrf": csrf}, files={"file": ("big.docx", big)})
     assert response.status_code == 413
     assert not (workspace.inbox / "上传").exists()
+    chunked = client.post("/api/upload", content=iter([b"x"]), headers={"x-csrf-token": csrf})
+    assert chunked.status_code == 411  # no length: refused before anything is read
 
 
 def test_person_page_escapes_what_people_typed_and_shows_versions(
@@ -210,12 +212,15 @@ def test_unit_links_show_one_unit_and_accept_only_its_sheets(
     [line] = send("赵磊.docx", sheets["0004"])["lines"]  # type: ignore[misc]
     assert line["word"] == "拒收" and "泽州分局 赵磊" in line["text"]
     assert not list((workspace.inbox / "上传").rglob("赵磊*"))  # never stored
-    log = (workspace.root / "工作台日志.txt").read_text(encoding="utf-8")
-    assert "上传了其他单位的表：赵磊.docx" in log
+    with workspace.ledger() as ledger:
+        trail = ledger.audit_trail()
+    assert trail[0][2:] == ("拒收其他单位的表", "赵磊.docx（泽州分局 赵磊）")
+    assert trail[0][1].startswith("单位链接 ") and trail[0][1].endswith("（城区分局）")
+    assert [entry[2] for entry in trail[1:]] == ["上传", "生成单位链接"]
 
     link_id = re.findall(r'name="revoke" value="([^"]+)"', client.get("/links").text)[0]
     client.post("/links", data={"csrf": csrf, "revoke": link_id})
-    assert liaison.get(f"/u/{token}").status_code == 404
+    assert liaison.get(f"/u/{token}").status_code == 403
     assert "error" in send("王芳.docx", sheets["0003"])
 
 
@@ -225,7 +230,7 @@ def test_expired_links_open_nothing(workspace: Workspace, client: TestClient) ->
     store = WebStore(workspace.root)
     _, token = store.create_link("城区分局", "2026Q4", date(2000, 1, 1))
     fresh = TestClient(create_app(workspace), follow_redirects=False)
-    assert fresh.get(f"/u/{token}").status_code == 404
+    assert fresh.get(f"/u/{token}").status_code == 403
 
 
 def test_the_review_screen_enters_a_scan_through_the_same_checks(

@@ -13,13 +13,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import os
 import secrets
+import shutil
 import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -198,16 +200,17 @@ def _stored_name(folder: Path, name: str) -> Path:
 def create_app(workspace: Workspace) -> Starlette:
     bench = Workbench(workspace)
     limits = workspace.limits()
+    shutil.rmtree(workspace.root / ".kaohe-upload", ignore_errors=True)  # a stopped server's
     max_body = limits.file_bytes + 1024 * 1024
 
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > max_body):
-            response: Response = PlainTextResponse(
-                "文件太大：单个文件上限见 kaohe.toml [limits]", 413
-            )
+        if request.method == "POST" and length is None:
+            response: Response = PlainTextResponse("请求缺少长度（Content-Length）", 411)
+        elif length is not None and (not length.isdigit() or int(length) > max_body):
+            response = PlainTextResponse("文件太大：单个文件上限见 kaohe.toml [limits]", 413)
         else:
             try:
                 response = await call_next(request)
@@ -399,10 +402,12 @@ def create_app(workspace: Workspace) -> Starlette:
         upload_file = form.get("file")
         if not isinstance(upload_file, UploadFile):
             return JSONResponse({"error": "没有收到文件"}, 400)
-        data = await upload_file.read()
         folder = workspace.inbox / UPLOAD_FOLDER / "人事科" / date.today().isoformat()
-        saved = _save_upload(folder, upload_file.filename or "", data)
+        saved = await _save_upload(folder, upload_file, limits.file_bytes)
+        if saved is None:
+            return JSONResponse({"error": "文件超过大小上限（kaohe.toml [limits] file_mb）"}, 413)
         found = ingest(workspace, [saved])
+        _audit(workspace, "人事科", "上传", f"{saved.name}：{_summary(found.files)}")
         return JSONResponse({"lines": _outcome_lines(found.files)})
 
     async def person(request: Request) -> Response:
@@ -443,6 +448,7 @@ def create_app(workspace: Workspace) -> Starlette:
             if form.get("action") == "file":
                 appeal_stage.file(workspace, period, person_id, str(form.get("reason", "")))
                 message = f"已登记 {person_id} 的复核申请"
+                _audit(workspace, "人事科", "登记复核申请", f"{period.code} {person_id}")
             else:
                 grade = str(form.get("grade", ""))
                 from ..models import Grade
@@ -450,6 +456,9 @@ def create_app(workspace: Workspace) -> Starlette:
                 chosen = Grade(grade) if grade in {g.value for g in Grade} else None
                 appeal_stage.decide(workspace, period, person_id, chosen, str(form.get("note", "")))
                 message = f"已记录 {person_id} 的复核决定"
+                _audit(
+                    workspace, "人事科", "复核决定", f"{period.code} {person_id} {grade or '维持'}"
+                )
         listed = appeal_stage.listed(workspace, period) if workspace.has_ledger() else []
         return bench.render(request, "appeals.html", period=period, appeals=listed, message=message)
 
@@ -466,6 +475,7 @@ def create_app(workspace: Workspace) -> Starlette:
             form = await request.form()
             if form.get("revoke"):
                 bench.store.revoke(str(form.get("revoke")))
+                _audit(workspace, "人事科", "撤销单位链接", str(form.get("revoke")))
             else:
                 unit = str(form.get("unit", ""))
                 known = {p.assessing_unit for p in read_roster(workspace.roster_path)}
@@ -473,6 +483,12 @@ def create_app(workspace: Workspace) -> Starlette:
                     raise KaoheError(f"名单中没有考核单位“{unit}”")
                 expires = default_expiry(workspace.deadline(period).day)
                 link, token = bench.store.create_link(unit, period.code, expires)
+                _audit(
+                    workspace,
+                    "人事科",
+                    "生成单位链接",
+                    f"{link.id} {unit} {period.code} 至 {expires}",
+                )
                 created = (link, f"{request.base_url}u/{token}")
         units = list(dict.fromkeys(p.assessing_unit for p in read_roster(workspace.roster_path)))
         return bench.render(request, "links.html", period=period, units=units,
@@ -499,15 +515,17 @@ def create_app(workspace: Workspace) -> Starlette:
             values = {f.key: str(form.get(f.key, "")).strip() for f in FIELDS if f.entered}
             values |= {"source_path": row.path, "source_sha": row.sha256}
             entered = enter(workspace, [Entry(values, "工作台")], reviewer="工作台")
+            _audit(workspace, "人事科", "人工核对", f"{row.path} → {values.get('person_id', '')}")
             result = _entered_outcome(workspace, entered, period)
             if result["accepted"]:
                 return bench.render(request, "message.html", title="已录入", text=result["text"])
         kind = PurePosixPath(original_path(row.path).split("!/")[-1]).suffix.lower()
-        text = ""
-        if kind in (".docx", ".docm"):
-            data = original_bytes(workspace, row.path)
-            text = document_text(data) if data else ""
-        pages = 3 if kind in (".pdf", *IMAGES) else 0
+        data = original_bytes(workspace, row.path)
+        text, pages = "", 0
+        if data is not None and kind in (".docx", ".docm"):
+            text = document_text(data)
+        elif data is not None:
+            pages = _page_count(data, kind)
         fields = [f for f in FIELDS if f.entered]
         return bench.render(request, "review_one.html", period=period, row=row, values=values,
                             fields=fields, text=text, pages=pages, result=result)  # fmt: skip
@@ -520,7 +538,10 @@ def create_app(workspace: Workspace) -> Starlette:
         data = original_bytes(workspace, row.path)
         if data is None or hashlib.sha256(data).hexdigest() != row.sha256:
             return PlainTextResponse("原文件已被移动或修改", 410)
-        image = _page_image(data, row.path, int(request.path_params["page"]))
+        try:
+            image = _page_image(data, row.path, int(request.path_params["page"]))
+        except Exception:  # an unreadable scan: the page says so instead of an image
+            image = None
         if image is None:
             return Response(status_code=204)
         return Response(image, media_type="image/png")
@@ -535,7 +556,7 @@ def create_app(workspace: Workspace) -> Starlette:
         link = bench.store.link_for(token, date.today())
         if link is None:
             text = "这个链接不存在、已撤销或已过期，请向人事科索取新链接。"
-            return bench.render(request, "message.html", 404, title="链接无效", text=text)
+            return bench.render(request, "message.html", 403, title="链接无效", text=text)
         period = Period.parse(link.period)
         report = status(workspace, period, unit=link.unit, today=date.today())
         result = evaluate(workspace, period)
@@ -554,22 +575,26 @@ def create_app(workspace: Workspace) -> Starlette:
         upload_file = form.get("file")
         if not isinstance(upload_file, UploadFile):
             return JSONResponse({"error": "没有收到文件"}, 400)
-        data = await upload_file.read()
         name = upload_file.filename or ""
-        others = _other_units(workspace, name, data, link.unit, Period.parse(link.period))
+        unit_folder = safe_component(link.unit)
+        folder = workspace.inbox / UPLOAD_FOLDER / unit_folder / date.today().isoformat()
+        held = await _save_upload(workspace.root / ".kaohe-upload", upload_file, limits.file_bytes)
+        if held is None:
+            return JSONResponse({"error": "文件超过大小上限"}, 413)
+        actor = f"单位链接 {link.id}（{link.unit}）"
+        period = Period.parse(link.period)
+        others = _other_units(workspace, name, held.read_bytes(), link.unit, period)
         if others:
-            _log(
-                workspace,
-                f"单位链接 {link.id}（{link.unit}）上传了其他单位的表：{name}（{others}）",
-            )
+            held.unlink()
+            _audit(workspace, actor, "拒收其他单位的表", f"{name}（{others}）")
             why = f"这是{others}的记实表，不能通过{link.unit}的链接提交；请交给本人所在单位或人事科"
             line = {"file": PurePosixPath(name).name, "word": "拒收", "kind": "bad", "text": why}
             return JSONResponse({"lines": [line]})
-        folder = (
-            workspace.inbox / UPLOAD_FOLDER / safe_component(link.unit) / date.today().isoformat()
-        )
-        saved = _save_upload(folder, name, data)
+        atomic.private_dir(folder)
+        saved = _stored_name(folder, name)
+        held.replace(saved)
         found = ingest(workspace, [saved])
+        _audit(workspace, actor, "上传", f"{saved.name}：{_summary(found.files)}")
         return JSONResponse({"lines": _outcome_lines(found.files)})
 
     routes = [
@@ -640,6 +665,24 @@ def _entered_outcome(workspace: Workspace, entered: Any, period: Period) -> dict
     return {"accepted": False, "text": f"未能接收：{reason}", "issues": issues}
 
 
+def _page_count(data: bytes, suffix: str) -> int:
+    """How many pages to show of a PDF (at most 5) or an image (1); 0 if none can be shown."""
+    if suffix in IMAGES:
+        return 1
+    if suffix != ".pdf":
+        return 0
+    import pypdfium2 as pdfium  # type: ignore[import-untyped]
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except Exception:  # a damaged or encrypted PDF: offered as a download only
+        return 0
+    try:
+        return min(len(document), 5)
+    finally:
+        document.close()
+
+
 def _page_image(data: bytes, key: str, page: int) -> bytes | None:
     """A page of a PDF, or an image, as PNG for the review screen (bounded in size)."""
     import io
@@ -649,7 +692,7 @@ def _page_image(data: bytes, key: str, page: int) -> bytes | None:
     Image.MAX_IMAGE_PIXELS = 60_000_000  # a decompression bomb raises instead of filling memory
     suffix = PurePosixPath(original_path(key).split("!/")[-1]).suffix.lower()
     if suffix == ".pdf":
-        import pypdfium2 as pdfium  # type: ignore[import-untyped]
+        import pypdfium2 as pdfium
 
         document = pdfium.PdfDocument(data)
         try:
@@ -677,11 +720,38 @@ def _attachment(data: bytes, name: str) -> Response:
     )
 
 
-def _save_upload(folder: Path, name: str, data: bytes) -> Path:
+async def _save_upload(folder: Path, upload: UploadFile, limit: int) -> Path | None:
+    """Copy an upload to a new file in ``folder`` a chunk at a time (never whole in memory);
+    None, and nothing kept, if it grows past ``limit`` bytes."""
     atomic.private_dir(folder)
-    target = _stored_name(folder, name)
-    atomic.write_bytes(target, data)
-    return target
+    target = _stored_name(folder, upload.filename or "")
+    tmp = atomic.temp_sibling(target)
+    written = 0
+    try:
+        with open(
+            os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, atomic.FILE_MODE), "wb"
+        ) as out:
+            while chunk := await upload.read(1 << 20):
+                written += len(chunk)
+                if written > limit:
+                    return None
+                out.write(chunk)
+        os.replace(tmp, target)
+        return target
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _summary(outcomes: list[FileOutcome]) -> str:
+    return "；".join(
+        f"{WORDS.get(o.outcome, o.outcome)} {o.person_id or ''}".strip() for o in outcomes
+    )
+
+
+def _audit(workspace: Workspace, actor: str, action: str, detail: str) -> None:
+    with workspace.ledger() as ledger:
+        ledger.audit(actor, action, detail)
 
 
 def _other_units(workspace: Workspace, name: str, data: bytes, unit: str, period: Period) -> str:
@@ -696,14 +766,6 @@ def _other_units(workspace: Workspace, name: str, data: bytes, unit: str, period
         if found.person is not None and found.person.assessing_unit != unit:
             others.append(f"{found.person.assessing_unit} {found.person.name}")
     return "、".join(others)
-
-
-def _log(workspace: Workspace, text: str) -> None:
-    path = workspace.root / "工作台日志.txt"
-    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(f"{stamp} {text}\n")
-    path.chmod(0o600)
 
 
 def _version(row: Any) -> dict[str, Any]:

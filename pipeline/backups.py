@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,8 @@ from .writers.atomic import FILE_MODE, private_dir, temp_sibling
 
 BACKUP_DIR = "台账备份"
 KEEP = 5
+#: At most one copy in this many seconds.
+MIN_INTERVAL = 300.0
 _PREFIX = "kaohe-"
 _COMPANIONS = ("-wal", "-shm")
 
@@ -41,14 +44,21 @@ def _changed_at(ledger: Path) -> float:
     return max(times)
 
 
-def back_up(ledger: Path, folder: Path, *, keep: int = KEEP) -> Path | None:
-    """Copy ``ledger`` into ``folder`` unless the newest copy is as recent; prune to ``keep``.
-    Returns the copy that now stands for the ledger (None if there is no ledger)."""
+def back_up(
+    ledger: Path, folder: Path, *, keep: int = KEEP, every: float | None = None
+) -> Path | None:
+    """Copy ``ledger`` into ``folder`` unless the newest copy is as recent, or younger than
+    ``every`` seconds (the workbench ingests once per uploaded file; what came in since the
+    last copy is still in the inbox and is registered again after a restore); prune to
+    ``keep``. Returns the copy that now stands for the ledger (None if there is no ledger)."""
     if not ledger.is_file():
         return None
     found = listed(folder)
-    if found and found[0].stat().st_mtime >= _changed_at(ledger):
-        return found[0]
+    every = MIN_INTERVAL if every is None else every
+    if found:
+        newest = found[0].stat().st_mtime
+        if newest >= _changed_at(ledger) or time.time() - newest < every:
+            return found[0]
     private_dir(folder)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = folder / f"{_PREFIX}{stamp}.sqlite"

@@ -245,7 +245,17 @@ def test_a_damaged_ledger_comes_back_from_its_backup(
     assert kaohe(capsys, *ws, "export", "-p", "2026Q4")[1] == before
 
 
-def test_backups_are_kept_few_and_only_when_changed(returned: Workspace) -> None:
+def test_backups_are_kept_few_and_only_when_changed(
+    returned: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.backups as backups
+
+    ingest(returned, received_at=AT)
+    (returned.inbox / "变化.txt").write_text("x")
+    ingest(returned, received_at=AT)
+    ingest(returned, received_at=AT)  # changed, but within five minutes of the last copy
+    assert len(list(returned.backup_dir.glob("*.sqlite"))) == 1
+    monkeypatch.setattr(backups, "MIN_INTERVAL", 0.0)
     for _ in range(8):
         (returned.inbox / f"变化{_}.txt").write_text(str(_))
         ingest(returned, received_at=AT)

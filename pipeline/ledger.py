@@ -137,8 +137,8 @@ class NewFile:
 
 
 @dataclass(frozen=True)
-class FileRow(NewFile):
-    """A stored file version and what became of it."""
+class Settled:
+    """What settling decided for one stored version."""
 
     id: int
     person_id: str | None
@@ -150,16 +150,8 @@ class FileRow(NewFile):
 
 
 @dataclass(frozen=True)
-class Settled:
-    """What settling decided for one stored version."""
-
-    id: int
-    person_id: str | None
-    period: str | None
-    outcome: str
-    reason: str
-    record: dict[str, object] | None
-    issues: list[dict[str, str]]
+class FileRow(Settled, NewFile):
+    """A stored file version (as first read) and what became of it (as last settled)."""
 
 
 @dataclass(frozen=True)

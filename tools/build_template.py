@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -227,9 +228,8 @@ def build(out: Path = OUT) -> Path:
 FEEDBACK_OUT = OUT.parent / "考核结果反馈通知.docx"
 
 
-def build_feedback(out: Path = FEEDBACK_OUT) -> Path:
-    """The written feedback notice (反馈结果, notice 三(三)): grade, the leader's opinion, and
-    for 一般/差 the request to rectify within a deadline."""
+def _notice(heading: str) -> Any:
+    """An A4 notice with its centred title: the page and type every notice shares."""
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
@@ -240,11 +240,34 @@ def build_feedback(out: Path = FEEDBACK_OUT) -> Path:
     _fonts(normal, BODY_FONT)
     title = doc.paragraphs[0] if doc.paragraphs else doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(title, "公务员平时考核结果反馈通知", font=TITLE_FONT, size=20, bold=True)
+    _run(title, heading, font=TITLE_FONT, size=20, bold=True)
+    doc.core_properties.title = heading
+    return doc
+
+
+def _body(doc: Any, lines: tuple[str, ...], signer: str, day: str) -> None:
+    """The notice's paragraphs, then the signer and the day on the right."""
+    for text in lines:
+        par = doc.add_paragraph()
+        par.paragraph_format.space_after = Pt(6)
+        _run(par, text, font=BODY_FONT, size=14)
+    sign = doc.add_paragraph()
+    sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    sign.paragraph_format.space_before = Pt(36)
+    _run(sign, signer, font=BODY_FONT, size=14)
+    dated = doc.add_paragraph()
+    dated.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _run(dated, day, font=BODY_FONT, size=14)
+
+
+def build_feedback(out: Path = FEEDBACK_OUT) -> Path:
+    """The written feedback notice (反馈结果, notice 三(三)): grade, the leader's opinion, and
+    for 一般/差 the request to rectify within a deadline."""
+    doc = _notice("公务员平时考核结果反馈通知")
     sub = doc.add_paragraph()
     sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _run(sub, "（{{ period_title }}）", font="楷体", size=14)
-    for text in (
+    lines = (
         "{{ name }}同志：",
         "　　根据《公务员平时考核办法（试行）》和本局平时考核工作方案，经分管领导评鉴，"
         "你{{ period_title }}的平时考核结果为：{{ grade_text }}。",
@@ -254,18 +277,8 @@ def build_feedback(out: Path = FEEDBACK_OUT) -> Path:
         "于　　　　年　　月　　日前整改到位，并将整改情况书面报分管领导。",
         "{%p endif %}",
         "　　如对考核结果有异议，可向局领导班子提出复核申请。",
-    ):
-        par = doc.add_paragraph()
-        par.paragraph_format.space_after = Pt(6)
-        _run(par, text, font=BODY_FONT, size=14)
-    sign = doc.add_paragraph()
-    sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    sign.paragraph_format.space_before = Pt(36)
-    _run(sign, "{{ assessing_unit }}　分管领导：{{ leader }}", font=BODY_FONT, size=14)
-    day = doc.add_paragraph()
-    day.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    _run(day, "年　　月　　日", font=BODY_FONT, size=14)
-    doc.core_properties.title = "公务员平时考核结果反馈通知"
+    )
+    _body(doc, lines, "{{ assessing_unit }}　分管领导：{{ leader }}", "年　　月　　日")
     out.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(out))
     return out
@@ -276,18 +289,8 @@ REMIND_OUT = OUT.parent / "催报通知.docx"
 
 def build_remind(out: Path = REMIND_OUT) -> Path:
     """The reminder to a unit (催报): who has not returned the sheet, and their leaders."""
-    doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
-    section.top_margin = section.bottom_margin = Cm(2.5)
-    section.left_margin = section.right_margin = Cm(2.6)
-    normal = doc.styles["Normal"]
-    normal.font.size = Pt(14)
-    _fonts(normal, BODY_FONT)
-    title = doc.paragraphs[0] if doc.paragraphs else doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(title, "关于报送平时考核记实表的提醒", font=TITLE_FONT, size=20, bold=True)
-    for text in (
+    doc = _notice("关于报送平时考核记实表的提醒")
+    lines = (
         "{{ unit }}：",
         "　　{{ period_title }}平时考核记实表应于{{ deadline }}前交回人事科。"
         "截至{{ today }}，以下 {{ count }} 位同志的记实表尚未收到：",
@@ -297,18 +300,8 @@ def build_remind(out: Path = REMIND_OUT) -> Path:
         "{%p endfor %}",
         "　　请督促上述同志尽快填写、签字，经分管领导评鉴后交回。"
         "无正当理由不参加平时考核的，将按规定予以批评教育。",
-    ):
-        par = doc.add_paragraph()
-        par.paragraph_format.space_after = Pt(6)
-        _run(par, text, font=BODY_FONT, size=14)
-    sign = doc.add_paragraph()
-    sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    sign.paragraph_format.space_before = Pt(36)
-    _run(sign, "人事科", font=BODY_FONT, size=14)
-    day = doc.add_paragraph()
-    day.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    _run(day, "{{ today }}", font=BODY_FONT, size=14)
-    doc.core_properties.title = "关于报送平时考核记实表的提醒"
+    )
+    _body(doc, lines, "人事科", "{{ today }}")
     out.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(out))
     return out

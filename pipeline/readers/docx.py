@@ -7,6 +7,7 @@ needed costs a few. Macros in .docm are never run: only XML parts are read.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -33,32 +34,35 @@ def _main_part(package: Package) -> str:
     return "word/document.xml"
 
 
-def _related_texts(package: Package, main: str) -> list[RawField]:
-    """Header and footer texts (where the printed form code lives)."""
+def _relationships(package: Package, main: str) -> Iterator[tuple[str, str, str]]:
+    """(id, type, part name) of each part the main document refers to that exists."""
     folder, _, name = main.rpartition("/")
     rels = f"{folder}/_rels/{name}.rels"
-    texts: list[RawField] = []
     if not package.has(rels):
-        return texts
+        return
     for rel in package.xml(rels).iter(f"{{{_REL_NS}}}Relationship"):
-        kind = _HEADER_FOOTER.search(str(rel.get("Type", "")))
         target = f"{folder}/{rel.get('Target', '')}".replace("/./", "/")
-        if kind and package.has(target):
-            where = "页眉" if kind.group(1) == "header" else "页脚"
+        if package.has(target):
+            yield str(rel.get("Id", "")), str(rel.get("Type", "")), target
+
+
+def _related_texts(package: Package, main: str) -> list[RawField]:
+    """Header and footer texts (where the printed form code lives)."""
+    texts: list[RawField] = []
+    for _, kind, target in _relationships(package, main):
+        found = _HEADER_FOOTER.search(kind)
+        if found:
+            where = "页眉" if found.group(1) == "header" else "页脚"
             texts.append(RawField(block_text(package.xml(target)), where))
     return texts
 
 
 def _list_part_names(package: Package, main: str) -> dict[str, str]:
-    folder, _, name = main.rpartition("/")
-    rels = f"{folder}/_rels/{name}.rels"
     found: dict[str, str] = {}
-    if package.has(rels):
-        for rel in package.xml(rels).iter(f"{{{_REL_NS}}}Relationship"):
-            kind = str(rel.get("Type", "")).rsplit("/", 1)[-1]
-            target = f"{folder}/{rel.get('Target', '')}"
-            if kind in ("numbering", "styles") and package.has(target):
-                found[kind] = target
+    for _, kind, target in _relationships(package, main):
+        short = kind.rsplit("/", 1)[-1]
+        if short in ("numbering", "styles"):
+            found[short] = target
     return found
 
 
@@ -112,15 +116,11 @@ _NEXT_SHEET_LINE = re.compile(r"记实表|考核表|\d{4}\s*年\s*第?\s*\S\s*�
 
 def _footer_texts(package: Package, main: str) -> dict[str, str]:
     """Footer part text by relationship id (each section names its own footer)."""
-    folder, _, name = main.rpartition("/")
-    rels = f"{folder}/_rels/{name}.rels"
-    found: dict[str, str] = {}
-    if package.has(rels):
-        for rel in package.xml(rels).iter(f"{{{_REL_NS}}}Relationship"):
-            target = f"{folder}/{rel.get('Target', '')}".replace("/./", "/")
-            if str(rel.get("Type", "")).endswith("/footer") and package.has(target):
-                found[str(rel.get("Id", ""))] = block_text(package.xml(target))
-    return found
+    return {
+        rel_id: block_text(package.xml(target))
+        for rel_id, kind, target in _relationships(package, main)
+        if kind.endswith("/footer")
+    }
 
 
 def _section_footers(section: etree._Element | None) -> list[str]:

@@ -4,17 +4,17 @@ each unit's bundle holds only its own people."""
 
 from __future__ import annotations
 
-import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import KaoheError, TemplateError
+from ..errors import KaoheError
 from ..models import Grade, Outcome, Period
 from ..paths import safe_component
 from ..quarter import evaluate
 from ..workspace import Workspace, shipped_template, writes
 from ..writers import atomic
+from ..writers.notice import render_notice
 
 TEMPLATE_NAME = "考核结果反馈通知.docx"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -27,17 +27,7 @@ def feedback_template(workspace: Workspace) -> Path:
 
 
 def _render(template: bytes, context: dict[str, object]) -> bytes:
-    from docxtpl import DocxTemplate
-    from jinja2 import TemplateError as JinjaError
-
-    document = DocxTemplate(io.BytesIO(template))
-    try:
-        document.render(context, autoescape=True)
-    except JinjaError as exc:
-        raise TemplateError(f"反馈通知模板中的标签写法有误：{exc}") from exc
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return render_notice(template, context, "反馈通知")
 
 
 @dataclass

@@ -4,17 +4,17 @@ only that unit's non-returners and their leaders."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ..errors import KaoheError, TemplateError
+from ..errors import KaoheError
 from ..models import Outcome, Period
 from ..paths import safe_component
 from ..quarter import evaluate
 from ..workspace import Workspace, shipped_template, writes
 from ..writers import atomic
+from ..writers.notice import render_notice
 
 TEMPLATE_NAME = "催报通知.docx"
 
@@ -76,16 +76,12 @@ def write_reminders(
     workspace: Workspace, period: Period, *, unit: str | None = None, today: date | None = None
 ) -> list[Reminder]:
     """The reminders, each with its notice written under ``outbox/<period>/催报/``."""
-    from docxtpl import DocxTemplate
-    from jinja2 import TemplateError as JinjaError
-
     today = today or date.today()
     deadline = workspace.deadline(period)
     template = remind_template(workspace).read_bytes()
     written = []
     for reminder in reminders(workspace, period, unit=unit, today=today):
-        document = DocxTemplate(io.BytesIO(template))
-        context = {
+        context: dict[str, object] = {
             "unit": reminder.unit,
             "period_title": period.title,
             "deadline": f"{deadline.day.year}年{deadline.day.month}月{deadline.day.day}日",
@@ -93,15 +89,9 @@ def write_reminders(
             "count": len(reminder.people),
             "people": [p.__dict__ for p in reminder.people],
         }
-        try:
-            document.render(context, autoescape=True)
-        except JinjaError as exc:
-            raise TemplateError(f"催报通知模板中的标签写法有误：{exc}") from exc
-        out = io.BytesIO()
-        document.save(out)
         path = (
             workspace.period_dir(period) / "催报" / f"{safe_component(reminder.unit)}_催报通知.docx"
         )
-        atomic.write_bytes(path, out.getvalue())
+        atomic.write_bytes(path, render_notice(template, context, "催报通知"))
         written.append(Reminder(reminder.unit, reminder.people, reminder.text, path))
     return written

@@ -428,7 +428,8 @@ def create_app(workspace: Workspace) -> Starlette:
             ]
         return bench.render(request, "person.html", period=period, found=found, versions=shown)
 
-    async def original(request: Request) -> Response:
+    def checked_original(request: Request) -> tuple[str, bytes] | Response:
+        """The stored version a request names, and its original's bytes if unchanged."""
         with workspace.existing_ledger() as ledger:
             row = ledger.row(int(request.path_params["row"]))
         if row is None:
@@ -436,8 +437,14 @@ def create_app(workspace: Workspace) -> Starlette:
         data = original_bytes(workspace, row.path)
         if data is None or hashlib.sha256(data).hexdigest() != row.sha256:
             return PlainTextResponse("原文件已被移动或修改", 410)
-        name = PurePosixPath(row.path.split("!/")[-1].split("#")[0]).name
-        return _attachment(data, name)
+        return row.path, data
+
+    async def original(request: Request) -> Response:
+        found = checked_original(request)
+        if isinstance(found, Response):
+            return found
+        key, data = found
+        return _attachment(data, PurePosixPath(original_path(key).split("!/")[-1]).name)
 
     async def appeals_page(request: Request) -> Response:
         period = bench.period_of(request)
@@ -531,15 +538,12 @@ def create_app(workspace: Workspace) -> Starlette:
                             fields=fields, text=text, pages=pages, result=result)  # fmt: skip
 
     async def review_page_image(request: Request) -> Response:
-        with workspace.existing_ledger() as ledger:
-            row = ledger.row(int(request.path_params["row"]))
-        if row is None:
-            return PlainTextResponse("台账中没有这个文件", 404)
-        data = original_bytes(workspace, row.path)
-        if data is None or hashlib.sha256(data).hexdigest() != row.sha256:
-            return PlainTextResponse("原文件已被移动或修改", 410)
+        found = checked_original(request)
+        if isinstance(found, Response):
+            return found
+        key, data = found
         try:
-            image = _page_image(data, row.path, int(request.path_params["page"]))
+            image = _page_image(data, key, int(request.path_params["page"]))
         except Exception:  # an unreadable scan: the page says so instead of an image
             image = None
         if image is None:

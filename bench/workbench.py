@@ -94,7 +94,7 @@ def main() -> None:
                         upload_times.append(time.perf_counter() - start)
                         lines = response.json().get("lines", [])
                         if response.status_code != 200 or [x["word"] for x in lines] != ["接收"]:
-                            failures.append(f"{name}: {response.status_code} {response.text[:80]}")
+                            failures.append(f"{name}: {response.status_code} {response.text[:400]}")
 
             def hr() -> None:
                 with httpx.Client(base_url=base, timeout=120) as client:

@@ -20,6 +20,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
 
+#: How worker processes start. The command line forks (fast; nothing else runs then). A
+#: process with other threads running (the workbench's server) must not fork — a child can
+#: inherit a lock another thread held and hang — so it switches to "forkserver".
+START_METHOD: str | None = None
+
+
 T = TypeVar("T")
 _PR_SET_PDEATHSIG = 1
 R = TypeVar("R")
@@ -32,7 +38,7 @@ def _die_with_parent(parent: int) -> None:
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the request took effect
+    if parent and os.getppid() != parent:  # the parent died before the request took effect
         os._exit(0)
 
 
@@ -75,13 +81,20 @@ class TimedPool(Generic[R]):
         self.function = function
         self.timeout = timeout
         self.on_failure = on_failure
-        self.context = multiprocessing.get_context()
+        self.context: Any = multiprocessing.get_context(START_METHOD)
         self.workers = [self._start() for _ in range(max(processes, 1))]
 
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
         process = self.context.Process(
-            target=_serve, args=(self.function, child, os.getpid()), daemon=True
+            target=_serve,
+            # a forked worker's parent is this process; a forkserver's child's is the server
+            args=(
+                self.function,
+                child,
+                os.getpid() if self.context.get_start_method() == "fork" else 0,
+            ),
+            daemon=True,
         )
         process.start()
         child.close()
@@ -151,3 +164,42 @@ class TimedPool(Generic[R]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: Pools kept between runs by a long-lived process (the workbench ingests once per upload:
+#: starting readers each time would cost more than reading). Runs are one at a time (the
+#: workspace's writer lock), so one pool serves them all.
+_WARM: dict[tuple[Any, int, float], TimedPool[Any]] = {}
+KEEP_WARM = False
+
+
+@contextlib.contextmanager
+def reader_pool(
+    function: Callable[..., R], processes: int, timeout: float, on_failure: Callable[[str], R]
+) -> Iterator[TimedPool[R]]:
+    """A pool for one run: fresh (and closed after), or kept warm when ``KEEP_WARM``."""
+    if not KEEP_WARM:
+        with TimedPool(function, processes, timeout, on_failure) as pool:
+            yield pool
+        return
+    key = (function, processes, timeout)
+    warm: TimedPool[Any] | None = _WARM.get(key)
+    if warm is None:
+        warm = _WARM[key] = TimedPool(function, processes, timeout, on_failure)
+    warm.on_failure = on_failure
+    yield warm
+
+
+def use_start_method(method: str, *, keep_warm: bool = False) -> None:
+    """How worker processes start from now on, and whether pools outlive a run."""
+    global START_METHOD, KEEP_WARM
+    START_METHOD, KEEP_WARM = method, keep_warm
+
+
+def reset() -> None:
+    """Back to the command line's way (fork, a pool per run), closing any warm pools."""
+    global START_METHOD, KEEP_WARM
+    for pool in _WARM.values():
+        pool.close()
+    _WARM.clear()
+    START_METHOD, KEEP_WARM = None, False

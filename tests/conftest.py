@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -82,3 +82,13 @@ def kaohe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str
     code = run(list(args))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def _readers_as_the_command_line_starts_them() -> Iterator[None]:
+    """A workbench test switches reader processes to forkserver and keeps them warm; the
+    tests after it must get the command line's fork-per-run again."""
+    yield
+    from pipeline import workers
+
+    workers.reset()

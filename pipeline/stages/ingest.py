@@ -38,7 +38,7 @@ from ..readers.reading import READER_VERSION, ReadResult, read_task, too_big
 from ..records import RosterIndex
 from ..roster import read_roster
 from ..settle import settle
-from ..workers import TimedPool
+from ..workers import reader_pool
 from ..workspace import Workspace, writes
 
 #: Temporary and system files that are not submissions.
@@ -266,7 +266,7 @@ def _read_stream(
             yield (item.key, item.data, code, failure.message if failure else None, limits)
 
     timeout = limits.parse_seconds
-    with TimedPool(read_task, workers, timeout, _overran(timeout)) as pool:
+    with reader_pool(read_task, workers, timeout, _overran(timeout)) as pool:
         for result in pool.map(tasks()):
             yield queued.popleft(), result
 

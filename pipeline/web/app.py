@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -63,6 +64,7 @@ from ..stages.ingest import FileOutcome, ingest
 from ..stages.remind import write_reminders
 from ..stages.review import Entry, enter, export_review, outstanding, prefill
 from ..stages.status import status
+from ..workers import use_start_method
 from ..workspace import Workspace
 from ..writers import atomic
 from .store import WebStore, default_expiry
@@ -198,6 +200,9 @@ def _stored_name(folder: Path, name: str) -> Path:
 
 
 def create_app(workspace: Workspace) -> Starlette:
+    # the server runs threads: its readers must not fork; and it reads one upload at a time,
+    # so its readers stay up between uploads instead of starting for each
+    use_start_method("forkserver", keep_warm=True)
     bench = Workbench(workspace)
     limits = workspace.limits()
     shutil.rmtree(workspace.root / ".kaohe-upload", ignore_errors=True)  # a stopped server's
@@ -305,7 +310,7 @@ def create_app(workspace: Workspace) -> Starlette:
 
     async def home(request: Request) -> Response:
         period = bench.period_of(request)
-        report = status(workspace, period, today=date.today())
+        report = await run_in_threadpool(status, workspace, period, today=date.today())
         files = _outputs(workspace, period)
         return bench.render(request, "home.html", period=period, report=report, files=files[:60])
 
@@ -406,14 +411,14 @@ def create_app(workspace: Workspace) -> Starlette:
         saved = await _save_upload(folder, upload_file, limits.file_bytes)
         if saved is None:
             return JSONResponse({"error": "文件超过大小上限（kaohe.toml [limits] file_mb）"}, 413)
-        found = ingest(workspace, [saved])
+        found = await run_in_threadpool(ingest, workspace, [saved])
         _audit(workspace, "人事科", "上传", f"{saved.name}：{_summary(found.files)}")
         return JSONResponse({"lines": _outcome_lines(found.files)})
 
     async def person(request: Request) -> Response:
         period = bench.period_of(request)
         person_id = request.path_params["person"]
-        result = evaluate(workspace, period)
+        result = await run_in_threadpool(evaluate, workspace, period)
         found = next((r for p, r in result.results.items() if p == person_id), None)
         if found is None:
             return PlainTextResponse("名单中没有这个编号", 404)
@@ -471,7 +476,11 @@ def create_app(workspace: Workspace) -> Starlette:
 
     async def remind_page(request: Request) -> Response:
         period = bench.period_of(request)
-        found = write_reminders(workspace, period) if request.method == "POST" else []
+        found = (
+            await run_in_threadpool(write_reminders, workspace, period)
+            if request.method == "POST"
+            else []
+        )
         return bench.render(request, "remind.html", period=period, reminders=found,
                             outbox=workspace.outbox, posted=request.method == "POST")  # fmt: skip
 
@@ -521,7 +530,9 @@ def create_app(workspace: Workspace) -> Starlette:
             form = await request.form()
             values = {f.key: str(form.get(f.key, "")).strip() for f in FIELDS if f.entered}
             values |= {"source_path": row.path, "source_sha": row.sha256}
-            entered = enter(workspace, [Entry(values, "工作台")], reviewer="工作台")
+            entered = await run_in_threadpool(
+                enter, workspace, [Entry(values, "工作台")], reviewer="工作台"
+            )
             _audit(workspace, "人事科", "人工核对", f"{row.path} → {values.get('person_id', '')}")
             result = _entered_outcome(workspace, entered, period)
             if result["accepted"]:
@@ -562,8 +573,10 @@ def create_app(workspace: Workspace) -> Starlette:
             text = "这个链接不存在、已撤销或已过期，请向人事科索取新链接。"
             return bench.render(request, "message.html", 403, title="链接无效", text=text)
         period = Period.parse(link.period)
-        report = status(workspace, period, unit=link.unit, today=date.today())
-        result = evaluate(workspace, period)
+        report = await run_in_threadpool(
+            status, workspace, period, unit=link.unit, today=date.today()
+        )
+        result = await run_in_threadpool(evaluate, workspace, period)
         people = [result.result_of(p) for p in result.people if p.assessing_unit == link.unit]
         return bench.render(request, "unit.html", link=link, report=report, people=people,
                             token=token, unit_csrf=unit_csrf(token), period=period)  # fmt: skip
@@ -587,7 +600,9 @@ def create_app(workspace: Workspace) -> Starlette:
             return JSONResponse({"error": "文件超过大小上限"}, 413)
         actor = f"单位链接 {link.id}（{link.unit}）"
         period = Period.parse(link.period)
-        others = _other_units(workspace, name, held.read_bytes(), link.unit, period)
+        others = await run_in_threadpool(
+            _other_units, workspace, name, held.read_bytes(), link.unit, period
+        )
         if others:
             held.unlink()
             _audit(workspace, actor, "拒收其他单位的表", f"{name}（{others}）")
@@ -597,7 +612,7 @@ def create_app(workspace: Workspace) -> Starlette:
         atomic.private_dir(folder)
         saved = _stored_name(folder, name)
         held.replace(saved)
-        found = ingest(workspace, [saved])
+        found = await run_in_threadpool(ingest, workspace, [saved])
         _audit(workspace, actor, "上传", f"{saved.name}：{_summary(found.files)}")
         return JSONResponse({"lines": _outcome_lines(found.files)})
 
@@ -675,7 +690,7 @@ def _page_count(data: bytes, suffix: str) -> int:
         return 1
     if suffix != ".pdf":
         return 0
-    import pypdfium2 as pdfium  # type: ignore[import-untyped]
+    import pypdfium2 as pdfium
 
     try:
         document = pdfium.PdfDocument(data)

@@ -85,25 +85,31 @@ def pdfium_pages(data: bytes, limit: int = MAX_PAGES) -> list[PageData]:
 
 
 def _page_data(page: Any) -> PageData:
+    import ctypes
+
     import pypdfium2.raw as pdfium_c
 
     height = page.get_height()
     textpage = page.get_textpage()
+    raw_page = textpage.raw
     chars: list[dict[str, Any]] = []
+    box = pdfium_c.FS_RECTF()
     try:
-        count = textpage.count_chars()
-        for index in range(count):
-            text = textpage.get_text_range(index, 1)
-            if not text or text in "\r\n\x02":
-                continue
-            left, bottom, right, top = textpage.get_charbox(index, loose=True)
-            size = pdfium_c.FPDFText_GetFontSize(textpage, index)
+        for index in range(pdfium_c.FPDFText_CountChars(raw_page)):
+            code = pdfium_c.FPDFText_GetUnicode(raw_page, index)
+            if code in (0, 2, 10, 13) or 0xD800 <= code <= 0xDFFF:
+                continue  # generated line ends and the halves of a surrogate pair
+            text = chr(code)
+            pdfium_c.FPDFText_GetLooseCharBox(raw_page, index, ctypes.byref(box))
+            left, right, top, bottom = box.left, box.right, height - box.top, height - box.bottom
+            # symbol fonts give letters (Wingdings 2 "R") or private-use codes for their marks
+            fontname = _font_name(raw_page, index) if code < 0x3000 or code >= 0xE000 else ""
+            shown = symbol_char(text, fontname) if fontname or code >= 0xE000 else text
             chars.append({
-                "text": text, "x0": left, "x1": right, "top": height - top,
-                "bottom": height - bottom, "doctop": height - top, "upright": True,
-                "size": size, "width": right - left, "height": top - bottom,
-                "fontname": _font_name(textpage, index),
-                "unmapped": pdfium_c.FPDFText_HasUnicodeMapError(textpage, index) == 1,
+                "text": shown, "x0": left, "x1": right, "top": top, "bottom": bottom,
+                "doctop": top, "upright": True, "size": bottom - top, "width": right - left,
+                "height": bottom - top, "fontname": fontname,
+                "unmapped": pdfium_c.FPDFText_HasUnicodeMapError(raw_page, index) == 1,
             })  # fmt: skip
     finally:
         textpage.close()
@@ -116,17 +122,18 @@ def _page_data(page: Any) -> PageData:
     return PageData(chars, edges)
 
 
-def _font_name(textpage: Any, index: int) -> str:
+_BUFFER_SIZE = 128
+
+
+def _font_name(raw_page: Any, index: int) -> str:
     import ctypes
 
     import pypdfium2.raw as pdfium_c
 
-    flags = ctypes.c_int()
-    size = pdfium_c.FPDFText_GetFontInfo(textpage, index, None, 0, flags)
-    if size <= 0:
+    buffer = ctypes.create_string_buffer(_BUFFER_SIZE)
+    size = pdfium_c.FPDFText_GetFontInfo(raw_page, index, buffer, _BUFFER_SIZE, None)
+    if size <= 0 or size > _BUFFER_SIZE:
         return ""
-    buffer = ctypes.create_string_buffer(size)
-    pdfium_c.FPDFText_GetFontInfo(textpage, index, buffer, size, flags)
     return buffer.value.decode("utf-8", "replace")
 
 
@@ -189,15 +196,6 @@ def _chars_by_cell(
     return placed
 
 
-def _marks(page: PageData) -> list[dict[str, Any]]:
-    """The page's characters with symbol-font ticks and boxes as the marks they show."""
-    chars = []
-    for char in page.chars:
-        text = symbol_char(str(char["text"]), str(char.get("fontname", "")))
-        chars.append(char if text == char["text"] else {**char, "text": text})
-    return chars
-
-
 def _tables(page: PageData) -> list[list[Box]]:
     """The page's tables, each as its cells, from the ruling lines (pdfplumber's own
     table-finding steps, on edges read by pdfium)."""
@@ -221,7 +219,7 @@ def _tables(page: PageData) -> list[list[Box]]:
 def _grid(page: PageData, row_offset: int) -> tuple[list[GridCell], list[Box]]:
     cells: list[GridCell] = []
     boxes: list[Box] = []
-    chars = _marks(page)
+    chars = page.chars
     for table in sorted(_tables(page), key=lambda t: (min(c[1] for c in t), min(c[0] for c in t))):
         bboxes: list[Box] = sorted(set(table), key=lambda b: (b[1], b[0]))
         xs = sorted({round(b[0], 1) for b in bboxes} | {round(b[2], 1) for b in bboxes})
@@ -247,7 +245,7 @@ def _outside(page: PageData, boxes: list[Box]) -> list[str]:
             b[0] <= obj.get("x0", 0) <= b[2] and b[1] <= obj.get("top", 0) <= b[3] for b in boxes
         )
 
-    outside = [c for c in _marks(page) if keep(c)]
+    outside = [c for c in page.chars if keep(c)]
     if not outside:
         return []
     return [str(line["text"]) for line in chars_to_textmap(outside).extract_text_lines()]
@@ -288,7 +286,17 @@ def pdfminer_pages(data: bytes, limit: int = MAX_PAGES) -> list[PageData]:
     _check_bytes(data)
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         return [
-            PageData([{**c, "unmapped": False} for c in page.chars], list(page.edges))
+            PageData(
+                [
+                    {
+                        **c,
+                        "text": symbol_char(str(c["text"]), str(c.get("fontname", ""))),
+                        "unmapped": False,
+                    }
+                    for c in page.chars
+                ],
+                list(page.edges),
+            )
             for page in pdf.pages[:limit]
         ]
 

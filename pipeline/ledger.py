@@ -378,8 +378,9 @@ class Ledger:
                 found[str(stored)] = int(version)
         return found
 
-    def add(self, files: Sequence[NewFile]) -> None:
-        """Record newly read file versions (one transaction for the batch).
+    def add(self, files: Sequence[NewFile]) -> bool:
+        """Record newly read file versions (one transaction for the batch); True if readings
+        of the same bytes were dropped (a file now read as a different number of sheets).
 
         A version read again by a newer reader keeps its received time and expected
         period; only what was read is replaced.
@@ -388,6 +389,7 @@ class Ledger:
             # a file read again may now hold a different number of sheets: its old
             # readings that the new ones do not replace go (the bytes are the same)
             # (keeping when it was first received)
+            dropped = False
             new = {(f.path, f.sha256) for f in files}
             first_seen: dict[tuple[str, str], tuple[str, str | None]] = {}
             for base, sha in {(original_path(f.path), f.sha256) for f in files}:
@@ -400,6 +402,7 @@ class Ledger:
                     first_seen.setdefault((base, sha), (row[0], row[1]))
                     if (stale, sha) not in new:
                         db.execute("DELETE FROM files WHERE path = ? AND sha256 = ?", (stale, sha))
+                        dropped = True
             files = [
                 dataclasses.replace(
                     f,
@@ -433,6 +436,7 @@ class Ledger:
                     for f in files
                 ],
             )
+        return dropped
 
     def accepted(self, period: str) -> list[FileRow]:
         """The accepted version of each person in ``period``."""
@@ -443,6 +447,42 @@ class Ledger:
                 (ACCEPTED, period),
             )
         ]
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Call inside ``transaction()``."""
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def versions(self, keys: Sequence[tuple[str, str]]) -> list[FileRow]:
+        """The stored versions named by (path, sha256)."""
+        found: list[FileRow] = []
+        for path, sha in keys:
+            found += [
+                _row(r)
+                for r in self.db.execute(
+                    "SELECT * FROM files WHERE path = ? AND sha256 = ?", (path, sha)
+                )
+            ]
+        return found
+
+    def unsettled(self) -> list[FileRow]:
+        """Versions stored but never settled (a run stopped between reading and settling)."""
+        return [
+            _row(r)
+            for r in self.db.execute(
+                "SELECT * FROM files WHERE outcome = ? ORDER BY id", (PENDING,)
+            )
+        ]
+
+    def versions_of_people(self, keys: Sequence[tuple[str, str]]) -> list[FileRow]:
+        """Every stored version settled as one of these (period, person_id)."""
+        found: list[FileRow] = []
+        for period, person_id in keys:
+            found += self.versions_of(person_id, period)
+        return found
 
     def versions_of(self, person_id: str, period: str) -> list[FileRow]:
         """Every stored version attributed to a person in a period, oldest first."""

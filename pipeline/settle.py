@@ -5,6 +5,9 @@ run followed by a clean one ends where one clean run would."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .codes import CODES, Code, issue
@@ -37,28 +40,78 @@ class _Decision:
     duplicate: str  # DUPLICATE_SUBMISSION message, or ""
 
 
-def settle(ledger: Ledger, roster: RosterIndex) -> None:
-    """Attribute every stored reading with the current roster, then pick the latest per person.
+#: Above this many changed versions a whole settle is as quick as a partial one.
+PARTIAL_UP_TO = 200
 
-    Two streaming passes keep memory flat in the number of files: the first only attributes
-    each reading (who, which quarter, when), the second builds each record and writes it.
-    Both run inside one write transaction: another writer waits, a reader sees the state
-    before or after, never between.
+
+def settle(
+    ledger: Ledger, roster: RosterIndex, changed: Sequence[tuple[str, str]] | None = None
+) -> None:
+    """Attribute the stored readings with the current roster, then pick the latest per person.
+
+    With ``changed`` (the (path, sha256) versions this run added or read again) and the same
+    roster as the last settle, only those versions and the people they concern are settled
+    again — what the workbench does once per uploaded file. Otherwise every version is.
+
+    A whole settle makes two streaming passes to keep memory flat in the number of files: the
+    first only attributes each reading (who, which quarter, when), the second builds each
+    record and writes it. Either way it runs inside one write transaction: another writer
+    waits, a reader sees the state before or after, never between.
     """
+    fingerprint = _fingerprint(roster)
     with ledger.transaction():
-        decisions = _decide(ledger, roster)
-        batch: list[Settled] = []
-        for row in ledger.iter_rows():
-            batch.append(_settled(row, _interpret_row(row, roster), decisions.get(row.id)))
-            if len(batch) >= 500:
-                ledger.update_outcomes(batch)
-                batch = []
-        ledger.update_outcomes(batch)
+        partial = (
+            changed is not None
+            and len(changed) <= PARTIAL_UP_TO
+            and ledger.meta("settled_roster") == fingerprint
+        )
+        if partial:
+            assert changed is not None
+            rows = _concerned(ledger, roster, changed)
+            decisions = _decisions(rows, roster)
+            ledger.update_outcomes(
+                [_settled(r, _interpret_row(r, roster), decisions.get(r.id)) for r in rows]
+            )
+        else:
+            decisions = _decisions(ledger.iter_rows(), roster)
+            batch: list[Settled] = []
+            for row in ledger.iter_rows():
+                batch.append(_settled(row, _interpret_row(row, roster), decisions.get(row.id)))
+                if len(batch) >= 500:
+                    ledger.update_outcomes(batch)
+                    batch = []
+            ledger.update_outcomes(batch)
+        ledger.set_meta("settled_roster", fingerprint)
 
 
-def _decide(ledger: Ledger, roster: RosterIndex) -> dict[int, _Decision]:
+def _fingerprint(roster: RosterIndex) -> str:
+    """The roster as settling sees it: a changed roster settles everything again."""
+    text = json.dumps([p.model_dump(mode="json") for p in roster.people], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _concerned(
+    ledger: Ledger, roster: RosterIndex, changed: Sequence[tuple[str, str]]
+) -> list[FileRow]:
+    """The changed versions, and every version of the people they were or now are read as."""
+    rows = ledger.versions(changed) + ledger.unsettled()
+    keys: set[tuple[str, str]] = set()
+    for row in rows:
+        if row.period and row.person_id:  # who it was settled as before (it may move)
+            keys.add((row.period, row.person_id))
+        if row.raw is not None:
+            found = attribute(raw_from_json(row.raw), roster, _expected(row))
+            if found.person is not None and found.period is not None:
+                keys.add((found.period.code, found.person.person_id))
+    concerned = {r.id: r for r in rows}
+    for row in ledger.versions_of_people(sorted(keys)):
+        concerned.setdefault(row.id, row)
+    return sorted(concerned.values(), key=lambda r: r.id)
+
+
+def _decisions(rows: Iterable[FileRow], roster: RosterIndex) -> dict[int, _Decision]:
     versions: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
-    for row in ledger.iter_rows():
+    for row in rows:
         if row.raw is None:
             continue
         found = attribute(raw_from_json(row.raw), roster, _expected(row))

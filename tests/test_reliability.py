@@ -80,14 +80,14 @@ def test_archive_and_export_during_a_slow_settle_see_a_whole_state(
     import pipeline.settle as settle
 
     inside = threading.Event()
-    real = settle._decide
+    real = settle._decisions
 
     def slow(*args: object) -> object:
         inside.set()
         time.sleep(1.5)
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(settle, "_decide", slow)
+    monkeypatch.setattr(settle, "_decisions", slow)
     runner = threading.Thread(target=ingest, args=(returned,), kwargs={"received_at": AT})
     runner.start()
     assert inside.wait(30)
@@ -324,3 +324,48 @@ def test_text_too_long_for_a_cell_is_cut_in_xlsx_with_a_warning(
     rows = list(load_workbook(xlsx).active.iter_rows(values_only=True))
     cell = rows[1][rows[0].index("本季度自我评价")]
     assert len(cell) == 32767 and cell.endswith("全文见 JSON/CSV 导出）")
+
+
+def test_settling_only_what_changed_gives_what_settling_everything_gives(
+    tmp_path: Path,
+) -> None:
+    """The workbench settles once per uploaded file, only the people concerned: the same
+    outcomes and records as one run over all the files (duplicates, a changed person, junk)."""
+    import dataclasses
+
+    one_by_one = init_workspace(tmp_path / "one").workspace
+    all_at_once = init_workspace(tmp_path / "all").workspace
+    generate(one_by_one, Q4)
+    blanks = {p.name[:4]: p.read_bytes() for p in one_by_one.blank_dir(Q4).glob("*/*.docx")}
+    files = [
+        ("a/0001.docx", fill(blanks["0001"], MODEST), datetime(2027, 1, 4, 9)),
+        ("a/0002.docx", fill(blanks["0002"], MODEST), datetime(2027, 1, 4, 10)),
+        ("b/0001-again.docx", fill(blanks["0001"], dataclasses.replace(MODEST, late="1")),
+         datetime(2027, 1, 5, 9)),
+        ("b/junk.docx", b"junk", datetime(2027, 1, 5, 10)),
+        ("c/0003.docx", fill(blanks["0003"], MODEST), datetime(2027, 1, 6, 9)),
+        ("c/0001-older.docx", fill(blanks["0001"], MODEST), datetime(2027, 1, 3, 9)),
+    ]  # fmt: skip
+    for name, data, moment in files:
+        path = one_by_one.inbox / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        ingest(one_by_one, [path], received_at=moment)
+        target = all_at_once.inbox / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        os.utime(target, (moment.timestamp(), moment.timestamp()))
+    ingest(all_at_once)
+
+    def state(workspace: Workspace) -> list[tuple[object, ...]]:
+        with workspace.ledger() as ledger:
+            return [
+                (r.path, r.outcome, r.person_id, r.reason, r.issues,
+                 {k: v for k, v in (r.record or {}).items() if k != "source"})
+                for r in sorted(ledger.iter_rows(), key=lambda r: r.path)
+            ]  # fmt: skip
+
+    assert state(one_by_one) == state(all_at_once)
+    outcomes = {row[0]: row[1] for row in state(one_by_one)}
+    assert outcomes["inbox/b/0001-again.docx"] == "accepted"
+    assert outcomes["inbox/a/0001.docx"] == outcomes["inbox/c/0001-older.docx"] == "superseded"

@@ -310,6 +310,8 @@ def ingest(
                 yield item
 
         batch: list[NewFile] = []
+        changed: list[tuple[str, str]] = []
+        dropped = False
         for item, (raws, code, message) in _read_stream(pending(), processes, limits):
             sheets: list[dict[str, object] | None] = list(raws) if raws else [None]
             for number, raw in enumerate(sheets, start=1):
@@ -327,10 +329,13 @@ def ingest(
                 )  # fmt: skip
             progress.advance()
             if len(batch) >= BATCH:
-                ledger.add(batch)
+                changed += [(f.path, f.sha256) for f in batch]
+                dropped = ledger.add(batch) or dropped
                 batch = []
-        ledger.add(batch)
-        settle(ledger, RosterIndex(people))
+        changed += [(f.path, f.sha256) for f in batch]
+        dropped = ledger.add(batch) or dropped
+        # only what changed is settled again, unless readings were dropped
+        settle(ledger, RosterIndex(people), changed=None if dropped else changed)
         latest = ledger.outcomes_for(keys)  # the newest version of each path
     ordered = sorted(dict.fromkeys(keys), key=lambda k: (order[original_path(k)], _sheet_order(k)))
     outcomes = [_outcome(latest[key], key in new_keys) for key in ordered]

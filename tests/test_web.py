@@ -115,6 +115,8 @@ def test_a_long_step_runs_in_the_background_and_reports(
     [(_, path), *_] = state["links"]
     download = client.get("/download", params={"path": path})
     assert download.status_code == 200 and download.content[:2] == b"PK"
+    assert download.headers["content-type"] == "application/zip"
+    assert download.headers["content-disposition"].startswith("attachment; filename*=UTF-8''")
 
 
 @pytest.mark.parametrize(

@@ -730,11 +730,20 @@ def _page_image(data: bytes, key: str, page: int) -> bytes | None:
     return out.getvalue()
 
 
+_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".zip": "application/zip", ".pdf": "application/pdf", ".html": "text/html; charset=utf-8",
+    ".json": "application/json", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
+}  # fmt: skip
+
+
 def _attachment(data: bytes, name: str) -> Response:
+    """A download: always as an attachment (never shown inline), with its real type."""
     quoted = quote(name)
     return Response(
         data,
-        media_type="application/octet-stream",
+        media_type=_TYPES.get(PurePosixPath(name).suffix.lower(), "application/octet-stream"),
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"},
     )
 

@@ -155,9 +155,32 @@ def _find_header(path: Path, rows: Iterable[_Row]) -> tuple[_Row, dict[str, int]
     )
 
 
+#: The last rosters read, by path, with the file's size and modification time: a long-lived
+#: process (the workbench) reads the same roster on every page and every upload.
+_READ: dict[str, tuple[int, int, tuple[Person, ...]]] = {}
+
+
 def read_roster(path: Path) -> list[Person]:
-    """Read a roster file (.xlsx or .csv); raise RosterError listing every problem."""
+    """Read a roster file (.xlsx or .csv); raise RosterError listing every problem. A file
+    unchanged since it was last read (same size and modification time) is not read again."""
     path = Path(path)
+    try:
+        info = path.stat()
+    except OSError:
+        info = None
+    key = str(path.resolve())
+    if info is not None and key in _READ:
+        size, mtime, people = _READ[key]
+        if (size, mtime) == (info.st_size, info.st_mtime_ns):
+            return list(people)
+    people_read = _read_roster(path)
+    if info is not None:
+        _READ.clear()  # one roster is in use at a time; keep memory flat
+        _READ[key] = (info.st_size, info.st_mtime_ns, tuple(people_read))
+    return people_read
+
+
+def _read_roster(path: Path) -> list[Person]:
     if not path.is_file():
         raise RosterError(
             f"找不到名单文件：{path}",

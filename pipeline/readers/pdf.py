@@ -321,23 +321,20 @@ def read_pdf(
             "PDF 中的文字无法还原（缺少字符映射），为免读错，已列入待人工核对",
         )
     groups: list[_Pages] = []
-    if True:
-        for number, page in enumerate(pages, start=1):
-            page_cells, boxes = _grid(page, 0)
-            names = any(_is_name(c) for c in page_cells)
-            if not groups or (names and groups[-1].names):
-                groups.append(_Pages())
-            group = groups[-1]
-            group.names = group.names or names
-            offset = max((c.row for c in group.cells), default=-1) + 1
-            shifted = [
-                GridCell(c.row + offset, c.col, c.span, c.text, c.continued) for c in page_cells
-            ]
-            if shifted and group.numbers:
-                group.first_of_page.add(min(c.row for c in shifted))
-            group.cells.extend(shifted)
-            group.numbers.append(number)
-            group.outside.extend((number, line) for line in _outside(page, boxes))
+    for number, page in enumerate(pages, start=1):
+        page_cells, boxes = _grid(page, 0)
+        names = any(_is_name(c) for c in page_cells)
+        if not groups or (names and groups[-1].names):
+            groups.append(_Pages())
+        group = groups[-1]
+        group.names = group.names or names
+        offset = max((c.row for c in group.cells), default=-1) + 1
+        shifted = [GridCell(c.row + offset, c.col, c.span, c.text, c.continued) for c in page_cells]
+        if shifted and group.numbers:
+            group.first_of_page.add(min(c.row for c in shifted))
+        group.cells.extend(shifted)
+        group.numbers.append(number)
+        group.outside.extend((number, line) for line in _outside(page, boxes))
     sheets: list[RawSheet] = []
     for group in groups:
         fields, labels, problems = find_fields(_join_spilled(group.cells, group.first_of_page))

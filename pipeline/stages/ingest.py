@@ -252,6 +252,14 @@ def _overran(seconds: float) -> Callable[[str], ReadResult]:
     return failure
 
 
+def read_limited(name: str, data: bytes, limits: Limits) -> ReadResult:
+    """Read one submission the way ingest does — in a worker process, under the time limit —
+    for a caller that must look at it before it goes into the inbox (the workbench)."""
+    timeout = limits.parse_seconds
+    with reader_pool(read_task, 1, timeout, _overran(timeout)) as pool:
+        return next(iter(pool.map([(name, data, None, None, limits)])))
+
+
 def _read_stream(
     pending: Iterable[Submission], workers: int, limits: Limits
 ) -> Iterator[tuple[Submission, ReadResult]]:

@@ -52,7 +52,6 @@ from ..quarter import evaluate
 from ..readers.docx import document_text
 from ..readers.formats import IMAGES
 from ..readers.raw import raw_from_json
-from ..readers.reading import read_submission
 from ..records import RosterIndex, attribute
 from ..roster import read_roster
 from ..stages import appeal as appeal_stage
@@ -60,7 +59,7 @@ from ..stages.annual import write_annual
 from ..stages.archive import original_bytes
 from ..stages.feedback import write_feedback
 from ..stages.generate import generate
-from ..stages.ingest import FileOutcome, ingest
+from ..stages.ingest import FileOutcome, ingest, read_limited
 from ..stages.remind import write_reminders
 from ..stages.review import Entry, enter, export_review, outstanding, prefill
 from ..stages.status import status
@@ -673,7 +672,8 @@ def _entered_outcome(workspace: Workspace, entered: Any, period: Period) -> dict
     key = (entered.imported or entered.unchanged or [""])[0]
     with workspace.ledger() as ledger:
         outcome = ledger.outcomes_for([key]).get(key)
-        rows = [r for r in ledger.accepted(period.code) if r.path == key]
+        person = outcome["person_id"] if outcome is not None else None
+        rows = [r for r in ledger.versions_of(person or "", period.code) if r.path == key]
     issues = rows[0].issues if rows else []
     if outcome is not None and outcome["outcome"] == "accepted":
         who = f"{outcome['person_id']} {outcome['name']}"
@@ -784,7 +784,8 @@ def _audit(workspace: Workspace, actor: str, action: str, detail: str) -> None:
 
 def _other_units(workspace: Workspace, name: str, data: bytes, unit: str, period: Period) -> str:
     """The units (other than ``unit``) whose people's sheets are in this upload, or ""."""
-    raws, _, _ = read_submission(PurePosixPath(name).name or "x", data, workspace.limits())
+    # untrusted bytes: read in a worker under the time limit, as ingest reads the inbox
+    raws, _, _ = read_limited(PurePosixPath(name).name or "x", data, workspace.limits())
     if not raws:
         return ""
     roster = RosterIndex(read_roster(workspace.roster_path))

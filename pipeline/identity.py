@@ -7,7 +7,11 @@ Two carriers, each surviving a different path back to HR:
   printing;
 * document properties — a custom property ``KaoheFormCode`` and the keywords
   ``kaohe KH2026Q4-0007-7K``. Keywords use spaces, not colons, because
-  LibreOffice 7.4 rewrites ``a:b:c`` as ``a b c``.
+  LibreOffice 7.4 rewrites ``a:b:c`` as ``a b c``;
+* a QR code of the form code in the footer (a picture named ``kaohe-qr``) — survives
+  printing, scanning and phone photos, where the printed code must be read by OCR.
+  The surprise: the QR also shows through a thin page, mirrored, on a blank back side, so
+  a scan reader trusts it only on a page where the sheet's table was found.
 
 Parsing must not depend on either (people retype sheets), but when present and
 valid they make matching exact.
@@ -20,6 +24,40 @@ import zlib
 from dataclasses import dataclass
 
 from .models import Period
+
+#: The footer picture the generator replaces with each person's QR code.
+QR_PICTURE_NAME = "kaohe-qr"
+
+
+def qr_png(code: str) -> bytes:
+    """The QR code of a form code as a 1-bit PNG: error correction H (a pen stroke or a fold
+    over it still decodes), 8 pixels a module so no renderer blurs its edges.
+
+    Written directly (~0.8 ms): at 8 pixels a module in a 1-bit image each module is one
+    byte, and a fixed mask (valid for every decoder) skips segno's ~3 ms mask scoring."""
+    import struct
+
+    import segno
+
+    qr = segno.make(code, error="h", micro=False, boost_error=False, mask=0)
+    quiet = 4
+    size = qr.symbol_size(scale=1, border=quiet)[0]
+    blank = b"\x00" + b"\xff" * size
+    rows = [blank] * (8 * quiet)
+    for modules in qr.matrix:
+        line = b"\x00" + b"\xff" * quiet + bytes(0 if m else 0xFF for m in modules)
+        rows.extend([line + b"\xff" * quiet] * 8)
+    rows.extend([blank] * (8 * quiet))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    width = 8 * size
+    header = struct.pack(">IIBBBBB", width, width, 1, 0, 0, 0, 0)
+    pixels = zlib.compress(b"".join(rows), 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
 
 #: Crockford base32: no I, L, O, U, so a printed code cannot be misread.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
+from .errors import ConfigError
 from .models import Period, Person
+from .settings import TEMPLATE_NAME
 
 _ILLEGAL = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 _RESERVED = {
@@ -35,3 +38,15 @@ def blank_sheet_name(person: Person, period: Period) -> str:
         f"{safe_component(person.person_id)}_{safe_component(person.name)}"
         f"_{period.code}_平时考核记实表.docx"
     )
+
+
+def shipped_template() -> Path:
+    """The record-sheet template shipped with kaohe (inside the wheel, or the repo's templates/)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (
+        here / "_templates" / TEMPLATE_NAME,
+        here.parent / "templates" / TEMPLATE_NAME,
+    ):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError("安装不完整：找不到自带的记实表模板，请重新安装 kaohe")

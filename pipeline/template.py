@@ -170,9 +170,9 @@ class SheetTemplate:
     def prepare(self, period: Period) -> PreparedSheet:
         """Render the template for ``period``; the result stamps one sheet per person."""
         base = period_values(period)
-        rendered_a = self._render({**base, **_MARKERS_A}, period)
-        rendered_b = self._render({**base, **_MARKERS_B}, period)
-        rendered_empty = self._render({**base, **dict.fromkeys(_MARKERS_A, "")}, period)
+        rendered_a = self._render({**base, **_MARKERS_A}, period, qr=False)
+        rendered_b = self._render({**base, **_MARKERS_B}, period, qr=False)
+        rendered_empty = self._render({**base, **dict.fromkeys(_MARKERS_A, "")}, period, qr=False)
         # Structure first (catches {{ person_id|int + 1 }}, which prints the same for any
         # stand-in), then the renderings themselves (catches logic in document properties).
         fast = self.simple and _equivalent(rendered_a, rendered_b, rendered_empty)
@@ -191,10 +191,15 @@ class SheetTemplate:
                 if _is_xml(name) and _MARKER_RE.search(content.decode("utf-8"))
             },
             order=list(rendered_a),
+            qr_parts=qr_parts(rendered_a),
         )
 
-    def _render(self, context: Mapping[str, object], period: Period) -> dict[str, bytes]:
-        """Render with docxtpl and add the identity parts; part name → bytes, in package order."""
+    def _render(
+        self, context: Mapping[str, object], period: Period, *, qr: bool = True
+    ) -> dict[str, bytes]:
+        """Render with docxtpl and add the identity parts; part name → bytes, in package order.
+        ``qr``: put the person's QR code in the footer picture (off for the fast path's
+        stand-in renderings, which must agree byte for byte outside the XML)."""
         from docxtpl import DocxTemplate
         from jinja2 import TemplateError as JinjaError
 
@@ -214,7 +219,11 @@ class SheetTemplate:
         doc.save(buffer)
         with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as package:
             parts = {info.filename: package.read(info) for info in package.infolist()}
-        return _with_custom_properties(parts, str(context["form_code"]), self.sha256)
+        parts = _with_custom_properties(parts, str(context["form_code"]), self.sha256)
+        if qr:
+            picture = identity.qr_png(str(context["form_code"]))
+            parts.update(dict.fromkeys(qr_parts(parts), picture))
+        return parts
 
 
 def _parse_template(name: str, data: bytes) -> tuple[set[str], bool]:
@@ -316,6 +325,41 @@ def _with_custom_properties(parts: dict[str, bytes], code: str, sha: str) -> dic
     return out
 
 
+_W_NS = {
+    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "pr": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+
+
+def qr_parts(parts: Mapping[str, bytes]) -> tuple[str, ...]:
+    """The image parts of footer or header pictures named ``identity.QR_PICTURE_NAME``
+    (found by the picture's name, which Word, WPS and LibreOffice keep; the media file's
+    own name changes on every save)."""
+    found: list[str] = []
+    for name in parts:
+        folder, _, base = name.rpartition("/")
+        if folder != "word" or not base.startswith(("footer", "header")) or not _is_xml(base):
+            continue
+        rels_name = f"word/_rels/{base}.rels"
+        if rels_name not in parts:
+            continue
+        root = etree.fromstring(parts[name], _SAFE_XML)
+        embeds = [
+            blip.get(f"{{{_W_NS['r']}}}embed")
+            for doc_pr in root.iterfind(".//wp:docPr", _W_NS)
+            if doc_pr.get("name") == identity.QR_PICTURE_NAME
+            for blip in doc_pr.getparent().iterfind(".//a:blip", _W_NS)
+        ]
+        rels = etree.fromstring(parts[rels_name], _SAFE_XML)
+        for rel in rels.iterfind("pr:Relationship", _W_NS):
+            target = "word/" + str(rel.get("Target", "")).lstrip("/").removeprefix("word/")
+            if rel.get("Id") in embeds and target in parts and target not in found:
+                found.append(target)
+    return tuple(found)
+
+
 def _is_xml(name: str) -> bool:
     return name.endswith((".xml", ".rels"))
 
@@ -369,6 +413,8 @@ class PreparedSheet:
     static: list[Member]
     dynamic: dict[str, list[str]]
     order: list[str]
+    #: The footer pictures that carry the person's QR code (part names).
+    qr_parts: tuple[str, ...] = ()
     _static_by_name: dict[str, Member] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -381,7 +427,11 @@ class PreparedSheet:
             return self._render_slow(values)
         escaped = {key: escape(value, _ESCAPES) for key, value in values.items()}
         members: list[Member] = []
+        picture = identity.qr_png(values["form_code"]) if self.qr_parts else b""
         for name in self.order:
+            if name in self.qr_parts:
+                members.append(Member.of(name, picture, level=0))  # PNG: already compressed
+                continue
             pieces = self.dynamic.get(name)
             if pieces is None:
                 members.append(self._static_by_name[name])

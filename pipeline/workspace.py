@@ -15,6 +15,7 @@ from . import backups, lock
 from .errors import ConfigError, KaoheError
 from .ledger import LEDGER_NAME, Ledger
 from .models import Period
+from .paths import shipped_template
 from .settings import (
     DEFAULT_ROSTER,
     DEFAULT_TEMPLATE,
@@ -176,18 +177,6 @@ class Workspace:
             return path.resolve().relative_to(self.root).as_posix()
         except ValueError:
             return path.as_posix()
-
-
-def shipped_template() -> Path:
-    """The record-sheet template shipped with kaohe (inside the wheel, or the repo's templates/)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (
-        here / "_templates" / TEMPLATE_NAME,
-        here.parent / "templates" / TEMPLATE_NAME,
-    ):
-        if candidate.is_file():
-            return candidate
-    raise ConfigError("安装不完整：找不到自带的记实表模板，请重新安装 kaohe")
 
 
 @dataclass

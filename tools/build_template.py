@@ -8,6 +8,7 @@ round-trip that decided it.
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_T
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
@@ -107,6 +108,27 @@ def _no_split_rows(table: object) -> None:
         trpr = row._tr.get_or_add_trPr()
         cant = OxmlElement("w:cantSplit")
         trpr.append(cant)
+
+
+#: The footer's QR code (the form code, for scans and photos of the printed page) and the
+#: printed code's size: both large enough to read from a 150-dpi scan or a phone photo.
+QR_MM = 19
+CODE_PT = 10.5
+GRADE_SIGN_GAP_PT = 16
+
+
+def _qr_placeholder(paragraph: Paragraph) -> None:
+    """The footer's QR picture, named ``QR_PICTURE_NAME``: the generator replaces its image
+    with each person's form code (HR may move or resize it in Word; it must stay in the
+    footer)."""
+    sys.path.insert(0, str(OUT.parent.parent))
+    from pipeline.identity import QR_PICTURE_NAME, qr_png
+
+    run = paragraph.add_run()
+    run.add_picture(io.BytesIO(qr_png("KH0000Q0-0000-00")), width=Mm(QR_MM), height=Mm(QR_MM))
+    for doc_pr in run._r.iter(qn("wp:docPr")):
+        doc_pr.set("name", QR_PICTURE_NAME)
+        doc_pr.set("descr", "表码二维码（生成时换成本人的表码，请勿删除）")
 
 
 def build(out: Path = OUT) -> Path:
@@ -202,7 +224,9 @@ def build(out: Path = OUT) -> Path:
     leader_cell = c[8][1].merge(c[8][3])
     _value(leader_cell)
     _printed_line(leader_cell, "等次：□好 □较好 □一般 □差", bold=True, gap=48)
-    _printed_line(leader_cell, "签字：　　　　年　　月　　日", right=True)
+    # room between the boxes and the signature: a pen signature must not run into the boxes,
+    # nor a tick into the signature (both are read from scans)
+    _printed_line(leader_cell, "签字：　　　　年　　月　　日", right=True, gap=GRADE_SIGN_GAP_PT)
     _label(c[8][4], "班子审定", "意见")
     review_cell = c[8][5]
     _value(review_cell)
@@ -216,9 +240,10 @@ def build(out: Path = OUT) -> Path:
     note.font.size = Pt(8)
     note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
     _fonts(note, LABEL_FONT)
-    code = footer.add_run("\t表码：{{ form_code }}")
-    code.font.size = Pt(8)
+    code = footer.add_run("\t表码：{{ form_code }} ")
+    code.font.size = Pt(CODE_PT)
     _fonts(code, LABEL_FONT, ascii_font="Consolas")
+    _qr_placeholder(footer)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(out))

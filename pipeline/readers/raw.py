@@ -39,6 +39,17 @@ class RawSheet:
     #: What the reader saw that makes a value uncertain (a cell two labels point at, text
     #: in no field's cell).
     problems: list[RawProblem] = field(default_factory=list)
+    #: Scans only — what the page showed, measured, not yet judged (``pipeline.scanned``
+    #: decides what is certain): the form code in the page's QR code; the page number in
+    #: the file; whether the table matched the blank form cell for cell; each field's
+    #: recognised lines with their scores; marks (the grade boxes: [grade, confidence,
+    #: how]; signatures: ink share); crops for the reviewer (name → base64 JPEG).
+    qr_code: str = ""
+    page: int = 0
+    form_matched: bool = False
+    lines: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    marks: dict[str, object] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)
 
     def text(self, name: str) -> str:
         found = self.fields.get(name)
@@ -63,6 +74,18 @@ def raw_to_json(sheet: RawSheet) -> dict[str, object]:
         "labels_found": sheet.labels_found,
         "sheets_in_file": sheet.sheets_in_file,
         "problems": [[p.code, p.field, p.message] for p in sheet.problems],
+        **(
+            {
+                "qr_code": sheet.qr_code,
+                "page": sheet.page,
+                "form_matched": sheet.form_matched,
+                "lines": {k: [list(line) for line in v] for k, v in sheet.lines.items()},
+                "marks": sheet.marks,
+                "images": sheet.images,
+            }
+            if sheet.format == "scan"
+            else {}
+        ),
     }
 
 
@@ -79,4 +102,13 @@ def raw_from_json(data: dict[str, object]) -> RawSheet:
         labels_found=int(str(data.get("labels_found", 0))),
         sheets_in_file=int(str(data.get("sheets_in_file", 1))),
         problems=[RawProblem(str(c), str(f), str(m)) for c, f, m in problems],
+        qr_code=str(data.get("qr_code", "")),
+        page=int(str(data.get("page", 0))),
+        form_matched=bool(data.get("form_matched", False)),
+        lines={
+            str(k): [(str(t), float(s)) for t, s in v]
+            for k, v in dict(data.get("lines", {})).items()  # type: ignore[call-overload]
+        },
+        marks=dict(data.get("marks", {})),  # type: ignore[call-overload]
+        images={str(k): str(v) for k, v in dict(data.get("images", {})).items()},  # type: ignore[call-overload]
     )

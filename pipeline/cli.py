@@ -292,7 +292,7 @@ def demo_command(ctx: click.Context, period: str | None) -> None:
     counts = result.ingested.counts
     click.echo(
         f"回收示例文件（inbox/示例回收/，含逾期、写错的数字、一般等次、长期病假、重复提交、"
-        f"压缩包和照片）：接收 {counts['accepted']}，被替代 {counts['superseded']}，"
+        f"压缩包、扫描件和手机照片）：接收 {counts['accepted']}，被替代 {counts['superseded']}，"
         f"拒收 {counts['rejected']}，跳过 {counts['skipped']}"
     )
     severities: dict[str, int] = {}
@@ -412,13 +412,16 @@ def _explain_sheet(found: Explanation) -> None:
         click.echo(f"文档属性中的表码：{found.raw.property_code or '（无）'}")
         for text in codes:
             click.echo(f"页面上的表码文字：{text.strip()}")
+        for line in found.evidence:
+            click.echo(line)
         for name, label in FIELD_LABELS:
             value = found.raw.fields.get(name)
             if value is None:
                 continue
             shown = value.text.replace("\n", "⏎")
             shown = shown if len(shown) <= 60 else shown[:60] + "…"
-            click.echo(f"  {label}　[{value.where}]　{shown or '（空）'}")
+            sure = found.confidence(name)
+            click.echo(f"  {label}　[{value.where}]{sure}　{shown or '（空）'}")
     record = found.result.record
     if record is not None:
         click.echo(

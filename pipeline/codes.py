@@ -42,6 +42,11 @@ class Code(StrEnum):
     NUMBER_WORKED_OUT = "NUMBER_WORKED_OUT"
     CELL_SHARED = "CELL_SHARED"
     UNPLACED_TEXT = "UNPLACED_TEXT"
+    SCAN_UNCERTAIN = "SCAN_UNCERTAIN"
+    GRADE_UNCERTAIN = "GRADE_UNCERTAIN"
+    MISSING_SIGNATURE = "MISSING_SIGNATURE"
+    SIGNED_COPY_DIFFERS = "SIGNED_COPY_DIFFERS"
+    BLANK_PAGE_SKIPPED = "BLANK_PAGE_SKIPPED"
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,17 @@ CODES: dict[Code, CodeInfo] = {
     Code.TEXT_TOO_LONG: CodeInfo(
         "warning", "内容超出 Excel 单元格上限", "Excel 表中只显示前一部分，全文见 JSON/CSV 导出"
     ),
+    Code.SCAN_UNCERTAIN: CodeInfo(
+        "error", "扫描件上有看不清的文字", "对照原件（待人工核对表中附有截图）核对后录入"
+    ),
+    Code.GRADE_UNCERTAIN: CodeInfo(
+        "error", "扫描件上的等次勾选不清", "对照原件核对分管领导勾选的等次后录入"
+    ),
+    Code.MISSING_SIGNATURE: CodeInfo("warning", "纸质表未签字", "请本人或分管领导补签"),
+    Code.SIGNED_COPY_DIFFERS: CodeInfo(
+        "error", "签字纸质表与电子版不一致", "以签字的纸质表为准，请核对电子版"
+    ),
+    Code.BLANK_PAGE_SKIPPED: CodeInfo("info", "扫描件中的空白页已跳过", "无需处理"),
 }
 
 

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from .flows import archive_quarter, write_quarter_files
+from .identity import form_code, qr_png
 from .models import Period
 from .stages.archive import ArchiveResult
 from .stages.generate import GenerateResult, generate
@@ -113,10 +114,11 @@ def type_into_blank(
     return assemble(Member.of(part, data) for part, data in parts.items())
 
 
-def fill_blank(sheet: bytes, sample: SampleReturn, name: str) -> bytes:
+def fill_blank(sheet: bytes, sample: SampleReturn, name: str, *, signed: bool = True) -> bytes:
     """A sample return: the person's work, attendance and self-evaluation, the leader's
-    opinion and grade, the review, signed the day before it was received."""
-    signed = sample.received - timedelta(days=1)
+    opinion and grade, the review, signed the day before it was received (``signed=False``:
+    the date typed, a gap left for a pen signature on the printed page)."""
+    day = sample.received - timedelta(days=1)
     texts = [
         *sample.months,
         *sample.attendance,
@@ -124,7 +126,8 @@ def fill_blank(sheet: bytes, sample: SampleReturn, name: str) -> bytes:
         sample.leader,
         "同意分管领导意见。",
     ]
-    signature = f"签字：{name}　{signed.year}年{signed.month}月{signed.day}日"
+    who = name if signed else "\u3000" * 8
+    signature = f"签字：{who}　{day.year}年{day.month}月{day.day}日"
     return type_into_blank(sheet, texts, grade=sample.grade, signature=signature)
 
 
@@ -147,29 +150,109 @@ def make_sample_returns(workspace: Workspace, period: Period) -> Path:
             for name, data in members:
                 archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
         _write(folder / bundle, out.getvalue(), samples[0].received)
-    _write(folder / "城区分局" / "王芳-拍照.jpg", _photo(), samples[0].received)
+    for paper in SAMPLE_SCANS:
+        data = (_SAMPLES / paper.file).read_bytes()
+        if period.code != SAMPLE_SCAN_PERIOD:
+            data = restamp(data, paper.kind, form_code(period, paper.person_id))
+        _write(folder / paper.inbox, data, samples[0].received)
     return folder
 
 
-def _photo() -> bytes:
-    """A phone photo of a printed, hand-signed sheet (a drawn stand-in: grey light, a slightly
-    turned page with the table's ruling)."""
-    from PIL import Image, ImageDraw, ImageFilter
+@dataclass(frozen=True)
+class SampleScan:
+    """A paper return of the demo: filled in Word, printed, ticked and signed by pen, then
+    scanned or photographed (made by tools/make_demo_scans.py, shipped in pipeline/samples/)."""
 
-    page = Image.new("L", (620, 860), 250)
-    draw = ImageDraw.Draw(page)
-    draw.text((200, 40), "KAOHE 2026Q4", fill=40)
-    rows = [90, 130, 170, 250, 330, 410, 450, 490, 590, 700, 800]
-    for y in rows:
-        draw.line((50, y, 570, y), fill=60, width=2)
-    for x in (50, 150, 570):
-        draw.line((x, rows[0], x, rows[-1]), fill=60, width=2)
-    for y in range(200, 800, 24):  # handwriting-like strokes
-        draw.line((170, y, 170 + (y * 7) % 360, y + 3), fill=90, width=2)
-    photo = Image.new("L", (760, 1000), 150)
-    photo.paste(page.rotate(2.5, expand=True, fillcolor=150), (50, 40))
+    person_id: str
+    work: tuple[str, str, str]
+    attendance: tuple[str, str, str, str]
+    grade: str  # ticked by pen
+    leader: str
+    kind: str  # "pdf" (a flatbed's scan to PDF) or "jpg" (a phone photo)
+    file: str  # in pipeline/samples/
+    inbox: str  # where the demo puts it
+
+
+SAMPLE_SCAN_PERIOD = "2026Q4"
+_SAMPLES = Path(__file__).resolve().parent / "samples"
+SAMPLE_SCANS = (
+    SampleScan(
+        "0003",
+        (
+            "固体废物专项检查12家，督办整改问题5个。",
+            "危险废物规范化管理评估，完成台账核查。",
+            "化学品环境风险排查，编写季度报告。",
+        ),
+        ("0", "0", "0", "1"),
+        "较好",
+        "该同志工作扎实，能按时完成各项任务。",
+        "jpg",
+        "王芳-拍照.jpg",
+        "城区分局/王芳-拍照.jpg",
+    ),
+    SampleScan(
+        "0013",
+        (
+            "完成政务新媒体发布46条，组织环境日宣传活动。",
+            "配合完成信息公开年报，回复依申请公开2件。",
+            "完成季度宣传总结。",
+        ),
+        ("0", "0", "0", "0"),
+        "好",
+        "该同志宣传工作成效明显。",
+        "pdf",
+        "韩雪-扫描.pdf",
+        "办公室/韩雪-扫描.pdf",
+    ),
+)
+
+
+def restamp(data: bytes, kind: str, code: str) -> bytes:
+    """A sample scan with another quarter's QR code painted over its own (the demo may be
+    run for any quarter; the samples were made for one)."""
+    import cv2
+    import numpy as np
+    import zxingcpp
+    from PIL import Image
+
+    if kind == "pdf":
+        import pypdfium2 as pdfium
+
+        document = pdfium.PdfDocument(data)
+        page = document[0].render(scale=200 / 72, grayscale=True).to_pil().convert("L")
+        document.close()
+    else:
+        page = Image.open(io.BytesIO(data)).convert("L")
+    pixels = np.array(page)
+    [found] = zxingcpp.read_barcodes(
+        pixels, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
+    corners = found.position
+    points = (corners.top_left, corners.top_right, corners.bottom_right, corners.bottom_left)
+    quad = np.array([[p.x, p.y] for p in points], dtype=np.float32)
+    symbol = np.array(Image.open(io.BytesIO(qr_png(code))).convert("L"))
+    side = symbol.shape[0]
+    quiet = 32  # the PNG's quiet zone: 4 modules of 8 pixels
+    inner = np.array(
+        [
+            [quiet, quiet],
+            [side - quiet, quiet],
+            [side - quiet, side - quiet],
+            [quiet, side - quiet],
+        ],
+        dtype=np.float32,
+    )
+    matrix = cv2.getPerspectiveTransform(inner, quad)
+    height, width = pixels.shape
+    warped = cv2.warpPerspective(symbol, matrix, (width, height), borderValue=255)
+    mask = cv2.warpPerspective(np.full_like(symbol, 255), matrix, (width, height))
+    pixels = np.where(mask > 0, np.minimum(warped.astype(np.int16) + 30, 255), pixels)
+    stamped = Image.fromarray(pixels.astype(np.uint8))
     out = io.BytesIO()
-    photo.filter(ImageFilter.GaussianBlur(0.8)).convert("RGB").save(out, "JPEG", quality=80)
+    if kind == "pdf":
+        stamped.save(out, "PDF", resolution=200.0)
+    else:
+        stamped.convert("RGB").save(out, "JPEG", quality=80)
     return out.getvalue()
 
 

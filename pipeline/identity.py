@@ -41,7 +41,7 @@ def qr_png(code: str) -> bytes:
 
     qr = segno.make(code, error="h", micro=False, boost_error=False, mask=0)
     quiet = 4
-    size = qr.symbol_size(scale=1, border=quiet)[0]
+    size = int(qr.symbol_size(scale=1, border=quiet)[0])
     blank = b"\x00" + b"\xff" * size
     rows = [blank] * (8 * quiet)
     for modules in qr.matrix:
@@ -56,7 +56,9 @@ def qr_png(code: str) -> bytes:
     width = 8 * size
     header = struct.pack(">IIBBBBB", width, width, 1, 0, 0, 0, 0)
     pixels = zlib.compress(b"".join(rows), 9)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 #: Crockford base32: no I, L, O, U, so a printed code cannot be misread.

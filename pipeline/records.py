@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from . import identity
+from . import identity, scanned
 from .codes import Code, issue
 from .fields import header
 from .models import Attendance, Grade, Issue, Period, Person, SheetRecord, Source, Status
@@ -24,6 +24,7 @@ from .normalize import (
     tidy,
 )
 from .readers.raw import RawSheet
+from .settings import ScanSettings
 from .writers.xlsx import CELL_LIMIT
 
 _DOTS = re.compile(r"[·•・･‧∙⋅．.]")
@@ -101,7 +102,7 @@ class Interpretation:
 
 
 def _sheet_code(raw: RawSheet) -> identity.FormCode | None:
-    texts = [raw.property_code, *(f.text for f in raw.code_texts)]
+    texts = [raw.qr_code, raw.property_code, *(f.text for f in raw.code_texts)]
     for text in texts:
         for code in identity.find_form_codes(text):
             if code.valid:
@@ -143,6 +144,30 @@ def _by_name(raw: RawSheet, roster: RosterIndex) -> tuple[Person | None, list[Is
             field="name",
         )
     ]
+
+
+def _scanned_person(
+    raw: RawSheet, roster: RosterIndex, code: identity.FormCode | None
+) -> tuple[Person | None, list[Issue]]:
+    """A scan's person: certain, or nobody (review). An OCR'd name is never enough alone,
+    and a name that is another person's against the QR code is a conflict, not a guess."""
+    coded = roster.by_id.get(code.person_id) if code else None
+    from_qr = bool(raw.qr_code) and code is not None and code.text in raw.qr_code
+    why = scanned.identity_problem(raw, coded.name if coded else None, from_qr)
+    if why:
+        return None, [issue(Code.SCANNED_NEEDS_REVIEW, why + "，已列入待人工核对", field="name")]
+    assert coded is not None
+    person, notes = _person(raw, roster, code)
+    if person is not None and person.person_id != coded.person_id:
+        return None, [
+            issue(
+                Code.SCANNED_NEEDS_REVIEW,
+                f"二维码属于 {coded.person_id} {coded.name}，表上姓名却读作“{raw.text('name')}”"
+                f"（名单中的 {person.person_id} {person.name}），已列入待人工核对",
+                field="name",
+            )
+        ]
+    return person, notes
 
 
 def _person(
@@ -202,18 +227,31 @@ def attribute(raw: RawSheet, roster: RosterIndex, expected: Period | None) -> At
             )
         )
     period = expected or sheet_period
-    if period is None:
+    if period is None and not (scanned.is_scan(raw) and code is None):
+        # (a scan without a code is nobody's for sure: its identity issue says so instead)
         issues.append(
             issue(Code.MISSING_PERIOD, "表上看不出是哪个季度，请用 --period 指定", field="period")
         )
-    person, who = _person(raw, roster, code)
-    return Attribution(person, period, [*issues, *who])
+    if scanned.is_scan(raw):
+        person, who = _scanned_person(raw, roster, code)
+    else:
+        person, who = _person(raw, roster, code)
+    # a page the reader could not read at all (in a stack of scans) is nobody's
+    unreadable = [
+        issue(Code(p.code), p.message, field=p.field) for p in raw.problems if p.code in REJECTING
+    ]
+    return Attribution(person, period, [*issues, *who, *unreadable])
 
 
 def interpret(
-    raw: RawSheet, roster: RosterIndex, source: Source, expected: Period | None
+    raw: RawSheet,
+    roster: RosterIndex,
+    source: Source,
+    expected: Period | None,
+    scan: ScanSettings = ScanSettings(),  # noqa: B008 - frozen settings
 ) -> Interpretation:
-    """Attribute ``raw`` to a person and period and build the validated record."""
+    """Attribute ``raw`` to a person and period and build the validated record (``scan``:
+    how sure a scanned sheet's readings must be)."""
     found = attribute(raw, roster, expected)
     person, period = found.person, found.period
     if not found.attributed:
@@ -225,14 +263,22 @@ def interpret(
         )
     assert person is not None and period is not None
     issues = list(found.issues)  # _record adds the record's own problems to this list
-    record = _record(raw, person, period, source, issues)
+    record = _record(raw, person, period, source, issues, scan)
     return Interpretation(record, person.person_id, period.code, issues)
 
 
 def _record(
-    raw: RawSheet, person: Person, period: Period, source: Source, issues: list[Issue]
+    raw: RawSheet,
+    person: Person,
+    period: Period,
+    source: Source,
+    issues: list[Issue],
+    scan: ScanSettings,
 ) -> SheetRecord:
-    issues.extend(_differences(raw, person))
+    judged = scanned.judge(raw, scan) if scanned.is_scan(raw) else None
+    if judged is not None:
+        issues.extend(judged.issues)
+    issues.extend(_differences(raw, person, scan))
     monthly = [tidy(raw.text(f)) for f in MONTH_FIELDS]
     for label, text in zip(period.month_labels, monthly, strict=True):
         if not text:
@@ -240,7 +286,8 @@ def _record(
                 issue(Code.MISSING_FIELD, f"{label}工作纪实为空", field="monthly_records")
             )
     for problem in raw.problems:
-        issues.append(issue(Code(problem.code), problem.message, field=problem.field))
+        if problem.code not in REJECTING:
+            issues.append(issue(Code(problem.code), problem.message, field=problem.field))
     doubtful = frozenset(p.field for p in raw.problems if p.code == Code.CELL_SHARED.value)
     stray = "、".join(
         f"“{m.group(1)}”"
@@ -275,7 +322,10 @@ def _record(
             )
         )
     leader = read_leader_cell(raw.text("leader_opinion"))
-    grades, stated = _grades(raw, leader.grades)
+    if judged is not None:  # a scan's grade is its marks' (or none), never the OCR'd text's
+        grades, stated = ([judged.grade] if judged.grade else []), ""
+    else:
+        grades, stated = _grades(raw, leader.grades)
     grade = grades[0] if len(grades) == 1 else None
     if stated and not grades:
         issues.append(
@@ -289,6 +339,8 @@ def _record(
                 field="grade",
             )
         )
+    elif not grades and judged is not None and judged.grade_in_doubt:
+        pass  # GRADE_UNCERTAIN says it: a grade was marked but not clearly enough
     elif not grades:
         pending = not leader.opinion
         issues.append(
@@ -303,7 +355,8 @@ def _record(
         )
     review, _ = split_signature(raw.text("review_opinion"))
     tentative = TENTATIVE.search(leader.opinion)
-    if grade is not None and tentative and not leader.ticked and not chosen_grade(raw):
+    marked = leader.ticked or judged is not None
+    if grade is not None and tentative and not marked and not chosen_grade(raw):
         issues.append(
             issue(
                 Code.GRADE_FROM_WORDS,
@@ -351,16 +404,20 @@ def _compact(text: str) -> str:
     return re.sub(r"[\s\u3000:：]+", "", unicodedata.normalize("NFKC", visible(text)))
 
 
-def _differences(raw: RawSheet, person: Person) -> list[Issue]:
+def _differences(raw: RawSheet, person: Person, scan: ScanSettings) -> list[Issue]:
     """The prefilled identity as changed on the sheet (unit, position, gender): the roster
-    stays the record's source, and the difference is shown with both values."""
+    stays the record's source, and the difference is shown with both values (on a scan,
+    only what was read surely: a misread is no change)."""
     found: list[Issue] = []
     combined = raw.text("unit_position")
+    sure = scanned.certain(raw, "unit_position", scan)
     checks = [
         ("unit", "单位", raw.text("unit") or combined, person.unit),
         ("position", "职务", raw.text("position") or combined, person.position),
     ]
     for key, label, written, expected in checks:
+        if not sure:
+            continue
         if written.strip() and expected and _compact(expected) not in _compact(written):
             found.append(
                 issue(
@@ -370,7 +427,7 @@ def _differences(raw: RawSheet, person: Person) -> list[Issue]:
                 )
             )
     gender = _compact(raw.text("gender"))
-    if gender and gender != person.gender.value:
+    if gender and gender != person.gender.value and scanned.certain(raw, "gender", scan):
         found.append(
             issue(
                 Code.SHEET_DIFFERS_FROM_ROSTER,

@@ -109,6 +109,24 @@ class LimitsSettings(_Section):
         return self.zip_members
 
 
+class ScanSettings(_Section):
+    """[scan]: how sure the reading of a scanned or photographed sheet must be for a value to
+    be accepted without a person looking. Below a threshold the value still goes to the
+    review queue prefilled, with the crop of the page it came from. Chosen on this project's
+    own scans (README "扫描件", ``bench/scan.py``): typed text lines read at 0.93–1.00 and
+    were all right; counts at 0.81–1.00, all 192 right; pen ticks give a grade confidence
+    of 1.0 when one box is marked, 0 when two are."""
+
+    #: Every typed line of a text field (the recogniser's mean character probability).
+    line_score: float = Field(default=0.90, ge=0, le=1)
+    #: A count or a number of days (read over digits and number words only).
+    number_score: float = Field(default=0.80, ge=0, le=1)
+    #: The grade's mark: 1 for one box clearly marked and the others clearly blank.
+    grade_confidence: float = Field(default=0.80, ge=0, le=1)
+    #: Share of ink after the printed 签字： that counts as signed.
+    signature_ink: float = Field(default=0.012, ge=0, le=1)
+
+
 class Settings(BaseModel):
     """kaohe.toml. Unknown sections are kept for later versions; unknown keys in known
     sections are refused, so a typo does not silently fall back to a default."""
@@ -120,6 +138,7 @@ class Settings(BaseModel):
     rules: RulesSettings = RulesSettings()
     limits: LimitsSettings = LimitsSettings()
     annual: AnnualSettings = AnnualSettings()
+    scan: ScanSettings = ScanSettings()
 
 
 def load_settings(path: Path) -> Settings:

@@ -16,9 +16,10 @@ from .models import Period, Source
 from .readers.raw import raw_from_json
 from .records import Interpretation, RosterIndex, attribute, interpret
 from .rules import received_instant
+from .settings import ScanSettings
 
 
-def _interpret_row(row: FileRow, roster: RosterIndex) -> Interpretation:
+def _interpret_row(row: FileRow, roster: RosterIndex, scan: ScanSettings) -> Interpretation:
     if row.raw is None:
         code = Code(row.read_code or Code.UNREADABLE_FILE.value)
         failure = issue(code, row.read_message or CODES[code].title)
@@ -26,7 +27,7 @@ def _interpret_row(row: FileRow, roster: RosterIndex) -> Interpretation:
     source = Source(
         path=row.path, sha256=row.sha256, format=row.format, received_at=row.received_at
     )
-    return interpret(raw_from_json(row.raw), roster, source, _expected(row))
+    return interpret(raw_from_json(row.raw), roster, source, _expected(row), scan)
 
 
 def _expected(row: FileRow) -> Period | None:
@@ -45,7 +46,10 @@ PARTIAL_UP_TO = 200
 
 
 def settle(
-    ledger: Ledger, roster: RosterIndex, changed: Sequence[tuple[str, str]] | None = None
+    ledger: Ledger,
+    roster: RosterIndex,
+    changed: Sequence[tuple[str, str]] | None = None,
+    scan: ScanSettings = ScanSettings(),  # noqa: B008 - frozen settings
 ) -> None:
     """Attribute the stored readings with the current roster, then pick the latest per person.
 
@@ -70,13 +74,15 @@ def settle(
             rows = _concerned(ledger, roster, changed)
             decisions = _decisions(rows, roster)
             ledger.update_outcomes(
-                [_settled(r, _interpret_row(r, roster), decisions.get(r.id)) for r in rows]
+                [_settled(r, _interpret_row(r, roster, scan), decisions.get(r.id)) for r in rows]
             )
         else:
             decisions = _decisions(ledger.iter_rows(), roster)
             batch: list[Settled] = []
             for row in ledger.iter_rows():
-                batch.append(_settled(row, _interpret_row(row, roster), decisions.get(row.id)))
+                batch.append(
+                    _settled(row, _interpret_row(row, roster, scan), decisions.get(row.id))
+                )
                 if len(batch) >= 500:
                     ledger.update_outcomes(batch)
                     batch = []

@@ -350,7 +350,9 @@ def qr_parts(parts: Mapping[str, bytes]) -> tuple[str, ...]:
             blip.get(f"{{{_W_NS['r']}}}embed")
             for doc_pr in root.iterfind(".//wp:docPr", _W_NS)
             if doc_pr.get("name") == identity.QR_PICTURE_NAME
-            for blip in doc_pr.getparent().iterfind(".//a:blip", _W_NS)
+            for parent in [doc_pr.getparent()]
+            if parent is not None
+            for blip in parent.iterfind(".//a:blip", _W_NS)
         ]
         rels = etree.fromstring(parts[rels_name], _SAFE_XML)
         for rel in rels.iterfind("pr:Relationship", _W_NS):

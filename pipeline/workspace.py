@@ -12,14 +12,13 @@ from typing import Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from . import backups, lock
-from .errors import ConfigError, KaoheError
+from .errors import KaoheError
 from .ledger import LEDGER_NAME, Ledger
 from .models import Period
 from .paths import shipped_template
 from .settings import (
     DEFAULT_ROSTER,
     DEFAULT_TEMPLATE,
-    TEMPLATE_NAME,
     LimitsSettings,
     Settings,
     load_settings,

@@ -66,7 +66,9 @@ def print_pdf(pdf: bytes, dpi: int = 200) -> list[Printed]:
                 boxes[grade] = chars[box][1:]
         signs = [i for i in range(len(text)) if text.startswith("签字", i)]
 
-        def after(i: int) -> tuple[float, float]:
+        def after(
+            i: int, text: str = text, chars: list[tuple[str, float, float, float, float]] = chars
+        ) -> tuple[float, float]:
             colon = text.find("：", i)
             c = chars[colon]
             return (c[3] + 4, (c[2] + c[4]) / 2)
@@ -113,7 +115,9 @@ def write_by_hand(printed: Printed, pen: Pen) -> Image.Image:
         size = x1 - x0
         jitter = [rng.uniform(-0.12, 0.12) * size for _ in range(6)]
         if pen.cross:
-            _stroke(pixels, [(x0 + jitter[0], y0 + jitter[1]), (x1 + jitter[2], y1 + jitter[3])], width)
+            _stroke(
+                pixels, [(x0 + jitter[0], y0 + jitter[1]), (x1 + jitter[2], y1 + jitter[3])], width
+            )
             _stroke(pixels, [(x1 + jitter[4], y0), (x0, y1 + jitter[5])], width)
         else:
             _stroke(pixels, [(x0 + 0.1 * size + jitter[0], y0 + 0.5 * size + jitter[1]),

@@ -146,7 +146,7 @@ def test_demo_runs_the_whole_quarter_in_any_folder(
     demo = tmp_path / "kaohe-demo"
     assert len(list((demo / "outbox/2026Q4/blank").glob("*/*.docx"))) == 16
     assert (
-        "回收示例文件（inbox/示例回收/，含逾期、写错的数字、一般等次、长期病假、重复提交、压缩包和照片）：接收 10，被替代 1，拒收 1，跳过 0"
+        "回收示例文件（inbox/示例回收/，含逾期、写错的数字、一般等次、长期病假、重复提交、压缩包、扫描件和手机照片）：接收 12，被替代 1，拒收 0，跳过 0"
         in out
     )
     assert f"  异常报告（网页）：{demo}/outbox/2026Q4/report/异常报告.html" in out

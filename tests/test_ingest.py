@@ -480,13 +480,10 @@ def test_broken_files_are_rejected_with_the_reason(
     assert (item.outcome, item.reason) == ("rejected", code)
 
 
-def test_photo_of_a_sheet_needs_review(quarter: Workspace) -> None:
+def test_a_truncated_photo_is_unreadable(quarter: Workspace) -> None:
     drop(quarter, "scan.jpg", b"\xff\xd8\xff")
     [item] = ingest(quarter, received_at=AT).files
-    assert (
-        item.reason
-        == "SCANNED_NEEDS_REVIEW 这是照片或扫描图片，无法自动读取，已列入待人工核对（kaohe review export）"
-    )
+    assert item.reason == "UNREADABLE_FILE 图片已损坏，或不是能识别的图片格式"
 
 
 def test_unknown_formats_are_unsupported(quarter: Workspace) -> None:
@@ -553,4 +550,4 @@ def test_readings_by_an_older_reader_are_read_again_keeping_the_received_time(
     record = records(quarter)["0003"]
     assert record["attendance"]["leave_days"] == 1.5  # type: ignore[index]
     assert record["source"]["received_at"] == AT.astimezone().isoformat(timespec="seconds")  # type: ignore[index]
-    assert stage.READER_VERSION == 3
+    assert stage.READER_VERSION == 4

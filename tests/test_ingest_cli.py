@@ -49,7 +49,7 @@ def test_ingest_prints_one_line_per_file_and_the_four_numbers(
     assert code == 0, err
     assert out.splitlines() == [
         "接收  inbox/执法队/张伟.docx → 0007 张伟（综合行政执法队）2026Q4",
-        "拒收  inbox/扫描件.jpg：SCANNED_NEEDS_REVIEW 这是照片或扫描图片，无法自动读取，已列入待人工核对（kaohe review export）",
+        "拒收  inbox/扫描件.jpg：UNREADABLE_FILE 图片已损坏，或不是能识别的图片格式",
         "接收  inbox/李娜.docx → 0002 李娜（城区分局）2026Q4",
         "共 4 个文件：接收 2，被替代 0，拒收 1，跳过 1",
     ]

@@ -81,11 +81,12 @@ def test_reportlab_pdf_with_another_layout(workspace: Workspace) -> None:
     assert record["source"]["format"] == "pdf"  # type: ignore[index]
 
 
-def test_scanned_pdf_needs_review(workspace: Workspace) -> None:
+def test_a_scan_of_a_sheet_without_qr_or_form_code_needs_review(workspace: Workspace) -> None:
+    # another producer's sheet (no QR code, no 表码), scanned at 100 dpi: read, but nobody's
     outcome, reason = only_outcome(workspace, "扫描.pdf", scanned(reportlab_sheet()))
     assert (outcome, reason) == (
         "rejected",
-        "SCANNED_NEEDS_REVIEW PDF 没有文字层（扫描件或照片），无法自动读取，已列入待人工核对",
+        "SCANNED_NEEDS_REVIEW 扫描件上读不到有效的二维码或表码，无法确定是谁的表，已列入待人工核对",
     )
 
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
+from . import ocr
 from .docx import read_docx
 from .legacy import LEGACY, read_legacy
 from .limits import DEFAULT_LIMITS, Limits
 from .pdf import read_pdf
-from .raw import RawSheet, ReadFailure
+from .raw import NoTextLayer, RawSheet, ReadFailure
+from .scan import read_image, read_scanned_pdf
 from .sheet import read_xlsx
 
 WORD = (".docx", ".docm")
 SPREADSHEETS = (".xlsx", ".xlsm")
 IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".webp")
+#: Pictures the scan reader opens (Pillow); the others are named in the message.
+READABLE_IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp")
 BUNDLES = (".zip",)
 
 
@@ -37,6 +42,16 @@ def format_of(name: str) -> str:
     return suffix.lstrip(".") or "unknown"
 
 
+def _scanned(read: Callable[[], list[RawSheet]]) -> list[RawSheet]:
+    """A scan or photo, read by OCR when the recogniser is installed."""
+    if not ocr.available():
+        raise ReadFailure(
+            "SCANNED_NEEDS_REVIEW",
+            "这是扫描件或照片；本机没有安装识别模型（见 README 的安装命令），已列入待人工核对",
+        )
+    return read()
+
+
 def read_any(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
     """Read one returned file: its sheets (usually one; a unit may put several people's
     sheets in one file). Raise ReadFailure with the code to record when it cannot be read."""
@@ -46,13 +61,19 @@ def read_any(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Ra
     if suffix in SPREADSHEETS:
         return read_xlsx(data, limits)
     if suffix == ".pdf":
-        return read_pdf(data)
+        try:
+            return read_pdf(data)
+        except NoTextLayer:
+            return _scanned(lambda: read_scanned_pdf(data))
     if suffix in LEGACY:
         return read_legacy(data, suffix, limits)
+    if suffix in READABLE_IMAGES:
+        return _scanned(lambda: read_image(data, limits))
     if suffix in IMAGES:
         raise ReadFailure(
-            "SCANNED_NEEDS_REVIEW",
-            "这是照片或扫描图片，无法自动读取，已列入待人工核对（kaohe review export）",
+            "UNSUPPORTED_FORMAT",
+            f"{suffix} 图片暂不能读取：请转存为 JPG 或 PNG（苹果手机可在“设置—相机—格式”中选"
+            "“兼容性最佳”）后重交，或列入待人工核对",
         )
     shown = suffix or "（无扩展名）"
     raise ReadFailure(

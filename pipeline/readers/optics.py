@@ -65,7 +65,7 @@ def is_blank(gray: Gray, settings: OpticsSettings = SETTINGS) -> bool:
     small = cv2.resize(gray, (gray.shape[1] // 4 or 1, gray.shape[0] // 4 or 1))
     ink = ink_of(small)
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    return float(np.count_nonzero(ink)) / ink.size < settings.blank_ink_share
+    return bool(float(np.count_nonzero(ink)) / ink.size < settings.blank_ink_share)
 
 
 def _rules(ink: Gray, across: int, down: int) -> tuple[Gray, Gray]:
@@ -107,10 +107,12 @@ def table_outline(
         approx = cv2.approxPolyDP(hull, epsilon * perimeter, True)
         if len(approx) == 4:
             corners = _ordered(approx.reshape(-1, 2).astype(np.float32))
-            return (corners / factor).astype(np.float32)
+            scaled: npt.NDArray[np.float32] = (corners / factor).astype(np.float32)
+            return scaled
     # no clean quadrilateral (a torn corner, a thumb over it): the rotated bounding box
     box = cv2.boxPoints(cv2.minAreaRect(hull)).astype(np.float32)
-    return (_ordered(box) / factor).astype(np.float32)
+    rotated: npt.NDArray[np.float32] = (_ordered(box) / factor).astype(np.float32)
+    return rotated
 
 
 def _ordered(points: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -139,10 +141,10 @@ def register(
     undoes rotation, skew and a phone's perspective."""
     cv2 = _cv()
     tl, tr, br, bl = corners
-    top, bottom = np.linalg.norm(tr - tl), np.linalg.norm(br - bl)
-    left, right = np.linalg.norm(bl - tl), np.linalg.norm(br - tr)
+    top, bottom = float(np.linalg.norm(tr - tl)), float(np.linalg.norm(br - bl))
+    left, right = float(np.linalg.norm(bl - tl)), float(np.linalg.norm(br - tr))
     width = settings.table_width
-    height = int(round(width * (left + right) / max(top + bottom, 1.0)))
+    height = round(width * (left + right) / max(top + bottom, 1.0))
     pad = 12
     target = np.array(
         [[pad, pad], [width + pad, pad], [width + pad, height + pad], [pad, height + pad]],

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .layout import MIN_LABELS, find_fields, match_label, read_loose_lines
-from .raw import RawSheet, ReadFailure
+from .raw import NoTextLayer, RawSheet, ReadFailure
 from .wordml import GridCell, symbol_char
 
 #: A sheet is one or two pages; a unit's stack of sheets in one file is read up to this
@@ -310,10 +310,7 @@ def read_pdf(
     pages = (pages_of or pdfium_pages)(data)
     text = "".join(str(c["text"]) for page in pages for c in page.chars)
     if len(re.sub(r"\s", "", text)) < MIN_CHARS:
-        raise ReadFailure(
-            "SCANNED_NEEDS_REVIEW",
-            "PDF 没有文字层（扫描件或照片），无法自动读取，已列入待人工核对",
-        )
+        raise NoTextLayer()
     unmapped = sum(1 for p in pages for c in p.chars if c["unmapped"] or _unmapped(c["text"]))
     if unmapped / max(len(text), 1) > CID_SHARE:
         raise ReadFailure(

@@ -65,6 +65,15 @@ class ReadFailure(Exception):
         self.message = message
 
 
+class NoTextLayer(ReadFailure):
+    """A PDF whose pages are pictures (a scanner's "scan to PDF"): read by the scan reader."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "SCANNED_NEEDS_REVIEW", "PDF 没有文字层（扫描件或照片），无法自动读取，已列入待人工核对"
+        )
+
+
 def raw_to_json(sheet: RawSheet) -> dict[str, object]:
     return {
         "format": sheet.format,

@@ -13,7 +13,8 @@ from .raw import ReadFailure, raw_to_json
 #: Bump when a reader reads something differently: stored readings of older versions are
 #: read again on the next ingest (their received time is kept).
 #: 3: several sheets in one file are read as several submissions (``file#1``, ``file#2``).
-READER_VERSION = 3
+#: 4: scans and photos are read (OCR, QR codes, grade marks) instead of sent to review.
+READER_VERSION = 4
 UNREADABLE = "UNREADABLE_FILE"
 
 

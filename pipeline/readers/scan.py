@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from .optics import Box, Gray
 from .raw import RawField, RawProblem, RawSheet, ReadFailure
 from .wordml import GridCell
 
+if TYPE_CHECKING:
+    import zxingcpp
+
 #: Pages of one file read at most (a unit's stack of sheets, with blank backs).
 MAX_PAGES = 80
 #: Scans are read at this resolution (PDF pages are rendered at it; photos are registered
@@ -45,11 +48,20 @@ MAX_PIXELS = 60_000_000
 #: Crops of lines read with less than this score are kept for the reviewer (the accept
 #: threshold itself is a setting, and is never above this).
 KEEP_CROP_BELOW = 0.995
+#: Width of the table picture kept for the reviewer, in pixels.
+PAGE_WIDTH = 760
 #: Fields whose cells hold a count or a number of days (read over number characters).
 NUMBER_FIELDS = frozenset(f.raw for f in FIELDS if f.kind in ("count", "days") and f.raw)
 _GRADE_LINE = re.compile(r"等\s*次")
 _SIGN_LINE = re.compile(r"签\s*[字名]")
+_DATE_LINE = re.compile(r"^\s*(?:\d{2,4}\s*)?年")
+#: On a printed 签字 or date line, characters read below this are handwriting, not text.
+SIGNATURE_LINE_FLOOR = 0.9
 _GRADES = ("好", "较好", "一般", "差")
+#: A space the recogniser reads beside a Chinese character: the word processor's spacing
+#: between Chinese and Latin text (typed Chinese has no space there).
+_CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) +|  *(?=[\u3000-\u9fff\uff00-\uffef])")
+NO_TABLE = "找不到记实表的表格（可能不是记实表，或拍得太斜、太暗、不完整）"
 _BOXLIKE = frozenset("口□囗☐☑☒■√✓✔回日目冂")
 
 
@@ -115,7 +127,9 @@ def form_cells() -> tuple[FormCell, ...]:
         if m and "栏目" not in raw.where
     }
     return tuple(
-        FormCell(c.row, c.col, c.span, s.text if s.text != "X" else "", owner.get((c.row, c.col), ""))
+        FormCell(
+            c.row, c.col, c.span, s.text if s.text != "X" else "", owner.get((c.row, c.col), "")
+        )
         for c, s in zip(grid, stripped, strict=True)
     )
 
@@ -153,13 +167,19 @@ def _qr_codes(gray: Gray) -> list[tuple[str, int, tuple[float, float]]]:
     import zxingcpp
 
     found = []
-    for result in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode):
+    for result in zxingcpp.read_barcodes(gray, formats=_QR_FORMAT()):
         position = result.position
         points = [position.top_left, position.top_right, position.bottom_right,
                   position.bottom_left]  # fmt: skip
         centre = (sum(p.x for p in points) / 4, sum(p.y for p in points) / 4)
         found.append((result.text, int(result.orientation), centre))
     return found
+
+
+def _QR_FORMAT() -> zxingcpp.BarcodeFormats:
+    import zxingcpp
+
+    return zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 def _rotated(gray: Gray, degrees: int) -> Gray:
@@ -205,6 +225,9 @@ def _register(gray: Gray, turns: list[int]) -> _Registered | None:
         table = optics.table_cells(registered.image)
         if len(table.cells) < MIN_LABELS:
             continue
+        refined = _refine(page, registered, table)
+        if refined is not None:
+            registered, table = refined
         grid = _grid_of(table.cells)
         result = _Registered(registered.image, table, grid, set(grid) == form, turn,
                              registered.matrix, page)  # fmt: skip
@@ -216,6 +239,29 @@ def _register(gray: Gray, turns: list[int]) -> _Registered | None:
     return fallback
 
 
+def _refine(
+    page: Gray, registered: optics.Registered, table: optics.Table
+) -> tuple[optics.Registered, optics.Table] | None:
+    """Register again on the cells' own outer box when the outline found first was larger
+    than the table (a photo's page edge against a dark desk is also a big rectangle)."""
+    import cv2
+
+    x0 = min(b[0] for b in table.cells)
+    y0 = min(b[1] for b in table.cells)
+    x1 = max(b[2] for b in table.cells)
+    y1 = max(b[3] for b in table.cells)
+    height, width = registered.image.shape[:2]
+    margin = registered.pad + 0.02 * width
+    if x0 <= margin and y0 <= margin and x1 >= width - margin and y1 >= height - margin:
+        return None
+    inverse = np.linalg.inv(registered.matrix)
+    box = np.array([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]], dtype=np.float64)
+    corners = cv2.perspectiveTransform(box, inverse)[0].astype(np.float32)
+    again = optics.register(page, corners)
+    cells = optics.table_cells(again.image)
+    return (again, cells) if len(cells.cells) >= len(table.cells) else None
+
+
 def read_page(gray: Gray, number: int) -> Page:
     """Read one page image (grey, any orientation)."""
     if optics.is_blank(gray):
@@ -223,9 +269,13 @@ def read_page(gray: Gray, number: int) -> Page:
     qr = _qr_codes(gray)
     registered = _register(gray, _orientations(qr))
     if registered is None:
-        return Page(number, failure="找不到记实表的表格（可能不是记实表，或拍得太斜、太暗、不完整）")
+        return Page(
+            number, failure="找不到记实表的表格（可能不是记实表，或拍得太斜、太暗、不完整）"
+        )
     sheet = _read_registered(registered, number)
     page_qr = _trusted_qr(qr, registered, gray.shape)
+    if not page_qr and registered.matches_form:
+        page_qr = _footer_qr(registered)
     if page_qr:
         sheet.qr_code = page_qr
         sheet.code_texts.append(RawField(page_qr, f"第{number}页二维码"))
@@ -267,17 +317,38 @@ def _turn_point(x: float, y: float, width: int, height: int, turn: int) -> tuple
     return x, y
 
 
-def _footer_code(registered: _Registered, number: int) -> RawField | None:
-    """The footer's printed 表码 read by OCR (when no QR could be read): the strip of the
-    page below the table, warped like the table."""
+def _footer_strip(registered: _Registered) -> Gray:
+    """The page below the table, warped like the table (rectified): the footer's QR code
+    and printed 表码 are there, up to ~0.55 table widths under the table."""
     import cv2
 
     width = registered.image.shape[1]
-    below = int(width * 0.55)
-    canvas_height = registered.image.shape[0] + below
-    # re-warp with room below the table: the footer sits up to ~0.5 table widths under it
-    strip = cv2.warpPerspective(registered.page, registered.matrix, (width, canvas_height),
-                                borderValue=255)[registered.image.shape[0]:]  # fmt: skip
+    height = registered.image.shape[0] + int(width * 0.55)
+    warped = cv2.warpPerspective(
+        registered.page, registered.matrix, (width, height), borderValue=255
+    )
+    strip: Gray = np.asarray(warped, dtype=np.uint8)[registered.image.shape[0] :]
+    return strip
+
+
+def _footer_qr(registered: _Registered) -> str:
+    """The QR code read again from the rectified footer (a phone photo's perspective or blur
+    can hide it on the page as taken)."""
+    import cv2
+    import zxingcpp
+
+    strip = _footer_strip(registered)
+    for image in (strip, cv2.GaussianBlur(strip, (3, 3), 0)):
+        for result in zxingcpp.read_barcodes(image, formats=_QR_FORMAT()):
+            if any(c.valid for c in identity.find_form_codes(result.text)):
+                return str(result.text).strip()
+    return ""
+
+
+def _footer_code(registered: _Registered, number: int) -> RawField | None:
+    """The footer's printed 表码 read by OCR (when no QR could be read): the strip of the
+    page below the table, warped like the table."""
+    strip = _footer_strip(registered)
     ink = optics.ink_of(strip)
     lines = optics.text_lines(ink, (0, 0, strip.shape[1], strip.shape[0]))
     if not lines:
@@ -314,7 +385,7 @@ def _read_registered(registered: _Registered, number: int) -> RawSheet:
         to_read.append((key, box, known.field if known is not None else ""))
     # every line piece of every cell, recognised in one batch
     jobs: list[tuple[int, optics.Piece]] = []
-    for index, (_, box, field_name) in enumerate(to_read):
+    for index, (_, box, _field_name) in enumerate(to_read):
         for piece in optics.text_lines(ink, box):
             jobs.append((index, piece))
     crops = [optics.crop(image, piece.box) for _, piece in jobs]
@@ -325,9 +396,9 @@ def _read_registered(registered: _Registered, number: int) -> RawSheet:
         by_cell.setdefault(index, []).append((piece, reading))
     results: dict[tuple[int, int, int], _CellReading] = {}
     for index, (key, box, _) in enumerate(to_read):
-        reading = _cell_text(by_cell.get(index, []), box)
-        results[key] = reading
-        cells.append(GridCell(key[0], key[1], key[2], reading.text))
+        cell_reading = _cell_text(by_cell.get(index, []), box)
+        results[key] = cell_reading
+        cells.append(GridCell(key[0], key[1], key[2], cell_reading.text))
     cells.sort(key=lambda c: (c.row, c.col))
     table = f"第{number}页表格"
     fields, labels, problems = find_fields(cells, table)
@@ -335,20 +406,21 @@ def _read_registered(registered: _Registered, number: int) -> RawSheet:
     sheet.page = number
     sheet.form_matched = registered.matches_form
     where = {raw.where: name for name, raw in fields.items()}
-    for key, reading in results.items():
+    for key, read in results.items():
         name = where.get(f"{table}第{key[0] + 1}行第{key[1] + 1}列")
         if name is None:
             continue
-        sheet.lines[name] = reading.lines
+        sheet.lines[name] = read.lines
         box = registered.grid[key]
         if name == "leader_opinion":
-            _leader_marks(sheet, reading, box, image, ink)
+            _leader_marks(sheet, read, box, image, ink)
         elif name == "self_evaluation":
-            sheet.marks["self_signature"] = _signature_ink(reading, box, ink)
-        if reading.lines and min(s for _, s in reading.lines) < KEEP_CROP_BELOW:
+            sheet.marks["self_signature"] = _signature_ink(read, box, ink)
+        if read.lines and min(s for _, s in read.lines) < KEEP_CROP_BELOW:
             sheet.images[name] = _jpeg(optics.crop(image, optics.inside(box)))
-    if any(p.code == "CELL_SHARED" for p in problems) or not registered.matches_form:
-        sheet.images.setdefault("page", _jpeg(image, width=900))
+    # the table as seen, for the reviewer (~40 KB): kept for every scanned sheet, since
+    # which readings go to review is decided later, with kaohe.toml's thresholds
+    sheet.images["page"] = _jpeg(image, width=PAGE_WIDTH)
     return sheet
 
 
@@ -362,13 +434,19 @@ def _cell_text(pieces: list[tuple[optics.Piece, ocr.Reading]], box: Box) -> _Cel
     for piece, reading in pieces:
         if reading.text.strip():
             lines.setdefault(piece.line, []).append((piece, reading))
+    for number, parts in lines.items():
+        first = min(parts, key=lambda p: p[0].box[0])[1].text
+        if _SIGN_LINE.match(first) or _DATE_LINE.match(first):
+            # a printed 签字/date line: the handwriting on it is a signature (ink, measured
+            # apart), not text; what stays is what was read surely (printed words, a date)
+            lines[number] = [(p, ocr.confident_part(r, SIGNATURE_LINE_FLOOR)) for p, r in parts]
     text = ""
     scored: list[tuple[str, float]] = []
     previous_end = 0
     previous_height = 0
     for index, number in enumerate(sorted(lines)):
         parts = sorted(lines[number], key=lambda p: p[0].box[0])
-        content = " ".join(r.text.strip() for _, r in parts)
+        content = " ".join(_CJK_SPACE.sub("", r.text.strip()) for _, r in parts)
         score = min(r.score for _, r in parts)
         if index:
             wrapped = previous_end >= box[2] - 2.5 * previous_height
@@ -377,17 +455,13 @@ def _cell_text(pieces: list[tuple[optics.Piece, ocr.Reading]], box: Box) -> _Cel
         scored.append((content, round(score, 4)))
         previous_end = max(p.box[2] for p, _ in parts)
         previous_height = max(p.box[3] - p.box[1] for p, _ in parts)
-    return _CellReading(text, scored, [p for n in sorted(lines) for p in lines[n]])
+    return _CellReading(text, scored, [(p, r) for p, r in pieces if r.text.strip()])
 
 
-def _leader_marks(
-    sheet: RawSheet, reading: _CellReading, box: Box, image: Gray, ink: Gray
-) -> None:
+def _leader_marks(sheet: RawSheet, reading: _CellReading, box: Box, image: Gray, ink: Gray) -> None:
     """The grade boxes on the printed 等次 line, by ink the blank form does not have, and
     the leader's signature below them."""
-    grade_line = [
-        (piece, r) for piece, r in reading.pieces if _GRADE_LINE.search(r.text)
-    ]
+    grade_line = [(piece, r) for piece, r in reading.pieces if _GRADE_LINE.search(r.text)]
     if not grade_line:
         sheet.marks["grade"] = ["", 0.0, "等次一行没有读到"]
         return
@@ -396,7 +470,9 @@ def _leader_marks(
     x0, y0, x1, y1 = piece.box
     height = y1 - y0
     sheet.images["grade"] = _jpeg(
-        optics.crop(image, (x0, max(y0 - height, box[1]), min(x1 + height, box[2]), y1 + height // 2))
+        optics.crop(
+            image, (x0, max(y0 - height, box[1]), min(x1 + height, box[2]), y1 + height // 2)
+        )
     )
     below = [(p, r) for p, r in reading.pieces if p.box[1] > y1 - 2]
     sheet.marks["leader_signature"] = _signature_ink(_CellReading("", [], below), box, ink)
@@ -421,7 +497,7 @@ def _grade_marks(piece: optics.Piece, reading: ocr.Reading, ink: Gray) -> list[o
             return ["", 0.0, f"等次一行读成“{text}”，找不到“{word}”"]
         positions.append(found)
         cursor = found + len(word)
-    x0, y0, x1, y1 = piece.box
+    x0, y0, _x1, y1 = piece.box
     centres = [(a + b) / 2 for a, b in reading.spans]
     # the recogniser marks each character near its centre: the em is the step between the
     # two characters of 较好 and of 一般
@@ -431,29 +507,31 @@ def _grade_marks(piece: optics.Piece, reading: ocr.Reading, ink: Gray) -> list[o
     outlines = _box_outlines(ink, piece.box, em)
     # each grade's box is the last outline left of its word (and right of the word before)
     boxes: list[Box | None] = []
-    for index, word in enumerate(words):
+    for index, word_x in enumerate(words):
         floor = words[index - 1] if index else -1.0
-        candidates = [b for b in outlines if floor < (b[0] + b[2]) / 2 < word]
+        candidates = [b for b in outlines if floor < (b[0] + b[2]) / 2 < word_x]
         boxes.append(candidates[-1] if candidates else None)
-    found = [b for b in boxes if b is not None]
-    if found:
-        side = float(np.median([max(b[2] - b[0], b[3] - b[1]) for b in found]))
-        level = float(np.median([(b[1] + b[3]) / 2 for b in found]))
+    outlined = [b for b in boxes if b is not None]
+    if outlined:
+        side = float(np.median([max(b[2] - b[0], b[3] - b[1]) for b in outlined]))
+        level = float(np.median([(b[1] + b[3]) / 2 for b in outlined]))
         offset = float(np.median([w - (b[0] + b[2]) / 2 for b, w in zip(boxes, words, strict=True)
                                   if b is not None]))  # fmt: skip
     else:
         side, level, offset = 0.84 * em, (y0 + y1) / 2, em
     placed: list[Box] = []
-    for box, word in zip(boxes, words, strict=True):
+    for glyph, word_x in zip(boxes, words, strict=True):
         # a box joined to a pen stroke has no clean outline: it sits where the others do
-        centre = (box[0] + box[2]) / 2 if box is not None else word - offset
+        centre = (glyph[0] + glyph[2]) / 2 if glyph is not None else word_x - offset
         half = side / 2
-        placed.append((int(centre - half), int(level - half), int(centre + half), int(level + half)))
-    decision = _grade_decision([_mark_ink(ink, box, side) for box in placed])
-    if len(found) < 3 and decision[0]:
+        placed.append(
+            (int(centre - half), int(level - half), int(centre + half), int(level + half))
+        )
+    decision = _grade_decision([_mark_ink(ink, square, side) for square in placed])
+    if len(outlined) < 3 and decision[0]:
         # fewer than three clean outlines: the places are guessed, not seen
-        decision[1] = round(float(decision[1]) * 0.5, 4)  # type: ignore[arg-type]
-        decision[2] = f"{decision[2]}；只找到 {len(found)} 个完整方框"
+        decision[1] = round(float(str(decision[1])) * 0.5, 4)
+        decision[2] = f"{decision[2]}；只找到 {len(outlined)} 个完整方框"
     return decision
 
 
@@ -479,7 +557,7 @@ def _box_outlines(ink: Gray, line: Box, em: float) -> list[Box]:
             if abs(w - h) > 0.18 * max(w, h):
                 continue
             mask = labels[y : y + h, x : x + w] == index
-            band = max(int(round(0.18 * h)), 2)
+            band = max(round(0.18 * h), 2)
             edges = (mask[:band].any(axis=0), mask[-band:].any(axis=0),
                      mask[:, :band].any(axis=1), mask[:, -band:].any(axis=1))  # fmt: skip
             box = (x0 + x, y0 + y, x0 + x + w, y0 + y + h)
@@ -539,8 +617,10 @@ def _signature_ink(reading: _CellReading, box: Box, ink: Gray) -> float:
         em = 0.75 * height  # a glyph's width, in the padded piece's pixels
         left = piece.box[0] + (centres[end_char] + 0.5 * em if end_char < len(centres) else 0)
         date = re.search(r"\d|年", line_reading.text[end_char + 1 :])
-        right = box[2] - 6
-        same_line = [p for p, r in reading.pieces if p.line == piece.line and p.box[0] > piece.box[2]]
+        right: float = box[2] - 6
+        same_line = [
+            p for p, r in reading.pieces if p.line == piece.line and p.box[0] > piece.box[2]
+        ]
         if date is not None and date.start() > 0:
             right = piece.box[0] + centres[end_char + 1 + date.start()] - 0.5 * em
         elif date is not None:
@@ -591,7 +671,9 @@ def read_pages(pages: Iterator[Gray]) -> list[RawSheet]:
     for page in unreadable:
         failed = RawSheet(format="scan", labels_found=0)
         failed.page = page.number
-        failed.problems.append(RawProblem("SCANNED_NEEDS_REVIEW", "", f"第{page.number}页：{page.failure}"))
+        failed.problems.append(
+            RawProblem("SCANNED_NEEDS_REVIEW", "", f"第{page.number}页：{page.failure}")
+        )
         sheets.append(failed)
     sheets.sort(key=lambda s: s.page)
     if blanks:
@@ -617,7 +699,9 @@ def pdf_page_images(data: bytes, dpi: int = DPI) -> Iterator[Gray]:
             if width * height > MAX_PIXELS:
                 scale *= (MAX_PIXELS / (width * height)) ** 0.5
             bitmap = page.render(scale=scale, grayscale=True)
-            yield np.ascontiguousarray(bitmap.to_numpy()[:, :, 0] if bitmap.to_numpy().ndim == 3 else bitmap.to_numpy())
+            yield np.ascontiguousarray(
+                bitmap.to_numpy()[:, :, 0] if bitmap.to_numpy().ndim == 3 else bitmap.to_numpy()
+            )
             page.close()
     finally:
         document.close()
@@ -636,7 +720,8 @@ def image_pages(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[Gray]:
     if width * height > MAX_PIXELS:
         raise ReadFailure(
             "UNREADABLE_FILE",
-            f"图片 {width}×{height} 像素，超过上限（{MAX_PIXELS // 1_000_000} 百万像素），请缩小后重交",
+            f"图片 {width}×{height} 像素，超过上限（{MAX_PIXELS // 1_000_000} 百万像素），"
+            "请缩小后重交",
         )
     del limits
     for number, frame in enumerate(ImageSequence.Iterator(picture)):

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from ..errors import KaoheError
 from ..models import Grade, Outcome, Period
-from ..paths import safe_component
+from ..paths import safe_component, shipped_template
 from ..quarter import evaluate
-from ..workspace import Workspace, shipped_template, writes
+from ..workspace import Workspace, writes
 from ..writers import atomic
 from ..writers.notice import render_notice
 

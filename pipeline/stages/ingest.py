@@ -343,7 +343,7 @@ def ingest(
         changed += [(f.path, f.sha256) for f in batch]
         dropped = ledger.add(batch) or dropped
         # only what changed is settled again, unless readings were dropped
-        settle(ledger, RosterIndex(people), changed=None if dropped else changed)
+        settle(ledger, RosterIndex(people), None if dropped else changed, workspace.settings.scan)
         latest = ledger.outcomes_for(keys)  # the newest version of each path
     ordered = sorted(dict.fromkeys(keys), key=lambda k: (order[original_path(k)], _sheet_order(k)))
     outcomes = [_outcome(latest[key], key in new_keys) for key in ordered]

@@ -11,6 +11,7 @@ the hash of what was entered: importing the same workbook twice changes nothing.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from ..records import RosterIndex
 from ..roster import read_roster
 from ..settle import settle
 from ..workspace import Workspace, writes
-from ..writers.xlsx import Link, Table, write_workbook
+from ..writers.xlsx import Link, Picture, Table, write_workbook
 
 __all__ = ["REVIEW_SUFFIX", "export_review", "import_review", "review_path"]
 WORKBOOK_NAME = "待人工核对.xlsx"
@@ -57,6 +58,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("核对人", "reviewer"),
     ("来源路径", "source_path"),
     ("文件指纹", "source_sha"),
+    ("扫描件截图（表格；右侧为看不清的栏目）", "picture"),
 )
 _INDEX = {key: i for i, (_, key) in enumerate(COLUMNS)}
 TEXT_FIELDS = tuple(f.key for f in FIELDS if f.entered and f.kind == "text")
@@ -139,6 +141,57 @@ def _validation(kind: str, formula: str, error: str) -> DataValidation:
     )
 
 
+#: Height of a scan's picture in its review row, in pixels.
+PICTURE_HEIGHT = 420
+
+
+def scan_picture(row: FileRow) -> tuple[bytes, int] | None:
+    """A scanned submission's picture for its review row: the registered table, and beside
+    it the crops of the fields its issues name (grade boxes, doubtful lines), as one PNG."""
+    if row.raw is None or row.raw.get("format") != "scan":
+        return None
+    images = raw_from_json(row.raw).images
+    if not images:
+        return None
+    import base64
+
+    from PIL import Image
+
+    def picture(name: str) -> Image.Image:
+        return Image.open(io.BytesIO(base64.b64decode(images[name]))).convert("L")
+
+    named = [str(i.get("field", "")) for i in row.issues if i.get("severity") != "info"]
+    named = [n for n in dict.fromkeys(named) if n in images and n != "page"]
+    parts: list[Image.Image] = []
+    if "page" in images:
+        page = picture("page")
+        parts.append(page.resize((int(page.width * PICTURE_HEIGHT / page.height), PICTURE_HEIGHT)))
+    crops = [picture(n) for n in named]
+    column_width = 620
+    column = Image.new("L", (column_width, PICTURE_HEIGHT), 255)
+    top = 0
+    for crop in crops:
+        scale = min(1.0, column_width / crop.width, (PICTURE_HEIGHT - top) / max(crop.height, 1))
+        if scale <= 0.05:
+            break
+        shrunk = crop.resize((max(int(crop.width * scale), 1), max(int(crop.height * scale), 1)))
+        column.paste(shrunk, (0, top))
+        top += shrunk.height + 6
+    if crops:
+        parts.append(column)
+    if not parts:
+        return None
+    width = sum(p.width for p in parts) + 8 * (len(parts) - 1)
+    sheet = Image.new("L", (width, PICTURE_HEIGHT), 255)
+    left = 0
+    for part in parts:
+        sheet.paste(part, (left, 0))
+        left += part.width + 8
+    out = io.BytesIO()
+    sheet.save(out, "PNG", optimize=True)
+    return out.getvalue(), PICTURE_HEIGHT
+
+
 @writes("导出待人工核对表")
 def export_review(workspace: Workspace, period: Period) -> tuple[Path, int]:
     """Write the period's review workbook; return its path and how many rows it holds."""
@@ -148,6 +201,7 @@ def export_review(workspace: Workspace, period: Period) -> tuple[Path, int]:
         with workspace.ledger() as ledger:
             rows = _outstanding(ledger, period)
     table_rows: list[list[object]] = []
+    pictures: list[Picture] = []
     for index, row in enumerate(rows, start=1):
         values = _prefill(row, period)
         first = next(
@@ -162,6 +216,9 @@ def export_review(workspace: Workspace, period: Period) -> tuple[Path, int]:
         values["source_path"] = row.path
         values["source_sha"] = row.sha256
         table_rows.append([values.get(key) for _, key in COLUMNS])
+        picture = scan_picture(row)
+        if picture is not None:
+            pictures.append(Picture(index, _INDEX["picture"], picture[0], picture[1]))
     last = max(len(table_rows) + 1, 200)
     grade = _validation("list", '"好,较好,一般,差"', "请在 好 / 较好 / 一般 / 差 中选择")
     grade.add(f"{_column('grade')}2:{_column('grade')}{last}")
@@ -170,12 +227,15 @@ def export_review(workspace: Workspace, period: Period) -> tuple[Path, int]:
     days = _validation("decimal", "0", "请填写 0 或正数（可带 .5）")
     days.add(f"{_column('leave_days')}2:{_column('leave_days')}{last}")
     widths = {_INDEX[k]: 40.0 for k in TEXT_FIELDS}
+    if pictures:
+        widths[_INDEX["picture"]] = 150.0
     table = Table(
         f"{period.code}待人工核对",
         [header for header, _ in COLUMNS],
         table_rows,  # type: ignore[arg-type]
         widths=widths,
         validations=[grade, counts, days],
+        pictures=pictures,
     )
     write_workbook(path, [table])
     return path, len(table_rows)
@@ -327,5 +387,5 @@ def enter(
                     for n, s_path, s_sha, who in batch
                 ]
             )
-            settle(ledger, roster)
+            settle(ledger, roster, scan=workspace.settings.scan)
     return result

@@ -81,6 +81,19 @@ class Table:
     chart_rows: int = 0
     #: Print only the first N columns (0: all); wide text columns stay for the screen.
     print_columns: int = 0
+    #: Pictures placed over cells (a scan's crops beside its review row).
+    pictures: list[Picture] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A PNG shown over the cell at data row ``row`` (1-based, below the header) and column
+    ``column`` (0-based); the row is made tall enough to hold it."""
+
+    row: int
+    column: int
+    png: bytes
+    height_px: int
 
 
 def display_width(text: str) -> float:
@@ -176,6 +189,14 @@ def _write_sheet(sheet: Any, table: Table) -> None:
         sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
     for validation in table.validations:
         sheet.data_validations.append(validation)
+    for picture in table.pictures:
+        from openpyxl.drawing.image import Image as SheetImage
+
+        image = SheetImage(io.BytesIO(picture.png))
+        image.anchor = f"{get_column_letter(picture.column + 1)}{picture.row + 1}"
+        sheet.add_image(image)
+        # points are 4/3 pixels; a little margin under the picture
+        sheet.row_dimensions[picture.row + 1].height = picture.height_px * 0.75 + 6
     styles = _Styles(sheet)
     sheet.append([styles.cell(sheet, h, styles.header) for h in table.headers])
     links = any(isinstance(v, Link) for values in table.rows for v in values)

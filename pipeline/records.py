@@ -232,15 +232,17 @@ def attribute(raw: RawSheet, roster: RosterIndex, expected: Period | None) -> At
         issues.append(
             issue(Code.MISSING_PERIOD, "表上看不出是哪个季度，请用 --period 指定", field="period")
         )
+    # a page the reader could not read at all (in a stack of scans) is nobody's: its reason
+    unreadable = [
+        issue(Code(p.code), p.message, field=p.field) for p in raw.problems if p.code in REJECTING
+    ]
+    if unreadable:
+        return Attribution(None, period, unreadable)
     if scanned.is_scan(raw):
         person, who = _scanned_person(raw, roster, code)
     else:
         person, who = _person(raw, roster, code)
-    # a page the reader could not read at all (in a stack of scans) is nobody's
-    unreadable = [
-        issue(Code(p.code), p.message, field=p.field) for p in raw.problems if p.code in REJECTING
-    ]
-    return Attribution(person, period, [*issues, *who, *unreadable])
+    return Attribution(person, period, [*issues, *who])
 
 
 def interpret(

@@ -62,13 +62,16 @@ class _Worker:
     connection: Connection
     task: int | None = None
     started: float = 0.0
+    limit: float = 0.0
 
 
 class TimedPool(Generic[R]):
     """Runs ``function(*arguments)`` in ``processes`` worker processes, results in input order.
 
-    ``on_failure(reason)`` builds the result for a task whose worker overran ``timeout``
-    seconds (reason ``"timeout"``) or died (reason ``"crash"``).
+    ``on_failure(reason, seconds)`` builds the result for a task whose worker overran its
+    time limit (reason ``"timeout"``) or died (reason ``"crash"``). A task's limit is
+    ``timeout``, or ``limit_of(arguments)`` when given (a scanned stack takes longer than a
+    Word file).
     """
 
     def __init__(
@@ -76,10 +79,12 @@ class TimedPool(Generic[R]):
         function: Callable[..., R],
         processes: int,
         timeout: float,
-        on_failure: Callable[[str], R],
+        on_failure: Callable[[str, float], R],
+        limit_of: Callable[[tuple[Any, ...]], float] | None = None,
     ) -> None:
         self.function = function
         self.timeout = timeout
+        self.limit_of = limit_of
         self.on_failure = on_failure
         self.context: Any = multiprocessing.get_context(START_METHOD)
         self.workers = [self._start() for _ in range(max(processes, 1))]
@@ -122,10 +127,11 @@ class TimedPool(Generic[R]):
                     sequence, arguments = item
                     worker.connection.send((sequence, arguments))
                     worker.task, worker.started = sequence, time.monotonic()
+                    worker.limit = self.limit_of(arguments) if self.limit_of else self.timeout
             busy = [w for w in self.workers if w.task is not None]
             if not busy:
                 break
-            deadline = min(w.started for w in busy) + self.timeout
+            deadline = min(w.started + w.limit for w in busy)
             ready = wait([w.connection for w in busy], timeout=max(deadline - time.monotonic(), 0))
             for worker in busy:
                 if worker.connection in ready:
@@ -133,14 +139,14 @@ class TimedPool(Generic[R]):
                         sequence, result = worker.connection.recv()
                     except (EOFError, OSError):
                         assert worker.task is not None
-                        done[worker.task] = self.on_failure("crash")
+                        done[worker.task] = self.on_failure("crash", worker.limit)
                         self._replace(worker)
                         continue
                     done[sequence] = result
                     worker.task = None
-                elif time.monotonic() - worker.started >= self.timeout:
+                elif time.monotonic() - worker.started >= worker.limit:
                     assert worker.task is not None
-                    done[worker.task] = self.on_failure("timeout")
+                    done[worker.task] = self.on_failure("timeout", worker.limit)
                     self._replace(worker)
             while next_out in done:
                 yield done.pop(next_out)
@@ -175,18 +181,23 @@ KEEP_WARM = False
 
 @contextlib.contextmanager
 def reader_pool(
-    function: Callable[..., R], processes: int, timeout: float, on_failure: Callable[[str], R]
+    function: Callable[..., R],
+    processes: int,
+    timeout: float,
+    on_failure: Callable[[str, float], R],
+    limit_of: Callable[[tuple[Any, ...]], float] | None = None,
 ) -> Iterator[TimedPool[R]]:
     """A pool for one run: fresh (and closed after), or kept warm when ``KEEP_WARM``."""
     if not KEEP_WARM:
-        with TimedPool(function, processes, timeout, on_failure) as pool:
+        with TimedPool(function, processes, timeout, on_failure, limit_of) as pool:
             yield pool
         return
     key = (function, processes, timeout)
     warm: TimedPool[Any] | None = _WARM.get(key)
     if warm is None:
-        warm = _WARM[key] = TimedPool(function, processes, timeout, on_failure)
+        warm = _WARM[key] = TimedPool(function, processes, timeout, on_failure, limit_of)
     warm.on_failure = on_failure
+    warm.limit_of = limit_of
     yield warm
 
 

@@ -261,3 +261,40 @@ def test_progress_is_reported_per_sheet(workspace: Workspace) -> None:
     recorder = Recorder()
     generate(workspace, Q4, progress=recorder)
     assert (recorder.total, recorder.done) == (16, 16)
+
+
+def _footer_qr(sheet: bytes) -> str:
+    import io
+    import zipfile
+
+    import zxingcpp
+    from PIL import Image
+
+    from pipeline.template import qr_parts
+
+    with zipfile.ZipFile(io.BytesIO(sheet)) as package:
+        parts = {n: package.read(n) for n in package.namelist()}
+    [part] = qr_parts(parts)
+    [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(parts[part])).convert("L"))
+    return str(found.text)
+
+
+def test_each_sheet_carries_its_form_code_as_a_qr_code_in_the_footer(
+    workspace: Workspace,
+) -> None:
+    from pipeline.identity import form_code
+
+    generate(workspace, Q4)
+    for person_id in ("0001", "0012"):  # 0012 is seconded: filed under the host unit
+        [sheet] = workspace.blank_dir(Q4).glob(f"*/{person_id}_*.docx")
+        assert _footer_qr(sheet.read_bytes()) == form_code(Q4, person_id)
+
+
+def test_a_template_rendered_per_person_also_stamps_each_qr_code(workspace: Workspace) -> None:
+    from pipeline.identity import form_code
+    from pipeline.sample import sample_people
+    from pipeline.template import SheetTemplate
+
+    prepared = SheetTemplate.load(workspace.template_path).prepare(Q4)
+    prepared.fast = False  # the slow path: docxtpl renders each person
+    assert _footer_qr(prepared.render(sample_people()[2])) == form_code(Q4, "0003")

@@ -117,9 +117,13 @@ def test_template_resaved_by_another_word_processor_still_works(tmp_path: Path) 
     assert prepared.fast is True
     from pipeline.sample import sample_people
 
-    document = open_sheet(prepared.render(sample_people()[5]))
+    sheet = prepared.render(sample_people()[5])
+    document = open_sheet(sheet)
     assert cell(document, *NAME) == "迪丽努尔·买买提"
     assert f"表码：{form_code(Q4, '0006')}" in footer_text(document)
+    from .test_generate import _footer_qr
+
+    assert _footer_qr(sheet) == form_code(Q4, "0006")  # the QR picture kept its name
 
 
 @needs_soffice

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..codes import Code
 from ..ledger import (
@@ -239,8 +240,21 @@ def submissions(
             )
 
 
-def _overran(seconds: float) -> Callable[[str], ReadResult]:
-    def failure(reason: str) -> ReadResult:
+def _limit_of(limits: Limits) -> Callable[[tuple[Any, ...]], float]:
+    """A task's time limit: a scan or photo is read by OCR, page by page, and may take far
+    longer than a Word file (``[limits] scan_seconds``)."""
+
+    def limit(arguments: tuple[Any, ...]) -> float:
+        name = str(arguments[0])
+        if format_of(name) in ("pdf", "image"):
+            return max(limits.parse_seconds, limits.scan_seconds)
+        return limits.parse_seconds
+
+    return limit
+
+
+def _overran() -> Callable[[str, float], ReadResult]:
+    def failure(reason: str, seconds: float) -> ReadResult:
         if reason == "timeout":
             text = (
                 f"文件解析超过 {seconds:g} 秒仍未完成，已中止（文件可能已损坏或被构造得无法解析）"
@@ -256,7 +270,7 @@ def read_limited(name: str, data: bytes, limits: Limits) -> ReadResult:
     """Read one submission the way ingest does — in a worker process, under the time limit —
     for a caller that must look at it before it goes into the inbox (the workbench)."""
     timeout = limits.parse_seconds
-    with reader_pool(read_task, 1, timeout, _overran(timeout)) as pool:
+    with reader_pool(read_task, 1, timeout, _overran(), _limit_of(limits)) as pool:
         return next(iter(pool.map([(name, data, None, None, limits)])))
 
 
@@ -274,7 +288,7 @@ def _read_stream(
             yield (item.key, item.data, code, failure.message if failure else None, limits)
 
     timeout = limits.parse_seconds
-    with reader_pool(read_task, workers, timeout, _overran(timeout)) as pool:
+    with reader_pool(read_task, workers, timeout, _overran(), _limit_of(limits)) as pool:
         for result in pool.map(tasks()):
             yield queued.popleft(), result
 

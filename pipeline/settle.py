@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .codes import CODES, Code, issue
+from .fields import FIELDS
 from .ledger import ACCEPTED, REJECTED, SUPERSEDED, FileRow, Ledger, Settled
-from .models import Period, Source
+from .models import Period, Source, Status
 from .readers.raw import raw_from_json
 from .records import Interpretation, RosterIndex, attribute, interpret
 from .rules import received_instant
@@ -39,6 +40,7 @@ class _Decision:
     outcome: str
     reason: str
     duplicate: str  # DUPLICATE_SUBMISSION message, or ""
+    differs: str = ""  # SIGNED_COPY_DIFFERS message, or ""
 
 
 #: Above this many changed versions a whole settle is as quick as a partial one.
@@ -72,12 +74,12 @@ def settle(
         if partial:
             assert changed is not None
             rows = _concerned(ledger, roster, changed)
-            decisions = _decisions(rows, roster)
+            decisions = _decisions(rows, roster, ledger, scan)
             ledger.update_outcomes(
                 [_settled(r, _interpret_row(r, roster, scan), decisions.get(r.id)) for r in rows]
             )
         else:
-            decisions = _decisions(ledger.iter_rows(), roster)
+            decisions = _decisions(ledger.iter_rows(), roster, ledger, scan)
             batch: list[Settled] = []
             for row in ledger.iter_rows():
                 batch.append(
@@ -115,8 +117,11 @@ def _concerned(
     return sorted(concerned.values(), key=lambda r: r.id)
 
 
-def _decisions(rows: Iterable[FileRow], roster: RosterIndex) -> dict[int, _Decision]:
+def _decisions(
+    rows: Iterable[FileRow], roster: RosterIndex, ledger: Ledger, scan: ScanSettings
+) -> dict[int, _Decision]:
     versions: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+    by_id: dict[int, _Kind] = {}  # kept small: the rows stream by (flat memory)
     for row in rows:
         if row.raw is None:
             continue
@@ -125,19 +130,75 @@ def _decisions(rows: Iterable[FileRow], roster: RosterIndex) -> dict[int, _Decis
             assert found.person is not None and found.period is not None
             key = (found.period.code, found.person.person_id)
             versions.setdefault(key, []).append((row.received_at, row.path, row.id))
+            by_id[row.id] = _Kind(_is_scan(row), row.path, row.sha256)
     decisions: dict[int, _Decision] = {}
     for group in versions.values():
         group.sort(key=lambda v: (received_instant(v[0]), v[1], v[2]))  # instants, not text
         latest_path, latest_id = group[-1][1], group[-1][2]
+        paper = [v for v in group if by_id[v[2]].scan]
+        digital = [v for v in group if not by_id[v[2]].scan]
+        # a scan of the signed paper beside a Word/PDF file: the other kind's latest is the
+        # person's signed (or digital) copy, compared, not a duplicate
+        pair = (digital if by_id[latest_id].scan else paper)[-1:] if paper and digital else []
         for _, _path, row_id in group[:-1]:
-            message = f"已被较新的 {latest_path} 替代"
+            if pair and row_id == pair[0][2]:
+                kind = "电子版" if by_id[latest_id].scan else "签字的纸质件（扫描）"
+                message = f"本人的{kind}，已与 {latest_path} 核对等次和出勤，以后者为准"
+            else:
+                message = f"已被较新的 {latest_path} 替代"
             decisions[row_id] = _Decision(SUPERSEDED, message, message)
+        others = [v for v in group[:-1] if not pair or v[2] != pair[0][2]]
         duplicate = ""
-        if len(group) > 1:
-            earlier = "、".join(path for _, path, _ in group[:-1])
-            duplicate = f"本人共交了 {len(group)} 份，以最新的这份为准；较早的：{earlier}"
-        decisions[latest_id] = _Decision(ACCEPTED, "", duplicate)
+        if others:
+            earlier = "、".join(path for _, path, _ in others)
+            duplicate = f"本人共交了 {len(others) + 1} 份，以最新的这份为准；较早的：{earlier}"
+        differs = ""
+        if pair:
+            mine, theirs = by_id[latest_id], by_id[pair[0][2]]
+            [latest_row] = ledger.versions([(mine.path, mine.sha256)])
+            [copy_row] = ledger.versions([(theirs.path, theirs.sha256)])
+            differs = _compare(latest_row, copy_row, roster, scan)
+        decisions[latest_id] = _Decision(ACCEPTED, "", duplicate, differs)
     return decisions
+
+
+@dataclass(frozen=True)
+class _Kind:
+    scan: bool
+    path: str
+    sha256: str
+
+
+def _is_scan(row: FileRow) -> bool:
+    return row.raw is not None and row.raw.get("format") == "scan"
+
+
+def _compare(latest: FileRow, copy: FileRow, roster: RosterIndex, scan: ScanSettings) -> str:
+    """Grade and attendance of the record in effect against the person's other copy (the
+    signed paper, or the Word/PDF file): what differs, or ""."""
+    mine = _interpret_row(latest, roster, scan).record
+    theirs = _interpret_row(copy, roster, scan).record
+    if mine is None or theirs is None:
+        return ""
+    paper, digital = (mine, theirs) if _is_scan(latest) else (theirs, mine)
+    found: list[str] = []
+    if paper.grade is not None and paper.grade != digital.grade:
+        shown = digital.grade.value if digital.grade else "未定等次"
+        found.append(f"等次：纸质件“{paper.grade.value}”，电子版“{shown}”")
+    for field in FIELDS:
+        if field.kind not in ("count", "days") or not field.record:
+            continue
+        key = field.record.split(".")[1]
+        on_paper, in_file = getattr(paper.attendance, key), getattr(digital.attendance, key)
+        if on_paper != in_file:
+            found.append(f"{field.header}：纸质件 {on_paper:g}，电子版 {in_file:g}")
+    if not found:
+        return ""
+    return (
+        f"签字的纸质件（{paper.source.path}）与电子版（{digital.source.path}）不一致："
+        + "；".join(found)
+        + "。请以签字的纸质件为准核对"
+    )
 
 
 def _settled(row: FileRow, found: Interpretation, decision: _Decision | None) -> Settled:
@@ -147,9 +208,13 @@ def _settled(row: FileRow, found: Interpretation, decision: _Decision | None) ->
         issues = [i.model_dump() for i in found.issues]
         return Settled(row.id, found.person_id, found.period, REJECTED, reason, None, issues)
     record = found.record
-    if decision.duplicate:
-        extra = issue(Code.DUPLICATE_SUBMISSION, decision.duplicate)
-        record = record.model_copy(update={"issues": [*record.issues, extra]})
+    extra = [issue(Code.DUPLICATE_SUBMISSION, decision.duplicate)] if decision.duplicate else []
+    if decision.differs:
+        extra.append(issue(Code.SIGNED_COPY_DIFFERS, decision.differs, field="grade"))
+    if extra:
+        combined = [*record.issues, *extra]
+        status = Status.FAULTY if any(i.severity == "error" for i in extra) else record.status
+        record = record.model_copy(update={"issues": combined, "status": status})
     return Settled(
         row.id, record.person_id, record.period, decision.outcome, decision.reason,
         record.model_dump(mode="json"), [i.model_dump() for i in record.issues],

@@ -364,3 +364,38 @@ def test_a_scan_never_gives_a_wrong_person_or_grade(
         assert found.record.person_id == "0007"
         if found.record.grade is not None:
             assert found.record.grade.value == grade
+
+
+def test_the_signed_paper_beside_the_word_file_is_compared_and_both_are_kept(
+    workspace: Workspace,
+) -> None:
+    import os
+
+    from pipeline.ledger import Ledger
+
+    generate(workspace, Q4)
+    [blank] = workspace.blank_dir(Q4).glob("*/0003_*.docx")
+    months = tuple(f"第{n}月" for n in "一二三")
+    typed = SampleReturn("0003", months, ("0", "0", "0", "1"), "好", AT, "")  # type: ignore[arg-type]
+    word = workspace.inbox / "王芳.docx"
+    word.write_bytes(fill_blank(blank.read_bytes(), typed, "王芳"))
+    photo = workspace.inbox / "王芳-签字件.jpg"
+    photo.write_bytes((SAMPLES / "王芳-拍照.jpg").read_bytes())
+    os.utime(word, (AT.timestamp() - 3600, AT.timestamp() - 3600))
+    os.utime(photo, (AT.timestamp(), AT.timestamp()))
+    result = ingest(workspace)
+    outcomes = {f.path: (f.outcome, f.reason) for f in result.files}
+    assert outcomes["inbox/王芳.docx"] == (
+        "superseded",
+        "本人的电子版，已与 inbox/王芳-签字件.jpg 核对等次和出勤，以后者为准",
+    )
+    with Ledger(workspace.ledger_path) as ledger:
+        [row] = [r for r in ledger.iter_rows() if r.path.endswith(".jpg")]
+    assert row.outcome == "accepted" and row.record is not None
+    assert row.record["grade"] == "较好" and row.record["status"] == "异常"
+    [differs] = [i for i in row.issues if i["code"] == "SIGNED_COPY_DIFFERS"]
+    assert differs["message"] == (
+        "签字的纸质件（inbox/王芳-签字件.jpg）与电子版（inbox/王芳.docx）不一致：等次：纸质件“较好”，"
+        "电子版“好”。请以签字的纸质件为准核对"
+    )
+    assert not [i for i in row.issues if i["code"] == "DUPLICATE_SUBMISSION"]

@@ -86,8 +86,13 @@ class LimitsSettings(_Section):
     zip_total_mb: float = Field(default=500, gt=0)  # all members of a zip bundle, inflated
     zip_members: int = Field(default=2000, gt=0)
     parse_seconds: float = Field(default=60, gt=0)  # reading one file, in a worker process
-    scan_seconds: float = Field(default=600, gt=0)  # a PDF or image: scans are read by OCR
+    #: A PDF or an image (a scan is read by OCR, page by page); unset: ten times parse_seconds.
+    scan_seconds: float | None = Field(default=None, gt=0)
     lock_wait_seconds: float = Field(default=600, ge=0)  # waiting for another writer to finish
+
+    @property
+    def scan_limit(self) -> float:
+        return self.scan_seconds or 10 * self.parse_seconds
 
     @property
     def file_bytes(self) -> int:

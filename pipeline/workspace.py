@@ -71,7 +71,7 @@ docx_total_mb = 60    # .docx 解压后总大小
 zip_total_mb = 500    # 压缩包解压后总大小
 zip_members = 2000    # 压缩包内文件数
 parse_seconds = 60    # 读取一份文件的时间上限（秒）
-scan_seconds = 600    # 扫描件、照片（逐页识别，约 1.5 秒一页）的时间上限（秒）
+scan_seconds = 600    # PDF 和图片的时间上限（秒）：扫描件逐页识别，约 1.5 秒一页
 lock_wait_seconds = 600  # 另一个 kaohe 正在写入同一工作区时，最多等待的秒数
 
 [scan]

@@ -242,12 +242,12 @@ def submissions(
 
 def _limit_of(limits: Limits) -> Callable[[tuple[Any, ...]], float]:
     """A task's time limit: a scan or photo is read by OCR, page by page, and may take far
-    longer than a Word file (``[limits] scan_seconds``)."""
+    longer than a Word file (``[limits] scan_seconds``, by default ten times parse_seconds)."""
 
     def limit(arguments: tuple[Any, ...]) -> float:
         name = str(arguments[0])
         if format_of(name) in ("pdf", "image"):
-            return max(limits.parse_seconds, limits.scan_seconds)
+            return max(limits.parse_seconds, limits.scan_limit)
         return limits.parse_seconds
 
     return limit

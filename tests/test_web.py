@@ -264,3 +264,34 @@ def test_the_review_screen_enters_a_scan_through_the_same_checks(
     [record] = accepted_records(workspace, Q4)
     assert (record.person_id, record.grade, record.source.format) == ("0005", "较好", "review")
     assert "/review/" not in client.get("/review?period=2026Q4").text.split("<tbody>")[1]
+
+
+def test_the_review_screen_shows_what_the_scan_reader_saw(
+    workspace: Workspace, client: TestClient
+) -> None:
+    """A photographed sheet held for review: the registered table and the doubtful cells are
+    shown with the reasons, only to HR."""
+    from pipeline.readers import ocr
+
+    if not ocr.available():
+        pytest.skip("OCR model not installed")
+    samples = Path(__file__).resolve().parents[1] / "pipeline" / "samples"
+    (workspace.inbox / "王芳.jpg").write_bytes((samples / "王芳-拍照.jpg").read_bytes())
+    config = workspace.config_path.read_text(encoding="utf-8")
+    workspace.config_path.write_text(
+        config.replace("number_score = 0.80", "number_score = 0.999"), encoding="utf-8"
+    )
+    workspace = Workspace.open(workspace.root)
+    ingest(workspace, period=Q4, received_at=datetime(2027, 1, 5, 10))
+    anonymous = TestClient(create_app(workspace), follow_redirects=False)
+    client = TestClient(create_app(workspace), follow_redirects=False)
+    _logged_in(client)
+    [row] = re.findall(r"/review/(\d+)\?period=2026Q4", client.get("/review?period=2026Q4").text)
+    page = client.get(f"/review/{row}?period=2026Q4").text
+    assert "扫描件识别" in page and "SCAN_UNCERTAIN" in page
+    url = f"/review/{row}/scan.png?period=2026Q4"
+    assert url in page
+    picture = client.get(url)
+    assert picture.headers["content-type"] == "image/png" and picture.content[:4] == b"\x89PNG"
+    assert anonymous.get(url).status_code in (302, 303, 401, 403)
+    assert client.get("/review/999999/scan.png?period=2026Q4").status_code == 404

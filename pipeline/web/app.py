@@ -61,7 +61,7 @@ from ..stages.feedback import write_feedback
 from ..stages.generate import generate
 from ..stages.ingest import FileOutcome, ingest, read_limited
 from ..stages.remind import write_reminders
-from ..stages.review import Entry, enter, export_review, outstanding, prefill
+from ..stages.review import Entry, enter, export_review, outstanding, prefill, scan_picture
 from ..stages.status import status
 from ..workers import use_start_method
 from ..workspace import Workspace
@@ -544,8 +544,22 @@ def create_app(workspace: Workspace) -> Starlette:
         elif data is not None:
             pages = _page_count(data, kind)
         fields = [f for f in FIELDS if f.entered]
+        scanned = scan_picture(row) is not None
+        doubts = [i for i in row.issues if i.get("severity") in ("error", "warning")]
         return bench.render(request, "review_one.html", period=period, row=row, values=values,
-                            fields=fields, text=text, pages=pages, result=result)  # fmt: skip
+                            fields=fields, text=text, pages=pages, result=result,
+                            scanned=scanned, doubts=doubts)  # fmt: skip
+
+    async def review_scan_picture(request: Request) -> Response:
+        """What the scan reader saw (the registered table and the doubtful cells), from the
+        stored reading: the same picture as the review workbook's row."""
+        period = bench.period_of(request)
+        row_id = int(request.path_params["row"])
+        row = next((r for r in outstanding(workspace, period) if r.id == row_id), None)
+        picture = await run_in_threadpool(scan_picture, row) if row is not None else None
+        if picture is None:
+            return Response(status_code=404)
+        return Response(picture[0], media_type="image/png")
 
     async def review_page_image(request: Request) -> Response:
         found = checked_original(request)
@@ -632,6 +646,7 @@ def create_app(workspace: Workspace) -> Starlette:
         Route("/review", admin(review_queue)),
         Route("/review/{row:int}", admin(review_one), methods=["GET", "POST"]),
         Route("/review/{row:int}/page/{page:int}.png", admin(review_page_image)),
+        Route("/review/{row:int}/scan.png", admin(review_scan_picture)),
         Route("/remind", admin(remind_page), methods=["GET", "POST"]),
         Route("/links", admin(links_page), methods=["GET", "POST"]),
         Route("/u/{token}", unit_page),

@@ -33,19 +33,20 @@ def qr_png(code: str) -> bytes:
     """The QR code of a form code as a 1-bit PNG: error correction H (a pen stroke or a fold
     over it still decodes), 8 pixels a module so no renderer blurs its edges.
 
-    Written directly (~0.8 ms): at 8 pixels a module in a 1-bit image each module is one
-    byte, and a fixed mask (valid for every decoder) skips segno's ~3 ms mask scoring."""
+    Written directly (~0.35 ms, segno's own route ~5.6 ms): the symbol comes from
+    ``pipeline.qr`` (level H, a fixed mask: valid for every decoder), and at 8 pixels a
+    module in a 1-bit image each module is one byte."""
     import struct
 
-    import segno
+    from .qr import matrix
 
-    qr = segno.make(code, error="h", micro=False, boost_error=False, mask=0)
+    modules = matrix(code)
     quiet = 4
-    size = int(qr.symbol_size(scale=1, border=quiet)[0])
+    size = len(modules) + 2 * quiet
     blank = b"\x00" + b"\xff" * size
     rows = [blank] * (8 * quiet)
-    for modules in qr.matrix:
-        line = b"\x00" + b"\xff" * quiet + bytes(0 if m else 0xFF for m in modules)
+    for line_modules in modules:
+        line = b"\x00" + b"\xff" * quiet + bytes(0 if m else 0xFF for m in line_modules)
         rows.extend([line + b"\xff" * quiet] * 8)
     rows.extend([blank] * (8 * quiet))
 
@@ -55,7 +56,7 @@ def qr_png(code: str) -> bytes:
 
     width = 8 * size
     header = struct.pack(">IIBBBBB", width, width, 1, 0, 0, 0, 0)
-    pixels = zlib.compress(b"".join(rows), 9)
+    pixels = zlib.compress(b"".join(rows), 6)
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )

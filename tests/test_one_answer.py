@@ -135,7 +135,7 @@ def test_stages_do_not_import_each_other_and_layers_point_down() -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1] / "pipeline"
-    bottom = {"models", "fields", "settings", "errors", "paths", "progress", "codes", "identity", "lock",
+    bottom = {"models", "fields", "settings", "errors", "paths", "progress", "codes", "identity", "qr", "lock",
               "workers"}  # fmt: skip
     domain = {"rules", "quarter", "settle", "records", "appeals", "normalize", "roster", "backups",
               "workdays", "template", "workspace", "sample", "ledger", "scanned"}  # fmt: skip

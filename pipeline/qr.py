@@ -7,8 +7,9 @@ patterns and the order of the data modules are computed once per version, and a 
 costs only its Reed–Solomon code words and one pass over ~350 modules (~0.25 ms; segno,
 which serves every case, takes ~0.8 ms with the mask fixed). The text is one alphanumeric
 segment: for form codes (编号 up to 10 characters) that is bit-for-bit segno's symbol with
-``mask=0`` (segno codes a run of 11 or more digits as a numeric segment, equally valid); tests compare the two on form codes
-and decode every fast symbol back. Anything else is left to segno.
+``mask=0`` (segno codes a run of 11 or more digits as a numeric segment, equally valid);
+tests compare the two on form codes and decode every fast symbol back. Anything else is
+left to segno.
 """
 
 from __future__ import annotations

@@ -196,6 +196,10 @@ def test_old_ledger_is_migrated(tmp_path: Path) -> None:
         assert row.reader_version == 0
         assert (
             ledger.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-            == "4"
+            == "5"
         )
         assert ledger.appeals() == []  # the appeals table comes with the schema
+        plan = ledger.db.execute(
+            "EXPLAIN QUERY PLAN SELECT path FROM files WHERE sha256 = 'x'"
+        ).fetchall()
+        assert "files_by_sha" in str([tuple(r) for r in plan])  # readings found by content

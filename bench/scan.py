@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,8 +94,8 @@ def make_pages(count: int, folder: Path) -> list[tuple[str, bytes, list[Truth]]]
         )
         attendance = (str(index % 3), "0", "无" if index % 4 == 0 else "0",
                       ("0", "1.5", "2", "半天")[index % 4])  # fmt: skip
-        sample = SampleReturn(person_id, months, attendance, "", __import__("datetime").datetime(
-            2027, 1, 5, 10), "", leader="该同志工作认真负责，能按时完成各项任务。")  # fmt: skip
+        sample = SampleReturn(person_id, months, attendance, "", datetime(2027, 1, 5, 10), "",
+                              leader="该同志工作认真负责，能按时完成各项任务。")  # fmt: skip
         path = folder / f"p{index:03d}.docx"
         path.write_bytes(fill_blank(blank.read_bytes(), sample, name, signed=False))
         docs.append(path)
@@ -132,12 +133,14 @@ def _read(item: tuple[str, bytes]) -> tuple[list[dict[str, object]] | None, str 
     return result.raws, result.message, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _warm(_: int) -> float:
+def _warm(_: int) -> None:
+    """Load the model and the form in a worker before the clock starts."""
+    import numpy as np
+
     from pipeline.readers import ocr, scan
 
-    ocr.recognize([__import__("numpy").full((48, 200), 255, dtype="uint8")])
+    ocr.recognize([np.full((48, 200), 255, dtype=np.uint8)])
     scan.form_cells()
-    return 0.0
 
 
 def _naive(pages: list[bytes]) -> tuple[float, float]:
@@ -178,9 +181,6 @@ def main() -> None:
         started = time.perf_counter()
         files = make_pages(options.pages, Path(folder))
         made = time.perf_counter() - started
-    page_count = (
-        sum(len(t) for _, _, t in files) + sum(1 for n, _, _ in files if n == "stack.pdf") * 0
-    )
     context = multiprocessing.get_context("forkserver")
     with context.Pool(options.workers) as pool:
         pool.map(_warm, range(options.workers))
@@ -272,7 +272,6 @@ def main() -> None:
             print(
                 f"  line scores {field:16s} min {scores[0]:.3f}  p1 {scores[len(scores) // 100]:.3f}  p5 {scores[len(scores) // 20]:.3f}"
             )
-    del page_count
 
 
 if __name__ == "__main__":

@@ -85,6 +85,10 @@ BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 GROUPS: dict[str, str] = {"monthly_records": "工作纪实", "attendance": "出勤记录"}
 COUNTS: tuple[Field, ...] = tuple(f for f in FIELDS if f.kind == "count")
 ATTENDANCE: tuple[Field, ...] = tuple(f for f in FIELDS if f.kind in ("count", "days"))
+#: Raw keys of the cells holding a count or a number of days.
+NUMBER_KEYS: frozenset[str] = frozenset(f.raw for f in ATTENDANCE if f.raw)
+#: Raw keys of the cells the generator prefills from the roster (name, gender, unit …).
+PREFILLED_KEYS: frozenset[str] = frozenset(f.raw for f in FIELDS if f.kind == "identity" and f.raw)
 
 
 def header(key: str) -> str:

@@ -153,7 +153,9 @@ def _scanned_person(
     and a name that is another person's against the QR code is a conflict, not a guess."""
     coded = roster.by_id.get(code.person_id) if code else None
     from_qr = bool(raw.qr_code) and code is not None and code.text in raw.qr_code
-    why = scanned.identity_problem(raw, coded.name if coded else None, from_qr)
+    written = raw.text("name").strip()
+    agrees = coded is not None and bool(written) and loose_key(written) == loose_key(coded.name)
+    why = scanned.identity_problem(raw, coded.name if coded else None, from_qr, agrees)
     if why:
         return None, [issue(Code.SCANNED_NEEDS_REVIEW, why + "，已列入待人工核对", field="name")]
     assert coded is not None

@@ -9,29 +9,21 @@ the same page is that person's; a grade only when one box is clearly marked.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from .codes import Code, issue
-from .fields import name_of
+from .fields import NUMBER_KEYS, PREFILLED_KEYS, name_of
 from .models import Grade, Issue
 from .readers.raw import RawSheet
+from .readers.scan import PRINTED_LINE
 from .settings import ScanSettings
-
-#: Printed lines of the form inside typing cells: their handwriting is a signature or a
-#: date, judged by the signature and date rules, not as typed text.
-_PRINTED = re.compile(r"^\s*(?:签\s*[字名]|(?:考核)?等\s*次|(?:\d{2,4}\s*)?年)")
-NUMBER_FIELDS = frozenset({"late", "early_leave", "absent", "leave_days"})
-#: Cells prefilled from the roster: the record takes them from the roster, so a doubtful
-#: reading of them holds nothing back (it only must not be taken as a change).
-ROSTER_FIELDS = frozenset({"name", "gender", "unit_position", "unit", "position"})
 
 
 def certain(raw: RawSheet, field: str, settings: ScanSettings) -> bool:
     """Every line of ``field`` read at least as surely as the settings ask (not a scan: True)."""
     if not is_scan(raw):
         return True
-    floor = settings.number_score if field in NUMBER_FIELDS else settings.line_score
+    floor = settings.number_score if field in NUMBER_KEYS else settings.line_score
     return all(score >= floor for _, score in raw.lines.get(field, []))
 
 
@@ -39,20 +31,19 @@ def is_scan(raw: RawSheet) -> bool:
     return raw.format == "scan"
 
 
-def identity_problem(raw: RawSheet, coded_name: str | None, code_from_qr: bool) -> str:
+def identity_problem(
+    raw: RawSheet, coded_name: str | None, code_from_qr: bool, name_agrees: bool
+) -> str:
     """Why the person on a scan cannot be taken as certain, or "" when it can.
 
     ``coded_name`` is the roster name of the person the form code names (None: no valid
-    code, or nobody on the roster has it)."""
+    code, or nobody on the roster has it); ``name_agrees``: the name read on the sheet is
+    that person's (as ``records`` compares names)."""
     if coded_name is None:
         return "扫描件上读不到有效的二维码或表码，无法确定是谁的表"
-    if code_from_qr:
+    if code_from_qr or name_agrees:
         return ""
-    from .records import loose_key
-
     written = raw.text("name").strip()
-    if written and loose_key(written) == loose_key(coded_name):
-        return ""
     shown = f"表上姓名读作“{written}”" if written else "表上姓名没有读出"
     return f"二维码读不出，页脚表码（OCR）属于“{coded_name}”，但{shown}，两者不能互相印证"
 
@@ -81,13 +72,13 @@ def judge(raw: RawSheet, settings: ScanSettings) -> ScanJudgement:
 def _lines(raw: RawSheet, settings: ScanSettings) -> list[Issue]:
     found: list[Issue] = []
     for name, lines in raw.lines.items():
-        if name in ROSTER_FIELDS:
-            continue
-        floor = settings.number_score if name in NUMBER_FIELDS else settings.line_score
+        if name in PREFILLED_KEYS:
+            continue  # the record takes these from the roster: a doubtful read holds nothing
+        floor = settings.number_score if name in NUMBER_KEYS else settings.line_score
         doubtful = [
             (number, text, score)
             for number, (text, score) in enumerate(lines, start=1)
-            if score < floor and not _PRINTED.match(text)
+            if score < floor and not PRINTED_LINE.match(text)
         ]
         if not doubtful:
             continue

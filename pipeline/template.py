@@ -170,9 +170,9 @@ class SheetTemplate:
     def prepare(self, period: Period) -> PreparedSheet:
         """Render the template for ``period``; the result stamps one sheet per person."""
         base = period_values(period)
-        rendered_a = self._render({**base, **_MARKERS_A}, period, qr=False)
-        rendered_b = self._render({**base, **_MARKERS_B}, period, qr=False)
-        rendered_empty = self._render({**base, **dict.fromkeys(_MARKERS_A, "")}, period, qr=False)
+        rendered_a = self._render({**base, **_MARKERS_A}, period)
+        rendered_b = self._render({**base, **_MARKERS_B}, period)
+        rendered_empty = self._render({**base, **dict.fromkeys(_MARKERS_A, "")}, period)
         # Structure first (catches {{ person_id|int + 1 }}, which prints the same for any
         # stand-in), then the renderings themselves (catches logic in document properties).
         fast = self.simple and _equivalent(rendered_a, rendered_b, rendered_empty)
@@ -194,12 +194,10 @@ class SheetTemplate:
             qr_parts=qr_parts(rendered_a),
         )
 
-    def _render(
-        self, context: Mapping[str, object], period: Period, *, qr: bool = True
-    ) -> dict[str, bytes]:
+    def _render(self, context: Mapping[str, object], period: Period) -> dict[str, bytes]:
         """Render with docxtpl and add the identity parts; part name → bytes, in package order.
-        ``qr``: put the person's QR code in the footer picture (off for the fast path's
-        stand-in renderings, which must agree byte for byte outside the XML)."""
+        The footer's QR picture is left as the template has it: ``PreparedSheet.render``
+        stamps each person's on both paths."""
         from docxtpl import DocxTemplate
         from jinja2 import TemplateError as JinjaError
 
@@ -220,9 +218,6 @@ class SheetTemplate:
         with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as package:
             parts = {info.filename: package.read(info) for info in package.infolist()}
         parts = _with_custom_properties(parts, str(context["form_code"]), self.sha256)
-        if qr:
-            picture = identity.qr_png(str(context["form_code"]))
-            parts.update(dict.fromkeys(qr_parts(parts), picture))
         return parts
 
 
@@ -447,6 +442,8 @@ class PreparedSheet:
     def _render_slow(self, values: dict[str, str]) -> bytes:
         context: dict[str, object] = {**period_values(self.period), **values}
         parts = self.template._render(context, self.period)
+        picture = identity.qr_png(values["form_code"]) if self.qr_parts else b""
+        parts.update(dict.fromkeys(self.qr_parts, picture))
         return assemble(Member.of(name, content) for name, content in parts.items())
 
 

@@ -68,7 +68,7 @@ def read_any(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Ra
     if suffix in LEGACY:
         return read_legacy(data, suffix, limits)
     if suffix in READABLE_IMAGES:
-        return _scanned(lambda: read_image(data, limits))
+        return _scanned(lambda: read_image(data))
     if suffix in IMAGES:
         raise ReadFailure(
             "UNSUPPORTED_FORMAT",

@@ -27,10 +27,8 @@ NUMBER_CHARS = frozenset(
     "（）()、，,；;：: 事病婚丧产年休假共计合"
 )
 _HEIGHT = 48
-_BATCH = 1
-_SAME_WIDTH = 1.15
 #: Narrowest input the recogniser is given: PaddleOCR pads to 320 px; 160 reads the same
-#: typed text (a lone digit, a name) ~1.8x faster (measured on this project's scans)
+#: typed text (a name, a short word) ~1.8x faster (measured on this project's scans)
 MIN_WIDTH = 160
 #: ... except a count: a lone digit is read surely only with PaddleOCR's own 320.
 NUMBER_MIN_WIDTH = 320
@@ -103,35 +101,28 @@ def available() -> bool:
 
 
 def recognize(pieces: list[Gray], numbers: list[bool] | None = None) -> list[Reading]:
-    """Read each grey line piece; ``numbers[i]`` reads piece i over ``NUMBER_CHARS`` only."""
-    import cv2
+    """Read each grey line piece; ``numbers[i]`` reads piece i over ``NUMBER_CHARS`` only.
 
+    One piece a run: a batch pads every piece to its widest, which costs more than the
+    separate runs save (measured: ~1.5x slower in batches of eight, even of like widths)."""
     model = _model()
     flags = numbers or [False] * len(pieces)
-    results: list[Reading | None] = [None] * len(pieces)
-    order = sorted(
-        range(len(pieces)), key=lambda i: pieces[i].shape[1] / max(pieces[i].shape[0], 1)
-    )
-    for start in range(0, len(order), _BATCH):
-        batch = order[start : start + _BATCH]
-        narrowest = NUMBER_MIN_WIDTH if any(flags[i] for i in batch) else MIN_WIDTH
-        ratio = max(max(_ratio(pieces[i]) for i in batch), narrowest / _HEIGHT)
-        width = int(_HEIGHT * ratio)
-        tensor = np.zeros((len(batch), 3, _HEIGHT, width), dtype=np.float32)
-        scales: list[float] = []
-        for row, index in enumerate(batch):
-            piece = pieces[index]
-            h, w = piece.shape[:2]
-            resized_w = min(width, math.ceil(_HEIGHT * w / max(h, 1)))
-            resized = cv2.resize(piece, (max(resized_w, 1), _HEIGHT)).astype(np.float32)
-            tensor[row, :, :, : resized.shape[1]] = (resized / 255 - 0.5) / 0.5
-            scales.append(h / _HEIGHT)
-        probabilities = model.session.run(None, {model.input_name: tensor})[0]
-        steps = probabilities.shape[1]
-        for row, index in enumerate(batch):
-            step_width = width / steps * scales[row]
-            results[index] = _decode(probabilities[row], model, flags[index], step_width)
-    return [r if r is not None else Reading("", 0.0, ()) for r in results]
+    return [_recognize(model, piece, number) for piece, number in zip(pieces, flags, strict=True)]
+
+
+def _recognize(model: _Model, piece: Gray, numbers: bool) -> Reading:
+    import cv2
+
+    h, w = piece.shape[:2]
+    narrowest = NUMBER_MIN_WIDTH if numbers else MIN_WIDTH
+    width = int(_HEIGHT * max(_ratio(piece), narrowest / _HEIGHT))
+    tensor = np.zeros((1, 3, _HEIGHT, width), dtype=np.float32)
+    resized_w = min(width, math.ceil(_HEIGHT * w / max(h, 1)))
+    resized = cv2.resize(piece, (max(resized_w, 1), _HEIGHT)).astype(np.float32)
+    tensor[0, :, :, : resized.shape[1]] = (resized / 255 - 0.5) / 0.5
+    probabilities = model.session.run(None, {model.input_name: tensor})[0]
+    step_width = width / probabilities.shape[1] * (h / _HEIGHT)
+    return _decode(probabilities[0], model, numbers, step_width)
 
 
 def confident_part(reading: Reading, floor: float) -> Reading:
@@ -147,23 +138,6 @@ def confident_part(reading: Reading, floor: float) -> Reading:
         tuple(reading.spans[i] for i in keep),
         kept,
     )
-
-
-def _batches(order: list[int], pieces: list[Gray]) -> list[list[int]]:
-    """Pieces run together only when nearly as wide: every piece of a batch is padded to its
-    widest, and that padding costs more than the separate runs it saves (measured: one
-    piece a run is ~1.5x faster than batches of eight of mixed width)."""
-    batches: list[list[int]] = []
-    for index in order:
-        if (
-            batches
-            and len(batches[-1]) < _BATCH
-            and (_ratio(pieces[index]) <= _SAME_WIDTH * _ratio(pieces[batches[-1][0]]))
-        ):
-            batches[-1].append(index)
-        else:
-            batches.append([index])
-    return batches
 
 
 def _ratio(piece: Gray) -> float:

@@ -26,10 +26,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import identity
-from ..fields import FIELDS
+from ..fields import NUMBER_KEYS
 from . import ocr, optics
 from .layout import MIN_LABELS, find_fields, is_label
-from .limits import DEFAULT_LIMITS, Limits
 from .optics import Box, Gray
 from .raw import RawField, RawProblem, RawSheet, ReadFailure
 from .wordml import GridCell
@@ -50,17 +49,18 @@ MAX_PIXELS = 60_000_000
 KEEP_CROP_BELOW = 0.995
 #: Width of the table picture kept for the reviewer, in pixels.
 PAGE_WIDTH = 760
-#: Fields whose cells hold a count or a number of days (read over number characters).
-NUMBER_FIELDS = frozenset(f.raw for f in FIELDS if f.kind in ("count", "days") and f.raw)
 _GRADE_LINE = re.compile(r"等\s*次")
 _SIGN_LINE = re.compile(r"签\s*[字名]")
+#: The form's own printed lines inside typing cells (签字, 等次, a date): their handwriting
+#: is a signature or a date, measured and judged apart from typed text.
+PRINTED_LINE = re.compile(r"^\s*(?:签\s*[字名]|(?:考核)?等\s*次|(?:\d{2,4}\s*)?年)")
 _DATE_LINE = re.compile(r"^\s*(?:\d{2,4}\s*)?年")
 #: On a printed 签字 or date line, characters read below this are handwriting, not text.
 SIGNATURE_LINE_FLOOR = 0.9
 _GRADES = ("好", "较好", "一般", "差")
 #: A space the recogniser reads beside a Chinese character: the word processor's spacing
 #: between Chinese and Latin text (typed Chinese has no space there).
-_CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) +|  *(?=[\u3000-\u9fff\uff00-\uffef])")
+_CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) +| +(?=[\u3000-\u9fff\uff00-\uffef])")
 NO_TABLE = "找不到记实表的表格（可能不是记实表，或拍得太斜、太暗、不完整）"
 _BOXLIKE = frozenset("口□囗☐☑☒■√✓✔回日目冂")
 
@@ -269,18 +269,17 @@ def read_page(gray: Gray, number: int) -> Page:
     qr = _qr_codes(gray)
     registered = _register(gray, _orientations(qr))
     if registered is None:
-        return Page(
-            number, failure="找不到记实表的表格（可能不是记实表，或拍得太斜、太暗、不完整）"
-        )
+        return Page(number, failure=NO_TABLE)
     sheet = _read_registered(registered, number)
     page_qr = _trusted_qr(qr, registered, gray.shape)
-    if not page_qr and registered.matches_form:
-        page_qr = _footer_qr(registered)
+    strip = _footer_strip(registered) if not page_qr and registered.matches_form else None
+    if strip is not None:
+        page_qr = _footer_qr(strip)
     if page_qr:
         sheet.qr_code = page_qr
         sheet.code_texts.append(RawField(page_qr, f"第{number}页二维码"))
-    elif registered.matches_form:
-        printed = _footer_code(registered, number)
+    elif strip is not None:
+        printed = _footer_code(strip, number)
         if printed is not None:
             sheet.code_texts.append(printed)
     return Page(number, sheet=sheet)
@@ -331,13 +330,12 @@ def _footer_strip(registered: _Registered) -> Gray:
     return strip
 
 
-def _footer_qr(registered: _Registered) -> str:
+def _footer_qr(strip: Gray) -> str:
     """The QR code read again from the rectified footer (a phone photo's perspective or blur
     can hide it on the page as taken)."""
     import cv2
     import zxingcpp
 
-    strip = _footer_strip(registered)
     for image in (strip, cv2.GaussianBlur(strip, (3, 3), 0)):
         for result in zxingcpp.read_barcodes(image, formats=_QR_FORMAT()):
             if any(c.valid for c in identity.find_form_codes(result.text)):
@@ -345,10 +343,9 @@ def _footer_qr(registered: _Registered) -> str:
     return ""
 
 
-def _footer_code(registered: _Registered, number: int) -> RawField | None:
+def _footer_code(strip: Gray, number: int) -> RawField | None:
     """The footer's printed 表码 read by OCR (when no QR could be read): the strip of the
     page below the table, warped like the table."""
-    strip = _footer_strip(registered)
     ink = optics.ink_of(strip)
     lines = optics.text_lines(ink, (0, 0, strip.shape[1], strip.shape[0]))
     if not lines:
@@ -389,7 +386,7 @@ def _read_registered(registered: _Registered, number: int) -> RawSheet:
         for piece in optics.text_lines(ink, box):
             jobs.append((index, piece))
     crops = [optics.crop(image, piece.box) for _, piece in jobs]
-    numbers = [to_read[i][2] in NUMBER_FIELDS for i, _ in jobs]
+    numbers = [to_read[i][2] in NUMBER_KEYS for i, _ in jobs]
     readings = ocr.recognize(crops, numbers) if crops else []
     by_cell: dict[int, list[tuple[optics.Piece, ocr.Reading]]] = {}
     for (index, piece), reading in zip(jobs, readings, strict=True):
@@ -707,7 +704,7 @@ def pdf_page_images(data: bytes, dpi: int = DPI) -> Iterator[Gray]:
         document.close()
 
 
-def image_pages(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[Gray]:
+def image_pages(data: bytes) -> Iterator[Gray]:
     """The frames of an image file (a multi-page TIFF is a stack), upright by its EXIF
     orientation, grey; the pixel count is checked before anything is decoded."""
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
@@ -723,7 +720,6 @@ def image_pages(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[Gray]:
             f"图片 {width}×{height} 像素，超过上限（{MAX_PIXELS // 1_000_000} 百万像素），"
             "请缩小后重交",
         )
-    del limits
     for number, frame in enumerate(ImageSequence.Iterator(picture)):
         if number >= MAX_PAGES:
             break
@@ -738,5 +734,5 @@ def read_scanned_pdf(data: bytes) -> list[RawSheet]:
     return read_pages(pdf_page_images(data))
 
 
-def read_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
-    return read_pages(image_pages(data, limits))
+def read_image(data: bytes) -> list[RawSheet]:
+    return read_pages(image_pages(data))

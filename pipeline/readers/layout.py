@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from ..fields import BELOW, FIELDS, RIGHT, name_of
@@ -48,7 +49,9 @@ def normalise_label(text: str) -> str:
     return _NORMALISE.sub("", text).replace("(", "（").replace(")", "）")
 
 
+@lru_cache(maxsize=8192)
 def match_label(text: str) -> Label | None:
+    """The field label ``text`` is, if any (cached: every sheet prints the same labels)."""
     key = normalise_label(text)
     if not key or len(key) > 24:
         return None
@@ -68,8 +71,13 @@ def _inline(text: str) -> tuple[Label, str] | None:
 
 
 def is_label(cell: GridCell) -> bool:
-    key = normalise_label(cell.text)
-    return bool(key) and (match_label(cell.text) is not None or bool(OTHER_LABELS.match(key)))
+    return _is_label_text(cell.text)
+
+
+@lru_cache(maxsize=8192)
+def _is_label_text(text: str) -> bool:
+    key = normalise_label(text)
+    return bool(key) and (match_label(text) is not None or bool(OTHER_LABELS.match(key)))
 
 
 @dataclass

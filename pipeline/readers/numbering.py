@@ -58,6 +58,9 @@ def format_number(fmt: str, n: int) -> str:
     return formats.get(fmt, str)(n)
 
 
+_PPR, _NUMPR, _PSTYLE = w("pPr"), w("numPr"), w("pStyle")
+
+
 @dataclass(frozen=True)
 class _Level:
     fmt: str
@@ -104,8 +107,11 @@ class Numbering:
 
     def label(self, paragraph: etree._Element) -> str:
         """The list label of ``paragraph`` ("1." "（一）" "•"), advancing the counters."""
-        props = paragraph.find(f"{w('pPr')}/{w('numPr')}")
-        style = paragraph.find(f"{w('pPr')}/{w('pStyle')}")
+        paragraph_props = paragraph.find(_PPR)
+        if paragraph_props is None:
+            return ""
+        props = paragraph_props.find(_NUMPR)
+        style = paragraph_props.find(_PSTYLE)
         inherited = self.styles.get(style.get(w("val"), "")) if style is not None else None
         if props is None and inherited is None:
             return ""

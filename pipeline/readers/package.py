@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -53,6 +53,8 @@ class Package:
     archive: zipfile.ZipFile
     limits: Limits = DEFAULT_LIMITS
     budget: int = -1
+    #: Parts already parsed (the relationships and the footer are asked for several times).
+    _trees: dict[str, etree._Element] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.budget < 0:
@@ -86,10 +88,17 @@ class Package:
         return bytes(out)
 
     def xml(self, name: str) -> etree._Element:
-        try:
-            return etree.fromstring(self.read(name), SAFE_PARSER)
-        except etree.XMLSyntaxError as exc:
-            raise ReadFailure("UNREADABLE_FILE", f"文件已损坏（{name} 不是有效的 XML）") from exc
+        """The member parsed, once per package: callers only read the tree."""
+        tree = self._trees.get(name)
+        if tree is None:
+            try:
+                tree = etree.fromstring(self.read(name), SAFE_PARSER)
+            except etree.XMLSyntaxError as exc:
+                raise ReadFailure(
+                    "UNREADABLE_FILE", f"文件已损坏（{name} 不是有效的 XML）"
+                ) from exc
+            self._trees[name] = tree
+        return tree
 
 
 def open_zip(data: bytes, *, not_zip: str, broken: str) -> zipfile.ZipFile:

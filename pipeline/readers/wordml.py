@@ -92,11 +92,23 @@ def symbol_char(text: str, fontname: str) -> str:
     return text
 
 
+_T, _R, _TAB, _P, _SDT, _FLDCHAR, _INSTRTEXT, _SYM = (
+    w("t"), w("r"), w("tab"), w("p"), w("sdt"), w("fldChar"), w("instrText"), w("sym")
+)  # fmt: skip
+_BREAKS = frozenset({w("br"), w("cr")})
+_HYPHEN, _RPR, _RFONTS, _SDTPR, _SDTCONTENT = (
+    w("noBreakHyphen"), w("rPr"), w("rFonts"), w("sdtPr"), w("sdtContent")
+)  # fmt: skip
+_ASCII, _HANSI, _FONT, _CHAR = w("ascii"), w("hAnsi"), w("font"), w("char")
+_PLACEHOLDER = w("showingPlcHdr")
+
+
 def _run_symbol_font(run: etree._Element) -> str:
-    fonts = run.find(f"{w('rPr')}/{w('rFonts')}")
+    properties = run.find(_RPR)
+    fonts = properties.find(_RFONTS) if properties is not None else None
     if fonts is None:
         return ""
-    name = fonts.get(w("ascii")) or fonts.get(w("hAnsi")) or ""
+    name = fonts.get(_ASCII) or fonts.get(_HANSI) or ""
     return name if name.lower().startswith("wingdings") else ""
 
 
@@ -126,39 +138,39 @@ def _text(element: etree._Element, out: list[str], symbol_font: str = "") -> Non
         tag = child.tag
         if not isinstance(tag, str) or tag in _SKIP:
             continue
-        if tag == w("t"):
+        if tag == _T:
             text = child.text or ""
             if symbol_font:
                 text = "".join(_symbol(symbol_font, ord(c)) or c for c in text)
             out.append(text)
-        elif tag == w("r"):
+        elif tag == _R:
             _text(child, out, _run_symbol_font(child))
-        elif tag == w("tab"):
+        elif tag == _TAB:
             out.append("\t")
-        elif tag in (w("br"), w("cr")):
+        elif tag in _BREAKS:
             out.append("\n")
-        elif tag == w("noBreakHyphen"):
+        elif tag == _HYPHEN:
             out.append("-")
-        elif tag == w("sym"):
-            out.append(_symbol(child.get(w("font"), ""), int(child.get(w("char"), "0"), 16)))
-        elif tag == w("fldChar"):
+        elif tag == _SYM:
+            out.append(_symbol(child.get(_FONT, ""), int(child.get(_CHAR, "0"), 16)))
+        elif tag == _FLDCHAR:
             out.append(_legacy_checkbox(child))
-        elif tag == w("instrText"):  # field instructions: kept aside, see _fields
+        elif tag == _INSTRTEXT:  # field instructions: kept aside, see _fields
             out.append(f"{_INSTR}{child.text or ''}{_END}")
-        elif tag == w("p"):
+        elif tag == _P:
             if out and not out[-1].endswith("\n"):
                 out.append("\n")
             _text(child, out)
             out.append("\n")
-        elif tag == w("sdt"):
-            properties = child.find(w("sdtPr"))
-            content = child.find(w("sdtContent"))
+        elif tag == _SDT:
+            properties = child.find(_SDTPR)
+            content = child.find(_SDTCONTENT)
             if properties is not None:
                 state = _checkbox_state(properties)
                 if state is not None:
                     out.append(TICKED if state else UNTICKED)
                     continue
-                if properties.find(w("showingPlcHdr")) is not None:
+                if properties.find(_PLACEHOLDER) is not None:
                     continue  # hint text of an untouched control is not data
             if content is not None:
                 _text(content, out, symbol_font)
@@ -198,16 +210,22 @@ def paragraph_text(paragraph: etree._Element, lists: ListLabels | None = None) -
     return (lists.label(paragraph) if lists is not None else "") + text
 
 
+_THROUGH = frozenset({w("customXml"), w("ins"), w("moveTo")})
+_DROPPED = frozenset({w("del"), w("moveFrom")})
+_TBL, _TR, _TC = w("tbl"), w("tr"), w("tc")
+
+
 def _content_children(element: etree._Element) -> Iterator[etree._Element]:
     """Children, looking through content controls and custom XML that wrap them."""
     for child in element:
-        if child.tag in (w("sdt"),):
-            content = child.find(w("sdtContent"))
+        tag = child.tag
+        if tag == _SDT:
+            content = child.find(_SDTCONTENT)
             if content is not None:
                 yield from _content_children(content)
-        elif child.tag == w("customXml") or child.tag in (w("ins"), w("moveTo")):
+        elif tag in _THROUGH:
             yield from _content_children(child)
-        elif child.tag not in (w("del"), w("moveFrom")):
+        elif tag not in _DROPPED:
             yield child
 
 
@@ -215,13 +233,13 @@ def block_text(element: etree._Element, lists: ListLabels | None = None) -> str:
     """Text of a block container (cell, body, header): its paragraphs joined by newlines."""
     lines: list[str] = []
     for child in _content_children(element):
-        if child.tag == w("p"):
+        if child.tag == _P:
             lines.append(paragraph_text(child, lists))
-        elif child.tag == w("tbl"):
+        elif child.tag == _TBL:
             for row in _content_children(child):
-                if row.tag == w("tr"):
+                if row.tag == _TR:
                     for cell in _content_children(row):
-                        if cell.tag == w("tc"):
+                        if cell.tag == _TC:
                             lines.append(block_text(cell, lists))
     return "\n".join(lines)
 
@@ -242,25 +260,29 @@ class GridCell:
         return self.col + self.span
 
 
+_GRID_BEFORE = f"{w('trPr')}/{w('gridBefore')}"
+_TCPR, _GRID_SPAN, _VMERGE, _VAL = w("tcPr"), w("gridSpan"), w("vMerge"), w("val")
+
+
 def table_grid(table: etree._Element, lists: ListLabels | None = None) -> list[GridCell]:
     cells: list[GridCell] = []
     row_index = 0
     for row in _content_children(table):
-        if row.tag != w("tr"):
+        if row.tag != _TR:
             continue
-        before = row.find(f"{w('trPr')}/{w('gridBefore')}")
-        col = int(before.get(w("val"), "0")) if before is not None else 0
+        before = row.find(_GRID_BEFORE)
+        col = int(before.get(_VAL, "0")) if before is not None else 0
         for cell in _content_children(row):
-            if cell.tag != w("tc"):
+            if cell.tag != _TC:
                 continue
-            props = cell.find(w("tcPr"))
+            props = cell.find(_TCPR)
             span, continued = 1, False
             if props is not None:
-                grid_span = props.find(w("gridSpan"))
+                grid_span = props.find(_GRID_SPAN)
                 if grid_span is not None:
-                    span = max(int(grid_span.get(w("val"), "1")), 1)
-                merge = props.find(w("vMerge"))
-                continued = merge is not None and merge.get(w("val"), "continue") == "continue"
+                    span = max(int(grid_span.get(_VAL, "1")), 1)
+                merge = props.find(_VMERGE)
+                continued = merge is not None and merge.get(_VAL, "continue") == "continue"
             cells.append(GridCell(row_index, col, span, block_text(cell, lists), continued))
             col += span
         row_index += 1

@@ -14,7 +14,6 @@ from datetime import date
 from .appeals import appeals
 from .ledger import Ledger
 from .models import Period, SheetRecord
-from .roster import read_roster
 from .rules import PeriodResult, apply_rules
 from .workspace import Workspace
 
@@ -43,7 +42,7 @@ def returned_by_period(workspace: Workspace, year: int) -> dict[str, set[str]]:
 
 def evaluate(workspace: Workspace, period: Period, *, today: date | None = None) -> PeriodResult:
     """The period after appeals and the notice's rules, for the workspace's current roster."""
-    people = read_roster(workspace.roster_path)
+    people = workspace.people()
     returned: dict[str, set[str]] = {}
     records: list[SheetRecord] = []
     decided = {}

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from . import backups, lock
 from .errors import KaoheError
 from .ledger import LEDGER_NAME, Ledger
-from .models import Period
+from .models import Period, Person
 from .paths import shipped_template
+from .roster import read_roster
 from .settings import (
     DEFAULT_ROSTER,
     DEFAULT_TEMPLATE,
@@ -27,6 +28,8 @@ from .workdays import Deadline, WorkCalendar, deadline_for
 from .writers import atomic
 
 CONFIG_NAME = "kaohe.toml"
+#: The last roster read, as kaohe read it (see ``roster.read_roster``).
+ROSTER_CACHE = ".kaohe.roster-cache"
 FEEDBACK_TEMPLATE = "考核结果反馈通知.docx"
 REMIND_TEMPLATE = "催报通知.docx"
 
@@ -117,6 +120,11 @@ class Workspace:
     @property
     def roster_path(self) -> Path:
         return self.root / self.settings.roster.path
+
+    def people(self, roster: Path | None = None) -> list[Person]:
+        """The roster's people (``roster``, or the workspace's own), through the workspace's
+        roster cache: every command of a quarter reads the roster, and openpyxl is slow."""
+        return read_roster(Path(roster) if roster else self.roster_path, self.root / ROSTER_CACHE)
 
     @property
     def template_path(self) -> Path:

@@ -110,7 +110,7 @@ def test_file_locked_by_excel_is_reported_plainly(
     def locked(*_: object, **__: object) -> None:
         raise PermissionError(13, "Permission denied", str(ws / "roster.xlsx"))
 
-    monkeypatch.setattr("pipeline.stages.generate.read_roster", locked)
+    monkeypatch.setattr("pipeline.roster._read_roster", locked)
     code, _, err = kaohe(capsys, "-w", str(ws), "generate", "-p", "2026Q4")
     assert code == 1
     assert err == (
@@ -127,7 +127,7 @@ def test_unexpected_failure_is_one_line_and_logged(
     def broken(*_: object, **__: object) -> None:
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr("pipeline.stages.generate.read_roster", broken)
+    monkeypatch.setattr("pipeline.roster._read_roster", broken)
     code, _, err = kaohe(capsys, "generate", "-p", "2026Q4")
     assert code == 2
     assert err.startswith(

@@ -183,3 +183,46 @@ def test_corrupt_xlsx_is_refused(tmp_path: Path) -> None:
 def test_units_in_roster_order_with_host_unit_for_seconded(tmp_path: Path) -> None:
     people = read_roster(write_xlsx(tmp_path / "r.xlsx", sample_rows()))
     assert units_of(people) == ["城区分局", "泽州分局", "综合行政执法队", "办公室", "大气环境科"]
+
+
+def _fresh(path: Path, cache: Path) -> list[object]:
+    """Read through the cache as a new process would (the in-process memo cleared)."""
+    from pipeline import roster
+
+    roster._READ.clear()
+    return list(read_roster(path, cache))
+
+
+def test_cached_roster_is_the_roster_as_read(tmp_path: Path) -> None:
+    path, cache = write_xlsx(tmp_path / "名单.xlsx", sample_rows()), tmp_path / "cache"
+    direct = read_roster(path)
+    assert _fresh(path, cache) == direct and cache.exists()
+    assert _fresh(path, cache) == direct  # now from the cache
+
+
+def test_changed_roster_is_read_again_not_served_from_the_cache(tmp_path: Path) -> None:
+    path, cache = write_xlsx(tmp_path / "名单.xlsx", sample_rows()), tmp_path / "cache"
+    _fresh(path, cache)
+    rows = sample_rows()
+    rows[1][1] = "张卫"
+    write_xlsx(path, rows)
+    people = _fresh(path, cache)
+    assert people[0].name == "张卫"  # type: ignore[attr-defined]
+
+
+def test_damaged_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
+    path, cache = write_xlsx(tmp_path / "名单.xlsx", sample_rows()), tmp_path / "cache"
+    _fresh(path, cache)
+    cache.write_bytes(cache.read_bytes()[:200])
+    assert _fresh(path, cache) == read_roster(path)
+    assert _fresh(path, cache) == read_roster(path)
+
+
+def test_a_roster_with_problems_is_refused_every_time_and_never_cached(tmp_path: Path) -> None:
+    rows = sample_rows()
+    rows[2][2] = "未知"
+    path, cache = write_xlsx(tmp_path / "名单.xlsx", rows), tmp_path / "cache"
+    for _ in range(2):
+        with pytest.raises(RosterError):
+            _fresh(path, cache)
+    assert not cache.exists()

@@ -86,9 +86,7 @@ def annual(workspace: Workspace, year: int) -> AnnualResult:
             )
             row.quarters[period.code] = result.result_of(person).outcome.value
     if not rows:  # no quarter of the year has data: list the roster, all without data
-        from ..roster import read_roster
-
-        for person in read_roster(workspace.roster_path):
+        for person in workspace.people():
             rows[person.person_id] = AnnualRow(
                 person.person_id, person.name, person.assessing_unit, {}
             )

@@ -16,7 +16,6 @@ from ..models import Issue, Outcome, Period, Source
 from ..readers.raw import RawSheet, raw_from_json
 from ..readers.reading import read_file
 from ..records import Interpretation, RosterIndex, interpret
-from ..roster import read_roster
 from ..rules import judge
 from ..workspace import Workspace
 
@@ -55,7 +54,7 @@ def explain(workspace: Workspace, path: Path, period: Period | None = None) -> l
     if raws is None:
         failure = issue(Code(code or Code.UNREADABLE_FILE.value), message or "")
         return [Explanation(path, None, Interpretation(None, None, None, [failure]))]
-    roster = RosterIndex(read_roster(workspace.roster_path))
+    roster = RosterIndex(workspace.people())
     return [
         _sheet(workspace, path, raw_from_json(raw), roster, period, number, len(raws))
         for number, raw in enumerate(raws, start=1)

@@ -19,7 +19,6 @@ from ..errors import KaoheError
 from ..models import Period, Person
 from ..paths import blank_sheet_name, safe_component
 from ..progress import NoProgress, Progress
-from ..roster import read_roster
 from ..template import SheetTemplate
 from ..workspace import Workspace, writes
 from ..writers import atomic
@@ -94,7 +93,7 @@ def generate(
     """Generate the blank sheets of ``period`` for the roster (or one assessing unit of it)."""
     started = time.perf_counter()
     roster_path = Path(roster) if roster else workspace.roster_path
-    people = read_roster(roster_path)
+    people = workspace.people(roster_path)
     template = SheetTemplate.load(workspace.template_path)
     groups = _group_by_unit(people)
     if unit is not None:

@@ -37,7 +37,6 @@ from ..readers.limits import DEFAULT_LIMITS, Limits
 from ..readers.raw import ReadFailure
 from ..readers.reading import READER_VERSION, ReadResult, read_task, too_big
 from ..records import RosterIndex
-from ..roster import read_roster
 from ..settle import settle
 from ..workers import reader_pool
 from ..workspace import Workspace, writes
@@ -306,7 +305,7 @@ def ingest(
     limits: Limits | None = None,
 ) -> IngestResult:
     """Ingest files (default: the whole inbox) and settle every file's outcome."""
-    people = read_roster(roster or workspace.roster_path)
+    people = workspace.people(roster)
     workspace.back_up_ledger()  # a damaged ledger can go back to its state before this run
     limits = limits or workspace.limits()
     files, skipped_files = collect(list(paths) if paths else [workspace.inbox])

@@ -37,7 +37,6 @@ from ..models import Period
 from ..readers.raw import RawField, RawSheet, raw_from_json, raw_to_json
 from ..readers.reading import READER_VERSION
 from ..records import RosterIndex
-from ..roster import read_roster
 from ..settle import settle
 from ..workspace import Workspace, writes
 from ..writers.xlsx import Link, Picture, Table, write_workbook
@@ -325,7 +324,7 @@ def enter(
 ) -> ImportResult:
     """Entries typed in (the review workbook, or the workbench's form) become submissions,
     checked exactly like a parsed sheet: the one path both take."""
-    roster = RosterIndex(read_roster(workspace.roster_path))
+    roster = RosterIndex(workspace.people())
     result = ImportResult()
     imported_at = datetime.now().astimezone().isoformat(timespec="seconds")
     with workspace.ledger() as ledger:

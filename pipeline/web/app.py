@@ -53,7 +53,6 @@ from ..readers.docx import document_text
 from ..readers.formats import IMAGES
 from ..readers.raw import raw_from_json
 from ..records import RosterIndex, attribute
-from ..roster import read_roster
 from ..stages import appeal as appeal_stage
 from ..stages.annual import write_annual
 from ..stages.archive import original_bytes
@@ -493,7 +492,7 @@ def create_app(workspace: Workspace) -> Starlette:
                 _audit(workspace, "人事科", "撤销单位链接", str(form.get("revoke")))
             else:
                 unit = str(form.get("unit", ""))
-                known = {p.assessing_unit for p in read_roster(workspace.roster_path)}
+                known = {p.assessing_unit for p in workspace.people()}
                 if unit not in known:
                     raise KaoheError(f"名单中没有考核单位“{unit}”")
                 expires = default_expiry(workspace.deadline(period).day)
@@ -505,7 +504,7 @@ def create_app(workspace: Workspace) -> Starlette:
                     f"{link.id} {unit} {period.code} 至 {expires}",
                 )
                 created = (link, f"{request.base_url}u/{token}")
-        units = list(dict.fromkeys(p.assessing_unit for p in read_roster(workspace.roster_path)))
+        units = list(dict.fromkeys(p.assessing_unit for p in workspace.people()))
         return bench.render(request, "links.html", period=period, units=units,
                             links=bench.store.links(), created=created)  # fmt: skip
 
@@ -803,7 +802,7 @@ def _other_units(workspace: Workspace, name: str, data: bytes, unit: str, period
     raws, _, _ = read_limited(PurePosixPath(name).name or "x", data, workspace.limits())
     if not raws:
         return ""
-    roster = RosterIndex(read_roster(workspace.roster_path))
+    roster = RosterIndex(workspace.people())
     others = []
     for raw in raws:
         found = attribute(raw_from_json(raw), roster, period)

@@ -17,7 +17,16 @@ from .limits import DEFAULT_LIMITS, Limits
 from .numbering import Numbering
 from .package import Package, open_package
 from .raw import RawField, RawSheet, ReadFailure
-from .wordml import W_NS, block_text, body_blocks, paragraph_text, table_grid, w
+from .wordml import (
+    W_NS,
+    block_text,
+    body_blocks,
+    child,
+    paragraph_text,
+    plain_texts,
+    table_grid,
+    w,
+)
 
 _REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _HEADER_FOOTER = re.compile(r"/relationships/(header|footer)$")
@@ -53,7 +62,7 @@ def _related_texts(package: Package, main: str) -> list[RawField]:
         found = _HEADER_FOOTER.search(kind)
         if found:
             where = "页眉" if found.group(1) == "header" else "页脚"
-            texts.append(RawField(block_text(package.xml(target)), where))
+            texts.append(RawField(_part_text(package, target), where))
     return texts
 
 
@@ -110,14 +119,20 @@ def _property_code(package: Package) -> str:
 
 
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PPR, _SECTPR = w("pPr"), w("sectPr")
 #: A title or period line starts the next sheet when found between two sheets' tables.
 _NEXT_SHEET_LINE = re.compile(r"记实表|考核表|\d{4}\s*年\s*第?\s*\S\s*季")
+
+
+def _part_text(package: Package, name: str) -> str:
+    part = package.xml(name)
+    return block_text(part, None, plain_texts(part))
 
 
 def _footer_texts(package: Package, main: str) -> dict[str, str]:
     """Footer part text by relationship id (each section names its own footer)."""
     return {
-        rel_id: block_text(package.xml(target))
+        rel_id: _part_text(package, target)
         for rel_id, kind, target in _relationships(package, main)
         if kind.endswith("/footer")
     }
@@ -160,21 +175,24 @@ def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
     if body is None:
         raise ReadFailure("UNREADABLE_FILE", "Word 文档没有正文")
 
-    lists = _lists(package, main)
+    numbering = _lists(package, main)
+    lists = numbering if numbering.applies_to(body) else None
+    plain = plain_texts(body)
     parts = [_Part(RawSheet(format="docx"))]
     sections: list[list[str]] = []  # footer ids of each section, in order
     tables = 0
     for index, block in enumerate(body_blocks(body)):
         part = parts[-1]
         if block.tag == w("p"):
-            part.lines.append((index, paragraph_text(block, lists)))
-            properties = block.find(f"{{{W_NS}}}pPr")
-            if properties is not None and properties.find(f"{{{W_NS}}}sectPr") is not None:
-                sections.append(_section_footers(properties.find(f"{{{W_NS}}}sectPr")))
+            part.lines.append((index, paragraph_text(block, lists, plain)))
+            properties = child(block, _PPR)
+            section = child(properties, _SECTPR) if properties is not None else None
+            if section is not None:
+                sections.append(_section_footers(section))
             continue
         tables += 1
         fields, labels, problems = find_fields(
-            table_grid(block, lists), "表格" if tables == 1 else f"第{tables}个表格"
+            table_grid(block, lists, plain), "表格" if tables == 1 else f"第{tables}个表格"
         )
         if "name" in fields and "name" in part.sheet.fields:  # another person's sheet
             moved = _lines_of_next(part.lines[part.after_tables :])
@@ -198,7 +216,7 @@ def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
             "NOT_A_RECORD_SHEET",
             "文档中找不到记实表的表格（姓名、工作纪实、出勤记录等栏目），可能交错了文件",
         )
-    footers = _footer_texts(package, main)
+    footers = _footer_texts(package, main) if len(sheets) > 1 else {}
     own_sections = len({p.section for p in sheets}) == len(sheets)
     for part in sheets:
         read_loose_lines(part.sheet, ((t, f"正文第{i + 1}段") for i, t in part.lines))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .wordml import w
+from .wordml import child, w
 
 _CN = "零一二三四五六七八九"
 
@@ -58,7 +58,8 @@ def format_number(fmt: str, n: int) -> str:
     return formats.get(fmt, str)(n)
 
 
-_PPR, _NUMPR, _PSTYLE = w("pPr"), w("numPr"), w("pStyle")
+_PPR, _NUMPR, _PSTYLE, _NUMID, _ILVL = w("pPr"), w("numPr"), w("pStyle"), w("numId"), w("ilvl")
+_VAL = w("val")
 
 
 @dataclass(frozen=True)
@@ -101,22 +102,32 @@ class Numbering:
                 numbering.levels[num.get(w("numId"), "")] = abstract.get(ref.get(w("val"), ""), {})
         return numbering
 
+    def applies_to(self, root: etree._Element) -> bool:
+        """Whether any paragraph under ``root`` can have a list label: one with its own list
+        properties, or of a list style. When none can, reading labels is skipped (``label``
+        would give "" for every paragraph and advance no counter)."""
+        if not self.levels:
+            return False
+        if next(root.iter(_NUMPR), None) is not None:
+            return True
+        return any(style.get(_VAL, "") in self.styles for style in root.iter(_PSTYLE))
+
     def fresh(self) -> Numbering:
         """The same definitions with counters at zero, for the next document."""
         return Numbering(levels=self.levels, counters={}, styles=self.styles)
 
     def label(self, paragraph: etree._Element) -> str:
         """The list label of ``paragraph`` ("1." "（一）" "•"), advancing the counters."""
-        paragraph_props = paragraph.find(_PPR)
+        paragraph_props = child(paragraph, _PPR)
         if paragraph_props is None:
             return ""
-        props = paragraph_props.find(_NUMPR)
-        style = paragraph_props.find(_PSTYLE)
+        props = child(paragraph_props, _NUMPR)
+        style = child(paragraph_props, _PSTYLE)
         inherited = self.styles.get(style.get(w("val"), "")) if style is not None else None
         if props is None and inherited is None:
             return ""
-        num = props.find(w("numId")) if props is not None else None
-        ilvl = props.find(w("ilvl")) if props is not None else None
+        num = child(props, _NUMID) if props is not None else None
+        ilvl = child(props, _ILVL) if props is not None else None
         num_id = num.get(w("val"), "") if num is not None else (inherited or ("", 0))[0]
         level = int(ilvl.get(w("val"), "0")) if ilvl is not None else (inherited or ("", 0))[1]
         levels = self.levels.get(num_id)

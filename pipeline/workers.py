@@ -15,9 +15,11 @@ import os
 import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Generic, TypeVar
 
 #: How worker processes start. The command line forks (fast; nothing else runs then). A
@@ -56,13 +58,44 @@ def _serve(function: Callable[..., Any], connection: Connection, parent: int) ->
         connection.send((sequence, function(*arguments)))
 
 
+#: Tasks sent to a worker at once: the one it runs and one waiting in its pipe, so it never
+#: waits for this process between two files (see ``_queue_room``).
+DEPTH = 2
+
+
+def _queue_room(connection: Connection) -> int:
+    """How large a task may be to wait in a worker's pipe while it is busy: half the socket's
+    send buffer. A task that fits is written without blocking, so this process never sits
+    in a send while the worker sits in sending its result back. Where the pipe is no socket
+    (Windows) nothing waits (0)."""
+    try:
+        import socket
+
+        with socket.socket(fileno=os.dup(connection.fileno())) as sock:
+            return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)) // 2
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+@dataclass
+class _Sent:
+    sequence: int
+    arguments: tuple[Any, ...]
+    limit: float
+
+
 @dataclass
 class _Worker:
     process: Any
     connection: Connection
-    task: int | None = None
-    started: float = 0.0
-    limit: float = 0.0
+    room: int = 0
+    #: Tasks sent and not answered, oldest first: the first is running.
+    sent: deque[_Sent] = field(default_factory=deque)
+    started: float = 0.0  # when the running task started
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.sent)
 
 
 class TimedPool(Generic[R]):
@@ -71,7 +104,8 @@ class TimedPool(Generic[R]):
     ``on_failure(reason, seconds)`` builds the result for a task whose worker overran its
     time limit (reason ``"timeout"``) or died (reason ``"crash"``). A task's limit is
     ``timeout``, or ``limit_of(arguments)`` when given (a scanned stack takes longer than a
-    Word file).
+    Word file). A task waiting behind one that killed its worker is sent again to the new
+    worker: it was never run.
     """
 
     def __init__(
@@ -103,51 +137,84 @@ class TimedPool(Generic[R]):
         )
         process.start()
         child.close()
-        return _Worker(process, parent)
+        return _Worker(process, parent, _queue_room(parent))
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker) -> list[_Sent]:
+        """Kill ``worker`` and start another in its place; the tasks that were waiting."""
         worker.process.kill()
         worker.process.join()
         worker.connection.close()
         self.workers[self.workers.index(worker)] = self._start()
+        return list(worker.sent)[1:]
+
+    def _send(self, worker: _Worker, task: _Sent, payload: memoryview) -> None:
+        if not worker.sent:
+            worker.started = time.monotonic()
+        worker.connection.send_bytes(payload)
+        worker.sent.append(task)
 
     def map(self, tasks: Iterable[tuple[Any, ...]]) -> Iterator[R]:
         """Results of ``tasks`` in order; few tasks are in flight at once (flat memory)."""
+        for worker in list(self.workers):
+            if worker.busy:  # left from a run whose caller stopped reading: its results are stale
+                self._replace(worker)
         pending = iter(enumerate(tasks))
+        again: deque[_Sent] = deque()  # sent to a worker that was killed before running them
+        held: tuple[_Sent, memoryview] | None = None  # too large to wait in a busy worker's pipe
         done: dict[int, R] = {}
         next_out = 0
         exhausted = False
+
+        def take() -> tuple[_Sent, memoryview] | None:
+            nonlocal exhausted, held
+            if held is not None:
+                item, held = held, None
+                return item
+            if again:
+                task = again.popleft()
+            else:
+                if exhausted:
+                    return None
+                found = next(pending, None)
+                if found is None:
+                    exhausted = True
+                    return None
+                sequence, arguments = found
+                limit = self.limit_of(arguments) if self.limit_of else self.timeout
+                task = _Sent(sequence, arguments, limit)
+            return task, ForkingPickler.dumps((task.sequence, task.arguments))
+
         while True:
             for worker in self.workers:
-                if worker.task is None and not exhausted:
-                    item = next(pending, None)
+                while len(worker.sent) < DEPTH:
+                    item = take()
                     if item is None:
-                        exhausted = True
                         break
-                    sequence, arguments = item
-                    worker.connection.send((sequence, arguments))
-                    worker.task, worker.started = sequence, time.monotonic()
-                    worker.limit = self.limit_of(arguments) if self.limit_of else self.timeout
-            busy = [w for w in self.workers if w.task is not None]
+                    task, payload = item
+                    if worker.busy and len(payload) > worker.room:
+                        held = item  # for the next idle worker
+                        break
+                    self._send(worker, task, payload)
+            busy = [w for w in self.workers if w.busy]
             if not busy:
                 break
-            deadline = min(w.started + w.limit for w in busy)
+            deadline = min(w.started + w.sent[0].limit for w in busy)
             ready = wait([w.connection for w in busy], timeout=max(deadline - time.monotonic(), 0))
             for worker in busy:
+                running = worker.sent[0]
                 if worker.connection in ready:
                     try:
                         sequence, result = worker.connection.recv()
                     except (EOFError, OSError):
-                        assert worker.task is not None
-                        done[worker.task] = self.on_failure("crash", worker.limit)
-                        self._replace(worker)
+                        done[running.sequence] = self.on_failure("crash", running.limit)
+                        again.extendleft(reversed(self._replace(worker)))
                         continue
+                    worker.sent.popleft()
+                    worker.started = time.monotonic()
                     done[sequence] = result
-                    worker.task = None
-                elif time.monotonic() - worker.started >= worker.limit:
-                    assert worker.task is not None
-                    done[worker.task] = self.on_failure("timeout", worker.limit)
-                    self._replace(worker)
+                elif time.monotonic() - worker.started >= running.limit:
+                    done[running.sequence] = self.on_failure("timeout", running.limit)
+                    again.extendleft(reversed(self._replace(worker)))
             while next_out in done:
                 yield done.pop(next_out)
                 next_out += 1

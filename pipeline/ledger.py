@@ -442,15 +442,16 @@ class Ledger:
             )
         return dropped
 
-    def accepted(self, period: str) -> list[FileRow]:
-        """The accepted version of each person in ``period``."""
-        return [
-            _row(r)
-            for r in self.db.execute(
-                "SELECT * FROM files WHERE outcome = ? AND period = ? ORDER BY id",
-                (ACCEPTED, period),
-            )
-        ]
+    def accepted_records(self, period: str) -> Iterator[str]:
+        """The record (as stored JSON) of each person's accepted version in ``period``, one at
+        a time: only the record column is read (not the reading, which for a scan holds its
+        pictures), and the caller decodes each straight into its model."""
+        for (record,) in self.db.execute(
+            "SELECT record FROM files WHERE outcome = ? AND period = ? AND record IS NOT NULL"
+            " ORDER BY id",
+            (ACCEPTED, period),
+        ):
+            yield str(record)
 
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

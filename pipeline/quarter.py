@@ -27,8 +27,7 @@ def accepted_records(workspace: Workspace, period: Period) -> list[SheetRecord]:
 
 
 def _accepted(ledger: Ledger, period: Period) -> list[SheetRecord]:
-    rows = ledger.accepted(period.code)
-    records = [SheetRecord.model_validate(row.record) for row in rows if row.record]
+    records = [SheetRecord.model_validate_json(r) for r in ledger.accepted_records(period.code)]
     return sorted(records, key=lambda r: r.person_id)
 
 

@@ -38,6 +38,19 @@ class Member:
         return cls(name, zlib.crc32(content), len(content), data, _DEFLATED)
 
     @classmethod
+    def streamed(cls, name: str, chunks: Iterable[bytes], *, level: int = 6) -> Member:
+        """A part compressed as it is produced: only its compressed bytes are ever held."""
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        out: list[bytes] = []
+        crc = size = 0
+        for chunk in chunks:
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            out.append(compressor.compress(chunk))
+        out.append(compressor.flush())
+        return cls(name, crc, size, b"".join(out), _DEFLATED)
+
+    @classmethod
     def stored(cls, name: str, content: bytes) -> Member:
         return cls(name, zlib.crc32(content), len(content), content, _STORED)
 

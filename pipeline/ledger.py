@@ -159,6 +159,23 @@ class FileRow(Settled, NewFile):
 
 
 @dataclass(frozen=True)
+class ArchivedRow:
+    """A stored version as the archive files it (see ``Ledger.archived_rows``)."""
+
+    id: int
+    path: str
+    sha256: str
+    received_at: str
+    outcome: str | None
+    reason: str
+    period: str | None
+    unit: str | None
+    person_id: str | None
+    name: str | None
+    raw: dict[str, object] | None
+
+
+@dataclass(frozen=True)
 class Appeal:
     """An appeal (复核) as stored: filed, and perhaps decided."""
 
@@ -520,6 +537,28 @@ class Ledger:
             "SELECT received_at FROM files WHERE path = ? AND sha256 = ?", (path, sha256)
         ).fetchone()
         return None if row is None else str(row[0])
+
+    def archived_rows(self, period: str) -> Iterator[ArchivedRow]:
+        """What the archive needs of each version of ``period`` (or of no period), in id
+        order: the record's identity only, not the record or the reading themselves (a
+        reviewed entry's reading excepted: it is archived as its own member)."""
+        for r in self.db.execute(
+            "SELECT id, path, sha256, received_at, outcome, reason, period,"
+            " json_extract(record, '$.unit') AS unit,"
+            " json_extract(record, '$.person_id') AS person_id,"
+            " json_extract(record, '$.name') AS name,"
+            " CASE WHEN path LIKE ? THEN raw END AS raw"
+            " FROM files WHERE period = ? OR period IS NULL ORDER BY id",
+            (f"%{REVIEW_SUFFIX}", period),
+        ):
+            values = {key: r[key] for key in r.keys()}  # noqa: SIM118 - sqlite3.Row
+            values["raw"] = json.loads(values["raw"]) if values["raw"] else None
+            yield ArchivedRow(**values)
+
+    def record_text(self, row_id: int) -> str | None:
+        """A version's record as stored (JSON text), for writing it out unchanged."""
+        found = self.db.execute("SELECT record FROM files WHERE id = ?", (row_id,)).fetchone()
+        return None if found is None or found[0] is None else str(found[0])
 
     def iter_rows(self, chunk: int = 500) -> Iterator[FileRow]:
         """Every row in id order, fetched a chunk at a time (memory stays flat)."""

@@ -12,14 +12,22 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .. import __version__
 from ..appeals import appeals
 from ..errors import KaoheError
-from ..ledger import ACCEPTED, REVIEW_SUFFIX, SUPERSEDED, FileRow, original_path, sheet_number
+from ..ledger import (
+    ACCEPTED,
+    REVIEW_SUFFIX,
+    SUPERSEDED,
+    ArchivedRow,
+    original_path,
+    sheet_number,
+)
 from ..models import Period
 from ..paths import safe_component
 from ..quarter import evaluate
@@ -86,6 +94,7 @@ class _Entry:
     source: str = ""  # ledger path of an original to read and check against ``sha256``
     sha256: str = ""
     data: bytes | None = None  # for members made here (reviewed rows, summary, report)
+    row_id: int = 0  # the ledger version whose record the manifest gives (0: none)
 
 
 #: Formats that are compressed already: deflating them again costs time and saves nothing.
@@ -104,23 +113,21 @@ def _suffix(key: str) -> str:
     return PurePosixPath(original_path(key).split("!/")[-1]).suffix.lower() or ".bin"
 
 
-def _planned(row: FileRow, used: set[str]) -> _Entry:
+def _planned(row: ArchivedRow, used: set[str]) -> _Entry:
     """The member a ledger row becomes (bytes are read later, one at a time)."""
     info: dict[str, object] = {
         "source_path": row.path,
         "received_at": row.received_at,
         "outcome": row.outcome,
         "reason": row.reason,
-        "record": row.record,
     }
     reviewed = row.path.endswith(REVIEW_SUFFIX)
     source_key = original_path(row.path)
     suffix = ".人工核对.json" if reviewed else _suffix(row.path)
-    record = row.record or {}
     if row.outcome == ACCEPTED:
-        unit = safe_component(str(record.get("unit", "")))
-        person = safe_component(str(record.get("person_id", "")))
-        name_part = safe_component(str(record.get("name", "")))
+        unit = safe_component(str(row.unit or ""))
+        person = safe_component(str(row.person_id or ""))
+        name_part = safe_component(str(row.name or ""))
         base = f"{unit}/{person}_{name_part}_{row.period}"
     else:
         kind = "被替代" if row.outcome == SUPERSEDED else "拒收"
@@ -135,8 +142,8 @@ def _planned(row: FileRow, used: set[str]) -> _Entry:
     used.add(name)
     if reviewed:
         data = json.dumps(row.raw, ensure_ascii=False, indent=2).encode("utf-8")
-        return _Entry(name, info, data=data)
-    return _Entry(name, info, source=row.path, sha256=row.sha256)
+        return _Entry(name, info, data=data, row_id=row.id)
+    return _Entry(name, info, source=row.path, sha256=row.sha256, row_id=row.id)
 
 
 @dataclass(frozen=True)
@@ -183,10 +190,9 @@ def build_archive(
     entries: list[_Entry] = []
     absent: list[dict[str, object]] = []
     used: set[str] = set()
-    with workspace.ledger() as ledger:
-        for row in ledger.iter_rows():
-            if row.period not in (period.code, None):
-                continue
+    target = archive_path(workspace, period.code)
+    with workspace.ledger() as ledger, ledger.snapshot():
+        for row in ledger.archived_rows(period.code):
             entry = _planned(row, used)
             if entry.source and not originals.exists(entry.source):
                 if row.outcome == ACCEPTED:
@@ -196,42 +202,86 @@ def build_archive(
                 )
                 continue
             entries.append(entry)
-    for output in outputs:
-        entries.append(_Entry(output.name, {"kind": output.kind}, data=output.path.read_bytes()))
-    entries.sort(key=lambda e: e.name)
-    with workspace.ledger() as ledger:
+        for output in outputs:
+            entries.append(
+                _Entry(output.name, {"kind": output.kind}, data=output.path.read_bytes())
+            )
+        entries.sort(key=lambda e: e.name)
         period_appeals = [a.as_json() for a in appeals(ledger, period).values()]
+        listed: list[str] = []  # each member's line of the manifest
+        with atomic.atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+            for entry in entries:
+                data = entry.data if entry.data is not None else originals.read(entry.source)
+                digest = hashlib.sha256(data).hexdigest() if data is not None else ""
+                if entry.source and digest != entry.sha256:
+                    if entry.info["outcome"] == ACCEPTED:
+                        raise _moved([entry.source])
+                    absent.append({k: entry.info[k] for k in ("source_path", "outcome", "reason")})
+                    continue
+                assert data is not None
+                archive.writestr(_info(entry.name), data)
+                member = {"name": entry.name, "sha256": digest, "size": len(data), **entry.info}
+                record = ledger.record_text(entry.row_id) if entry.row_id else None
+                listed.append(_line(member, record if entry.row_id else _NO_RECORD))
+            with archive.open(_info(MANIFEST), "w") as manifest:
+                _write_manifest(manifest, workspace, period, listed, absent, period_appeals, result)
+    return ArchiveResult(target, len(listed), [str(a["source_path"]) for a in absent])
+
+
+_NO_RECORD = ""
+
+
+def _line(member: dict[str, object], record: str | None) -> str:
+    """A member as one line of the manifest: compact JSON, with the stored record written in
+    as stored (``_NO_RECORD``: a member made here, with no record key)."""
+    text = json.dumps(member, ensure_ascii=False)
+    if record == _NO_RECORD:
+        return text
+    return f'{text[:-1]}, "record": {record if record is not None else "null"}}}'
+
+
+def _write_manifest(
+    out: Any,
+    workspace: Workspace,
+    period: Period,
+    listed: list[str],
+    absent: list[dict[str, object]],
+    period_appeals: list[dict[str, object]],
+    result: PeriodResult,
+) -> None:
+    """``manifest.json``, written a line at a time: its keys at the top level, each member,
+    appeal and result on a line of its own (readable, and no 30 MB string in memory)."""
     deadline = workspace.deadline(period)
     template = workspace.template_path
-    listed: list[dict[str, object]] = []
-    target = archive_path(workspace, period.code)
-    with atomic.atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w") as archive:
-        for entry in entries:
-            data = entry.data if entry.data is not None else originals.read(entry.source)
-            digest = hashlib.sha256(data).hexdigest() if data is not None else ""
-            if entry.source and digest != entry.sha256:
-                if entry.info["outcome"] == ACCEPTED:
-                    raise _moved([entry.source])
-                absent.append({k: entry.info[k] for k in ("source_path", "outcome", "reason")})
-                continue
-            assert data is not None
-            archive.writestr(_info(entry.name), data)
-            listed.append({"name": entry.name, "sha256": digest, "size": len(data), **entry.info})
-        manifest = {
-            "period": period.code,
-            "deadline": {"day": deadline.day.isoformat(), "provisional": deadline.provisional},
-            "tool": f"kaohe {__version__}",
-            "template_sha256": (
-                hashlib.sha256(template.read_bytes()).hexdigest() if template.is_file() else None
-            ),
-            "members": listed,
-            "missing_originals": absent,
-            "appeals": period_appeals,
-            "results": [_person(result.result_of(p)) for p in result.people],
-        }
-        text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-        archive.writestr(_info(MANIFEST), text.encode("utf-8"))
-    return ArchiveResult(target, len(listed), [str(a["source_path"]) for a in absent])
+    head = {
+        "period": period.code,
+        "deadline": {"day": deadline.day.isoformat(), "provisional": deadline.provisional},
+        "tool": f"kaohe {__version__}",
+        "template_sha256": (
+            hashlib.sha256(template.read_bytes()).hexdigest() if template.is_file() else None
+        ),
+    }
+
+    def write(text: str) -> None:
+        out.write(text.encode("utf-8"))
+
+    def items(key: str, lines: Iterable[str], last: bool = False) -> None:
+        write(f'  "{key}": [')
+        first = True
+        for line in lines:
+            write(("\n    " if first else ",\n    ") + line)
+            first = False
+        write(("" if first else "\n  ") + "]" + ("\n" if last else ",\n"))
+
+    write("{\n")
+    for key, value in head.items():
+        write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n")
+    items("members", listed)
+    items("missing_originals", (json.dumps(a, ensure_ascii=False) for a in absent))
+    items("appeals", (json.dumps(a, ensure_ascii=False) for a in period_appeals))
+    people = (json.dumps(_person(result.result_of(p)), ensure_ascii=False) for p in result.people)
+    items("results", people, last=True)
+    write("}\n")
 
 
 def _moved(paths: list[str]) -> KaoheError:

@@ -33,22 +33,24 @@ def qr_png(code: str) -> bytes:
     """The QR code of a form code as a 1-bit PNG: error correction H (a pen stroke or a fold
     over it still decodes), 8 pixels a module so no renderer blurs its edges.
 
-    Written directly (~0.35 ms, segno's own route ~5.6 ms): the symbol comes from
+    Written directly (~0.25 ms, segno's own route ~5.6 ms): the symbol comes from
     ``pipeline.qr`` (level H, a fixed mask: valid for every decoder), and at 8 pixels a
     module in a 1-bit image each module is one byte."""
     import struct
 
-    from .qr import matrix
+    import numpy as np
 
-    modules = matrix(code)
+    from .qr import fast_array, matrix
+
     quiet = 4
+    symbol = fast_array(code)
+    modules = np.array(matrix(code), dtype=np.uint8) if symbol is None else symbol
     size = len(modules) + 2 * quiet
-    blank = b"\x00" + b"\xff" * size
-    rows = [blank] * (8 * quiet)
-    for line_modules in modules:
-        line = b"\x00" + b"\xff" * quiet + bytes(0 if m else 0xFF for m in line_modules)
-        rows.extend([line + b"\xff" * quiet] * 8)
-    rows.extend([blank] * (8 * quiet))
+    # a module is one byte (8 pixels) of a 1-bit row: 0x00 dark, 0xFF light; each module
+    # row is 8 pixel rows, each pixel row led by its PNG filter byte (0, none)
+    light = np.pad(np.where(modules == 1, 0, 0xFF).astype(np.uint8), quiet, constant_values=0xFF)
+    pixels_rows = np.repeat(light, 8, axis=0)
+    rows = np.hstack([np.zeros((len(pixels_rows), 1), dtype=np.uint8), pixels_rows])
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
@@ -56,7 +58,7 @@ def qr_png(code: str) -> bytes:
 
     width = 8 * size
     header = struct.pack(">IIBBBBB", width, width, 1, 0, 0, 0, 0)
-    pixels = zlib.compress(b"".join(rows), 6)
+    pixels = zlib.compress(rows.tobytes(), 1)  # level 6 is 5x slower on these runs, saves 150 B
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )

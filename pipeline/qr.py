@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
+
 _ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _ALPHA_INDEX = {c: i for i, c in enumerate(_ALPHANUMERIC)}
 #: Level H: version → (data code words per block, blocks, error-correction words per block).
@@ -47,6 +49,14 @@ def matrix(text: str) -> tuple[tuple[int, ...], ...]:
 
 
 def _fast(text: str) -> tuple[tuple[int, ...], ...] | None:
+    symbol = fast_array(text)
+    return None if symbol is None else tuple(map(tuple, symbol.tolist()))
+
+
+def fast_array(text: str) -> np.ndarray | None:
+    """The symbol of ``text`` as a uint8 array (1 dark), or None when it is not one this
+    module makes (see the module's docstring). The data modules are placed in one numpy
+    step over the version's fixed placement order."""
     if not text or text.isdigit() or any(c not in _ALPHA_INDEX for c in text):
         return None  # (digits alone: segno's numeric mode; other text: its byte mode)
     for version in _BLOCKS_H:
@@ -57,13 +67,25 @@ def _fast(text: str) -> tuple[tuple[int, ...], ...] | None:
     else:
         return None
     words = _data_words(text, data_words * blocks)
-    stream = _interleave(words, version)
+    stream = np.unpackbits(np.array(_interleave(words, version), dtype=np.uint8))
+    base, rows, cols, mask = _placement(version)
+    placed = np.zeros(len(rows), dtype=np.uint8)  # remainder bits past the stream are 0
+    count = min(len(rows), len(stream))
+    placed[:count] = stream[:count]
+    grid = base.copy()
+    grid[rows, cols] = placed ^ mask
+    return grid
+
+
+@lru_cache(maxsize=4)
+def _placement(version: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``_layout`` as arrays: the fixed modules, the data modules' rows and columns in
+    placement order, and mask 0 over them."""
     base, order = _layout(version)
-    grid = [list(row) for row in base]
-    for index, (row, col) in enumerate(order):
-        bit = (stream[index >> 3] >> (7 - (index & 7))) & 1 if index >> 3 < len(stream) else 0
-        grid[row][col] = bit ^ ((row + col) % 2 == 0)  # mask 0
-    return tuple(tuple(r) for r in grid)
+    rows = np.array([r for r, _ in order], dtype=np.intp)
+    cols = np.array([c for _, c in order], dtype=np.intp)
+    mask = ((rows + cols) % 2 == 0).astype(np.uint8)
+    return np.array(base, dtype=np.uint8), rows, cols, mask
 
 
 def _data_words(text: str, capacity: int) -> list[int]:

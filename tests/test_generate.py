@@ -298,3 +298,55 @@ def test_a_template_rendered_per_person_also_stamps_each_qr_code(workspace: Work
     prepared = SheetTemplate.load(workspace.template_path).prepare(Q4)
     prepared.fast = False  # the slow path: docxtpl renders each person
     assert _footer_qr(prepared.render(sample_people()[2])) == form_code(Q4, "0003")
+
+
+def _outbox(workspace: Workspace) -> dict[str, bytes]:
+    return {
+        p.relative_to(workspace.outbox).as_posix(): p.read_bytes()
+        for p in sorted(workspace.outbox.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.skipif(
+    __import__("multiprocessing").get_start_method() != "fork", reason="renders in forked workers"
+)
+def test_rendering_in_worker_processes_gives_the_same_files(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.stages import generate as stage
+
+    generate(workspace, Q4)
+    alone = _outbox(workspace)
+    monkeypatch.setattr(stage, "PARALLEL_FROM", 2)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    generate(workspace, Q4)
+    assert _outbox(workspace) == alone and len(alone) > 16
+
+
+@pytest.mark.skipif(
+    __import__("multiprocessing").get_start_method() != "fork", reason="renders in forked workers"
+)
+def test_a_render_process_that_dies_writes_nothing(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from pipeline.stages import generate as stage
+    from pipeline.template import PreparedSheet
+
+    generate(workspace, Q4)
+    before = _outbox(workspace)
+    real = PreparedSheet.render
+
+    def render(self: PreparedSheet, person: object) -> bytes:
+        if getattr(person, "person_id", "") == "0009":
+            os._exit(139)
+        return real(self, person)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PreparedSheet, "render", render)
+    monkeypatch.setattr(stage, "PARALLEL_FROM", 2)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    with pytest.raises(KaoheError, match="渲染进程异常退出"):
+        generate(workspace, Q4)
+    assert _outbox(workspace) == before  # the previous generation stands, untouched

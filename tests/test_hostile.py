@@ -204,7 +204,9 @@ def test_committed_hostile_corpus(tmp_path: Path) -> None:
     result = ingest(workspace, received_at=datetime(2027, 1, 5))
     assert {f.path.removeprefix("inbox/"): f.reason for f in result.files} == EXPECTED
     assert all(f.outcome == "rejected" for f in result.files)
-    created = sorted(set(p.name for p in tmp_path.rglob("*")) - set(before) - {".kaohe.lock", ROSTER_CACHE})
+    created = sorted(
+        set(p.name for p in tmp_path.rglob("*")) - set(before) - {".kaohe.lock", ROSTER_CACHE}
+    )
     assert created == ["kaohe.sqlite", "kaohe.sqlite-shm", "kaohe.sqlite-wal"] or created == [
         "kaohe.sqlite"
     ]

@@ -40,11 +40,10 @@ def qr_png(code: str) -> bytes:
 
     import numpy as np
 
-    from .qr import fast_array, matrix
+    from .qr import symbol
 
     quiet = 4
-    symbol = fast_array(code)
-    modules = np.array(matrix(code), dtype=np.uint8) if symbol is None else symbol
+    modules = symbol(code)
     size = len(modules) + 2 * quiet
     # a module is one byte (8 pixels) of a 1-bit row: 0x00 dark, 0xFF light; each module
     # row is 8 pixel rows, each pixel row led by its PNG filter byte (0, none)

@@ -39,18 +39,18 @@ Matrix = list[list[int]]
 
 def matrix(text: str) -> tuple[tuple[int, ...], ...]:
     """The QR symbol of ``text`` at level H, mask 0, as rows of 0/1 (1 dark), no quiet zone."""
-    fast = _fast(text)
+    return tuple(map(tuple, symbol(text).tolist()))
+
+
+def symbol(text: str) -> np.ndarray:
+    """``matrix`` as a uint8 array: made here when it can be (``fast_array``), else by segno."""
+    fast = fast_array(text)
     if fast is not None:
         return fast
     import segno
 
-    symbol = segno.make(text, error="h", micro=False, boost_error=False, mask=0)
-    return tuple(tuple(1 if m else 0 for m in row) for row in symbol.matrix)
-
-
-def _fast(text: str) -> tuple[tuple[int, ...], ...] | None:
-    symbol = fast_array(text)
-    return None if symbol is None else tuple(map(tuple, symbol.tolist()))
+    made = segno.make(text, error="h", micro=False, boost_error=False, mask=0)
+    return np.array([[1 if m else 0 for m in row] for row in made.matrix], dtype=np.uint8)
 
 
 def fast_array(text: str) -> np.ndarray | None:

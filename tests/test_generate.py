@@ -308,31 +308,36 @@ def _outbox(workspace: Workspace) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.skipif(
+#: Rendering in worker processes needs them forked (they inherit the test's patches).
+forked_workers = pytest.mark.skipif(
     __import__("multiprocessing").get_start_method() != "fork", reason="renders in forked workers"
 )
+
+
+def _render_in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.stages import generate as stage
+
+    monkeypatch.setattr(stage, "PARALLEL_FROM", 2)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+
+
+@forked_workers
 def test_rendering_in_worker_processes_gives_the_same_files(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipeline.stages import generate as stage
-
     generate(workspace, Q4)
     alone = _outbox(workspace)
-    monkeypatch.setattr(stage, "PARALLEL_FROM", 2)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    _render_in_workers(monkeypatch)
     generate(workspace, Q4)
     assert _outbox(workspace) == alone and len(alone) > 16
 
 
-@pytest.mark.skipif(
-    __import__("multiprocessing").get_start_method() != "fork", reason="renders in forked workers"
-)
+@forked_workers
 def test_a_render_process_that_dies_writes_nothing(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import os
 
-    from pipeline.stages import generate as stage
     from pipeline.template import PreparedSheet
 
     generate(workspace, Q4)
@@ -345,8 +350,7 @@ def test_a_render_process_that_dies_writes_nothing(
         return real(self, person)  # type: ignore[arg-type]
 
     monkeypatch.setattr(PreparedSheet, "render", render)
-    monkeypatch.setattr(stage, "PARALLEL_FROM", 2)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    _render_in_workers(monkeypatch)
     with pytest.raises(KaoheError, match="渲染进程异常退出"):
         generate(workspace, Q4)
     assert _outbox(workspace) == before  # the previous generation stands, untouched

@@ -112,13 +112,16 @@ _ASCII, _HANSI, _FONT, _CHAR = w("ascii"), w("hAnsi"), w("font"), w("char")
 _PLACEHOLDER = w("showingPlcHdr")
 
 
+def _symbol_font(fonts: etree._Element) -> str:
+    """The symbol font (Wingdings, Wingdings 2) a w:rFonts names, or ""."""
+    name = fonts.get(_ASCII) or fonts.get(_HANSI) or ""
+    return name if name.lower().startswith("wingdings") else ""
+
+
 def _run_symbol_font(run: etree._Element) -> str:
     properties = child(run, _RPR)
     fonts = child(properties, _RFONTS) if properties is not None else None
-    if fonts is None:
-        return ""
-    name = fonts.get(_ASCII) or fonts.get(_HANSI) or ""
-    return name if name.lower().startswith("wingdings") else ""
+    return _symbol_font(fonts) if fonts is not None else ""
 
 
 def _checkbox_state(sdt_pr: etree._Element) -> bool | None:
@@ -231,10 +234,8 @@ def plain_texts(root: etree._Element) -> PlainTexts | None:
     caller reads it with the walk)."""
     if next(root.iter(*_SPECIAL), None) is not None:
         return None
-    for fonts in root.iter(_RFONTS):
-        name = fonts.get(_ASCII) or fonts.get(_HANSI) or ""
-        if name.lower().startswith("wingdings"):
-            return None
+    if any(_symbol_font(fonts) for fonts in root.iter(_RFONTS)):
+        return None
     pieces: dict[etree._Element, list[str]] = {}
     current: list[str] = []
     for element in root.iter(*_SHOWN):

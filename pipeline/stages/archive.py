@@ -221,22 +221,20 @@ def build_archive(
                 assert data is not None
                 archive.writestr(_info(entry.name), data)
                 member = {"name": entry.name, "sha256": digest, "size": len(data), **entry.info}
-                record = ledger.record_text(entry.row_id) if entry.row_id else None
-                listed.append(_line(member, record if entry.row_id else _NO_RECORD))
+                listed.append(
+                    _line(member, ledger.record_text(entry.row_id))
+                    if entry.row_id  # a ledger version: its record, as stored
+                    else json.dumps(member, ensure_ascii=False)
+                )
             with archive.open(_info(MANIFEST), "w") as manifest:
                 _write_manifest(manifest, workspace, period, listed, absent, period_appeals, result)
     return ArchiveResult(target, len(listed), [str(a["source_path"]) for a in absent])
 
 
-_NO_RECORD = ""
-
-
 def _line(member: dict[str, object], record: str | None) -> str:
-    """A member as one line of the manifest: compact JSON, with the stored record written in
-    as stored (``_NO_RECORD``: a member made here, with no record key)."""
+    """A ledger version as one line of the manifest: compact JSON, its record written in as
+    the ledger stores it (JSON already), not decoded and encoded again."""
     text = json.dumps(member, ensure_ascii=False)
-    if record == _NO_RECORD:
-        return text
     return f'{text[:-1]}, "record": {record if record is not None else "null"}}}'
 
 

@@ -196,8 +196,7 @@ class _InOrder:
         if self.stream is None:
             return self.render(person)
         data = next(self.stream)
-        if data is None:
-            self.close()
+        if data is None:  # (generate's finally closes the pool)
             raise KaoheError("生成空白表时渲染进程异常退出，没有写出任何文件；请重新运行 generate")
         return data
 

@@ -235,9 +235,7 @@ class _RowWriter:
                 return f'<c r="{ref}" s="{self.styles[str]}" t="inlineStr"></c>'
             if _ODD.search(value):
                 _check_odd(value)
-            head = f'<c r="{ref}" s="{self.styles[str]}" t="inlineStr"><is><t'
-            space = ' xml:space="preserve">' if value != value.strip() else ">"
-            return f"{head}{space}{value.translate(_ESCAPE)}</t></is></c>"
+            return _text_cell(ref, self.styles[str], value)
         if isinstance(value, bool):
             return f'<c r="{ref}" s="{self.styles[str]}" t="b"><v>{int(value)}</v></c>'
         if isinstance(value, int | float):
@@ -248,40 +246,36 @@ class _RowWriter:
         raise ValueError(f"Cannot convert {value!r} to Excel")
 
     def chunks(self, first: int = 2) -> Iterator[bytes]:
-        """The rows' XML, numbered from ``first``, a chunk at a time. Text and whole numbers
-        (nearly every cell) are written inline here; anything else goes through ``cell``."""
+        """The rows' XML, numbered from ``first``, a chunk at a time. Ordinary text (nearly
+        every cell) is written straight away; anything else goes through ``cell``."""
         body = self.styles[str]
-        text_head, number_head = f'" s="{body}" t="inlineStr"><is><t', f'" s="{body}" t="n"><v>'
         self._letter(max((len(v) for v in self.rows), default=1))
-        letters = self.letters
-        odd, escape, limit = _ODD.search, _ESCAPE, CELL_LIMIT
+        letters, odd, limit = self.letters, _ODD.search, CELL_LIMIT
         out: list[str] = []
-        add = out.append
         for number, values in enumerate(self.rows, start=first):
             row = str(number)
-            add(f'<row r="{row}">')
+            out.append(f'<row r="{row}">')
             for column, value in enumerate(values):
                 if value is None:
                     continue
-                kind = type(value)
-                if kind is str:
-                    if not value or len(value) > limit or odd(value):  # type: ignore[arg-type]
-                        add(self.cell(letters[column] + row, value))
-                        continue
-                    space = ' xml:space="preserve">' if value != value.strip() else ">"  # type: ignore[union-attr]
-                    add(f'<c r="{letters[column]}{row}{text_head}{space}')
-                    add(value.translate(escape))  # type: ignore[union-attr]
-                    add("</t></is></c>")
-                elif kind is int:
-                    add(f'<c r="{letters[column]}{row}{number_head}{_number(value)}</v></c>')  # type: ignore[arg-type]
+                ref = letters[column] + row
+                if isinstance(value, str) and value and len(value) <= limit and not odd(value):
+                    out.append(_text_cell(ref, body, value))
                 else:
-                    add(self.cell(letters[column] + row, value))
-            add("</row>")
+                    out.append(self.cell(ref, value))
+            out.append("</row>")
             if (number - first) % self.CHUNK == self.CHUNK - 1:
                 yield "".join(out).encode("utf-8")
                 out.clear()
         if out:
             yield "".join(out).encode("utf-8")
+
+
+def _text_cell(ref: str, style: str, text: str) -> str:
+    """An inline-string cell as openpyxl writes it (``text`` checked, not empty)."""
+    space = ' xml:space="preserve">' if text != text.strip() else ">"
+    escaped = text.translate(_ESCAPE)
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}{escaped}</t></is></c>'
 
 
 def _number(value: float) -> str:

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .errors import KaoheError
 
@@ -134,7 +135,8 @@ class NewFile:
     received_at: str
     format: str
     expected_period: str | None
-    raw: dict[str, object] | None
+    #: The reading: decoded, or as the JSON text a reader process made (stored as it is).
+    raw: dict[str, object] | str | None
     read_code: str | None
     read_message: str | None
     reader_version: int
@@ -156,6 +158,8 @@ class Settled:
 @dataclass(frozen=True)
 class FileRow(Settled, NewFile):
     """A stored file version (as first read) and what became of it (as last settled)."""
+
+    raw: dict[str, object] | None  # decoded
 
 
 @dataclass(frozen=True)
@@ -413,17 +417,11 @@ class Ledger:
             dropped = False
             new = {(f.path, f.sha256) for f in files}
             first_seen: dict[tuple[str, str], tuple[str, str | None]] = {}
-            for base, sha in {(original_path(f.path), f.sha256) for f in files}:
-                for stale in self.readings(base, sha):
-                    row = db.execute(
-                        "SELECT received_at, expected_period FROM files"
-                        " WHERE path = ? AND sha256 = ?",
-                        (stale, sha),
-                    ).fetchone()
-                    first_seen.setdefault((base, sha), (row[0], row[1]))
-                    if (stale, sha) not in new:
-                        db.execute("DELETE FROM files WHERE path = ? AND sha256 = ?", (stale, sha))
-                        dropped = True
+            for stale, sha, received, expected in self._earlier_readings(files):
+                first_seen.setdefault((original_path(stale), sha), (received, expected))
+                if (stale, sha) not in new:
+                    db.execute("DELETE FROM files WHERE path = ? AND sha256 = ?", (stale, sha))
+                    dropped = True
             files = [
                 dataclasses.replace(
                     f,
@@ -449,7 +447,9 @@ class Ledger:
                         f.received_at,
                         f.format,
                         f.expected_period,
-                        json.dumps(f.raw, ensure_ascii=False) if f.raw is not None else None,
+                        f.raw
+                        if isinstance(f.raw, str) or f.raw is None
+                        else json.dumps(f.raw, ensure_ascii=False),
                         f.read_code,
                         f.read_message,
                         f.reader_version,
@@ -458,6 +458,26 @@ class Ledger:
                 ],
             )
         return dropped
+
+    def _earlier_readings(self, files: Sequence[NewFile]) -> list[tuple[str, str, str, str | None]]:
+        """(path, sha256, received_at, expected_period) of the stored readings of the same
+        bytes as ``files`` — the file itself or its sheets (``path#n``) — in id order, by one
+        query per few hundred files."""
+        wanted = {(original_path(f.path), f.sha256) for f in files}
+        shas = sorted({sha for _, sha in wanted})
+        found: list[tuple[int, str, str, str, str | None]] = []
+        for start in range(0, len(shas), 500):
+            chunk = shas[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row_id, path, sha, received, expected in self.db.execute(
+                "SELECT id, path, sha256, received_at, expected_period FROM files"
+                f" WHERE sha256 IN ({marks})",
+                chunk,
+            ):
+                base = original_path(path)
+                if (base, sha) in wanted and (path == base or sheet_number(path)):
+                    found.append((row_id, path, sha, received, expected))
+        return [item[1:] for item in sorted(found)]
 
     def accepted_records(self, period: str) -> Iterator[str]:
         """The record (as stored JSON) of each person's accepted version in ``period``, one at
@@ -562,37 +582,36 @@ class Ledger:
 
     def iter_rows(self, chunk: int = 500) -> Iterator[FileRow]:
         """Every row in id order, fetched a chunk at a time (memory stays flat)."""
+        for batch in self.stored_chunks(chunk):
+            yield from (file_row(values) for values in batch)
+
+    def stored_chunks(self, chunk: int = 500) -> Iterator[list[StoredRow]]:
+        """Every row in id order as stored (JSON columns still text), a chunk at a time:
+        for work that decodes them elsewhere (settling in worker processes)."""
         last = 0
         while True:
             batch = [
-                _row(r)
+                {key: r[key] for key in r.keys()}  # noqa: SIM118 - sqlite3.Row
                 for r in self.db.execute(
                     "SELECT * FROM files WHERE id > ? ORDER BY id LIMIT ?", (last, chunk)
                 )
             ]
             if not batch:
                 return
-            yield from batch
-            last = batch[-1].id
+            yield batch
+            last = int(batch[-1]["id"])
 
     def update_outcomes(self, outcomes: Sequence[Settled]) -> None:
         """Write what settling decided; call inside ``transaction()`` so a whole settlement
         lands at once."""
+        self.write_outcomes([outcome_values(s) for s in outcomes])
+
+    def write_outcomes(self, values: Sequence[OutcomeValues]) -> None:
+        """``update_outcomes`` for outcomes already encoded (``outcome_values``)."""
         self.db.executemany(
             "UPDATE files SET person_id = ?, period = ?, outcome = ?, reason = ?,"
             " record = ?, issues = ? WHERE id = ?",
-            [
-                (
-                    s.person_id,
-                    s.period,
-                    s.outcome,
-                    s.reason,
-                    json.dumps(s.record, ensure_ascii=False) if s.record is not None else None,
-                    json.dumps(s.issues, ensure_ascii=False),
-                    s.id,
-                )
-                for s in outcomes
-            ],
+            values,
         )
 
     # -- reviews: versions typed into the review workbook ------------------------------------
@@ -707,9 +726,27 @@ class Ledger:
         return found
 
 
-def _row(r: sqlite3.Row) -> FileRow:
-    values = {key: r[key] for key in r.keys()}  # noqa: SIM118 - sqlite3.Row has no __iter__ of keys
+#: A row of ``files`` as stored: column name → value, JSON columns as text.
+StoredRow = dict[str, Any]
+#: The UPDATE parameters of one settled version (``outcome_values``).
+OutcomeValues = tuple[str | None, str | None, str, str, str | None, str, int]
+
+
+def file_row(stored: StoredRow) -> FileRow:
+    """A stored row with its JSON columns decoded."""
+    values = dict(stored)
     for key in ("raw", "record"):
         values[key] = json.loads(values[key]) if values[key] else None
     values["issues"] = json.loads(values["issues"])
     return FileRow(**values)
+
+
+def _row(r: sqlite3.Row) -> FileRow:
+    return file_row({key: r[key] for key in r.keys()})  # noqa: SIM118 - sqlite3.Row
+
+
+def outcome_values(s: Settled) -> OutcomeValues:
+    """What settling decided for one version, encoded as the ledger stores it."""
+    record = json.dumps(s.record, ensure_ascii=False) if s.record is not None else None
+    issues = json.dumps(s.issues, ensure_ascii=False)
+    return (s.person_id, s.period, s.outcome, s.reason, record, issues, s.id)

@@ -5,10 +5,14 @@ Identity comes from the sheet's content and embedded form code, never from the f
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+
+from pydantic import TypeAdapter
 
 from . import identity, scanned
 from .codes import Code, issue
@@ -85,6 +89,14 @@ class RosterIndex:
         for person in self.people:
             self.by_name.setdefault(name_key(person.name), []).append(person)
             self.by_loose_name.setdefault(loose_key(person.name), []).append(person)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The roster as settling sees it (a changed roster settles everything again)."""
+        return hashlib.sha256(_PEOPLE.dump_json(list(self.people))).hexdigest()
+
+
+_PEOPLE: TypeAdapter[list[Person]] = TypeAdapter(list[Person])
 
 
 @dataclass

@@ -5,19 +5,33 @@ run followed by a clean one ends where one clean run would."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Sequence
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from . import workers
 from .codes import CODES, Code, issue
 from .fields import FIELDS
-from .ledger import ACCEPTED, REJECTED, SUPERSEDED, FileRow, Ledger, Settled
+from .ledger import (
+    ACCEPTED,
+    REJECTED,
+    SUPERSEDED,
+    FileRow,
+    Ledger,
+    OutcomeValues,
+    Settled,
+    StoredRow,
+    file_row,
+    outcome_values,
+)
 from .models import Period, Source, Status
 from .readers.raw import raw_from_json
 from .records import Interpretation, RosterIndex, attribute, interpret
 from .rules import received_instant
 from .settings import ScanSettings
+from .workers import TimedPool
 
 
 def _interpret_row(row: FileRow, roster: RosterIndex, scan: ScanSettings) -> Interpretation:
@@ -45,6 +59,11 @@ class _Decision:
 
 #: Above this many changed versions a whole settle is as quick as a partial one.
 PARTIAL_UP_TO = 200
+#: A whole settle of this many versions or more shares the per-version work (reading the
+#: stored JSON, attributing, interpreting, encoding the record) among a process per core.
+PARALLEL_FROM = 2000
+#: Versions per task sent to a worker (each a few KB of stored JSON).
+CHUNK = 100
 
 
 def settle(
@@ -61,10 +80,11 @@ def settle(
 
     A whole settle makes two streaming passes to keep memory flat in the number of files: the
     first only attributes each reading (who, which quarter, when), the second builds each
-    record and writes it. Either way it runs inside one write transaction: another writer
-    waits, a reader sees the state before or after, never between.
+    record and writes it; with many versions both passes run in worker processes, results in
+    id order, so the outcome is the same. Either way it runs inside one write transaction:
+    another writer waits, a reader sees the state before or after, never between.
     """
-    fingerprint = _fingerprint(roster)
+    fingerprint = roster.fingerprint
     with ledger.transaction():
         partial = (
             changed is not None
@@ -74,28 +94,131 @@ def settle(
         if partial:
             assert changed is not None
             rows = _concerned(ledger, roster, changed)
-            decisions = _decisions(rows, roster, ledger, scan)
+            decisions = _decide(_attributions(rows, roster), roster, ledger, scan)
             ledger.update_outcomes(
                 [_settled(r, _interpret_row(r, roster, scan), decisions.get(r.id)) for r in rows]
             )
         else:
-            decisions = _decisions(ledger.iter_rows(), roster, ledger, scan)
-            batch: list[Settled] = []
-            for row in ledger.iter_rows():
-                batch.append(
-                    _settled(row, _interpret_row(row, roster, scan), decisions.get(row.id))
-                )
-                if len(batch) >= 500:
-                    ledger.update_outcomes(batch)
-                    batch = []
-            ledger.update_outcomes(batch)
+            with _Shared(roster, scan, sum(ledger.counts().values())) as work:
+                decisions = _decide(work.attributions(ledger), roster, ledger, scan)
+                for values in work.outcomes(ledger, decisions):
+                    ledger.write_outcomes(values)
         ledger.set_meta("settled_roster", fingerprint)
 
 
-def _fingerprint(roster: RosterIndex) -> str:
-    """The roster as settling sees it: a changed roster settles everything again."""
-    text = json.dumps([p.model_dump(mode="json") for p in roster.people], ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+@dataclass(frozen=True)
+class _Attributed:
+    """Who a stored reading is (its person and quarter), and what settling compares."""
+
+    key: tuple[str, str]  # (period, person_id)
+    received_at: str
+    path: str
+    id: int
+    kind: _Kind
+
+
+def _attributions(rows: Iterable[FileRow], roster: RosterIndex) -> Iterator[_Attributed]:
+    for row in rows:
+        found = _attributed(row, roster)
+        if found is not None:
+            yield found
+
+
+def _attributed(row: FileRow, roster: RosterIndex) -> _Attributed | None:
+    if row.raw is None:
+        return None
+    found = attribute(raw_from_json(row.raw), roster, _expected(row))
+    if not found.attributed:
+        return None
+    assert found.person is not None and found.period is not None
+    key = (found.period.code, found.person.person_id)
+    return _Attributed(
+        key, row.received_at, row.path, row.id, _Kind(_is_scan(row), row.path, row.sha256)
+    )
+
+
+def _attribute_chunk(rows: list[StoredRow], roster: RosterIndex) -> list[_Attributed | None]:
+    return [_attributed(file_row(stored), roster) for stored in rows]
+
+
+def _settle_chunk(
+    rows: list[StoredRow],
+    decisions: list[_Decision | None],
+    roster: RosterIndex,
+    scan: ScanSettings,
+) -> list[OutcomeValues]:
+    settled: list[OutcomeValues] = []
+    for stored, decision in zip(rows, decisions, strict=True):
+        row = file_row(stored)
+        settled.append(outcome_values(_settled(row, _interpret_row(row, roster, scan), decision)))
+    return settled
+
+
+#: A chunk of work: ("attribute" or "settle", the stored rows, each row's decision).
+_Task = tuple[str, list[StoredRow], list["_Decision | None"]]
+
+
+class _Shared:
+    """A whole settle's per-version work, chunk by chunk, in id order: in a process per core
+    when there are many versions and workers can be forked (they inherit the roster), else
+    here. A chunk a worker could not do (it died, or raised) is done here instead, so an
+    error surfaces the way it would without workers."""
+
+    def __init__(self, roster: RosterIndex, scan: ScanSettings, versions: int) -> None:
+        self.roster, self.scan = roster, scan
+        processes = os.cpu_count() or 1
+        self.pool: TimedPool[list[Any] | None] | None = None
+        if workers.forks() and processes > 1 and versions >= PARALLEL_FROM:
+            self.pool = TimedPool(self._task, min(processes, 4), 600.0, lambda *_: None)
+
+    def _task(self, *task: Any) -> list[Any] | None:
+        try:
+            return self._direct(*task)
+        except Exception:  # done again in the main process, which reports it
+            return None
+
+    def _direct(
+        self, kind: str, rows: list[StoredRow], decisions: list[_Decision | None]
+    ) -> list[Any]:
+        if kind == "attribute":
+            return _attribute_chunk(rows, self.roster)
+        return _settle_chunk(rows, decisions, self.roster, self.scan)
+
+    def _run(self, tasks: Iterable[_Task]) -> Iterator[list[Any]]:
+        if self.pool is None:
+            yield from (self._direct(*task) for task in tasks)
+            return
+        sent: deque[_Task] = deque()  # in flight, oldest first (results come in order)
+
+        def queued() -> Iterator[_Task]:
+            for task in tasks:
+                sent.append(task)
+                yield task
+
+        for result in self.pool.map(queued()):
+            task = sent.popleft()
+            yield result if result is not None else self._direct(*task)
+
+    def attributions(self, ledger: Ledger) -> Iterator[_Attributed]:
+        tasks: Iterator[_Task] = (("attribute", r, []) for r in ledger.stored_chunks(CHUNK))
+        for found in self._run(tasks):
+            yield from (a for a in found if a is not None)
+
+    def outcomes(
+        self, ledger: Ledger, decisions: dict[int, _Decision]
+    ) -> Iterator[list[OutcomeValues]]:
+        tasks = (
+            ("settle", rows, [decisions.get(int(r["id"])) for r in rows])
+            for rows in ledger.stored_chunks(CHUNK)
+        )
+        yield from self._run(tasks)
+
+    def __enter__(self) -> _Shared:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.close()
 
 
 def _concerned(
@@ -117,20 +240,14 @@ def _concerned(
     return sorted(concerned.values(), key=lambda r: r.id)
 
 
-def _decisions(
-    rows: Iterable[FileRow], roster: RosterIndex, ledger: Ledger, scan: ScanSettings
+def _decide(
+    found: Iterable[_Attributed], roster: RosterIndex, ledger: Ledger, scan: ScanSettings
 ) -> dict[int, _Decision]:
     versions: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
     by_id: dict[int, _Kind] = {}  # kept small: the rows stream by (flat memory)
-    for row in rows:
-        if row.raw is None:
-            continue
-        found = attribute(raw_from_json(row.raw), roster, _expected(row))
-        if found.attributed:
-            assert found.person is not None and found.period is not None
-            key = (found.period.code, found.person.person_id)
-            versions.setdefault(key, []).append((row.received_at, row.path, row.id))
-            by_id[row.id] = _Kind(_is_scan(row), row.path, row.sha256)
+    for item in found:
+        versions.setdefault(item.key, []).append((item.received_at, item.path, item.id))
+        by_id[item.id] = item.kind
     decisions: dict[int, _Decision] = {}
     for group in versions.values():
         group.sort(key=lambda v: (received_instant(v[0]), v[1], v[2]))  # instants, not text

@@ -268,6 +268,13 @@ def reader_pool(
     yield warm
 
 
+def forks() -> bool:
+    """Whether worker processes start by forking this one, inheriting what it has prepared
+    (a roster, a rendered template). Elsewhere (the workbench's forkserver, Windows' spawn)
+    everything would be pickled to every worker: callers that share much work here instead."""
+    return (START_METHOD or multiprocessing.get_start_method()) == "fork"
+
+
 def use_start_method(method: str, *, keep_warm: bool = False) -> None:
     """How worker processes start from now on, and whether pools outlive a run."""
     global START_METHOD, KEEP_WARM

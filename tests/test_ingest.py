@@ -551,3 +551,54 @@ def test_readings_by_an_older_reader_are_read_again_keeping_the_received_time(
     assert record["attendance"]["leave_days"] == 1.5  # type: ignore[index]
     assert record["source"]["received_at"] == AT.astimezone().isoformat(timespec="seconds")  # type: ignore[index]
     assert stage.READER_VERSION == 4
+
+
+def _settled_state(workspace: Workspace) -> list[tuple[object, ...]]:
+    with sqlite3.connect(workspace.root / "kaohe.sqlite") as db:
+        return db.execute(
+            "SELECT id, path, person_id, period, outcome, reason, record, issues FROM files"
+            " ORDER BY id"
+        ).fetchall()
+
+
+def _mixed_returns(workspace: Workspace) -> None:
+    """Accepted, superseded and rejected returns, in more chunks than one."""
+    for index, person in enumerate(("0001", "0002", "0003", "0001", "0002")):
+        late = dataclasses.replace(MODEST, late=str(index))
+        drop(workspace, f"批量/{index:02d}.docx", fill(blank(workspace, person), late))
+    drop(workspace, "批量/坏文件.docx", b"PK\x03\x04 truncated")
+
+
+@pytest.mark.parametrize("worker_fails", [False, True])
+def test_settling_in_worker_processes_gives_the_same_ledger(
+    quarter: Workspace, monkeypatch: pytest.MonkeyPatch, worker_fails: bool
+) -> None:
+    import os
+
+    import pipeline.settle as settle
+    from pipeline.records import RosterIndex
+
+    _mixed_returns(quarter)
+    ingest(quarter, received_at=AT)  # settled here: fewer versions than PARALLEL_FROM
+    serial = _settled_state(quarter)
+    assert {row[4] for row in serial} == {"accepted", "superseded", "rejected"}
+    with quarter.ledger() as ledger, ledger.transaction():
+        ledger.db.execute("UPDATE files SET outcome = 'rejected', record = NULL, issues = '[]'")
+    monkeypatch.setattr(settle, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(settle, "CHUNK", 2)
+    main = os.getpid()
+    real = settle._settle_chunk
+    used: list[int] = []
+
+    def chunk(*args: object) -> object:
+        used.append(os.getpid())
+        if worker_fails and os.getpid() != main:
+            raise RuntimeError("a worker that cannot settle")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(settle, "_settle_chunk", chunk)
+    with quarter.ledger() as ledger:
+        settle.settle(ledger, RosterIndex(quarter.people()), None, quarter.settings.scan)
+    assert _settled_state(quarter) == serial
+    if not worker_fails:
+        assert main not in used  # the work was done by the workers

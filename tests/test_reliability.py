@@ -80,14 +80,14 @@ def test_archive_and_export_during_a_slow_settle_see_a_whole_state(
     import pipeline.settle as settle
 
     inside = threading.Event()
-    real = settle._decisions
+    real = settle._decide
 
     def slow(*args: object) -> object:
         inside.set()
         time.sleep(1.5)
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(settle, "_decisions", slow)
+    monkeypatch.setattr(settle, "_decide", slow)
     runner = threading.Thread(target=ingest, args=(returned,), kwargs={"received_at": AT})
     runner.start()
     assert inside.wait(30)

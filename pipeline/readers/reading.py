@@ -3,6 +3,7 @@ do it: one entry point, one failure convention, one reader version."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import NamedTuple
 
@@ -63,3 +64,21 @@ def read_task(
     if code is not None:
         return ReadResult(None, code, message)
     return read_submission(key, data, limits)
+
+
+class StoredReading(NamedTuple):
+    """A ReadResult with each sheet encoded as the ledger stores it (JSON text), made in the
+    reader process: the main process then neither decodes nor encodes the sheets."""
+
+    raws: list[str] | None
+    code: str | None
+    message: str | None
+
+
+def read_task_encoded(
+    key: str, data: bytes, code: str | None, message: str | None, limits: Limits
+) -> StoredReading:
+    """``read_task`` for ingest's stream into the ledger."""
+    raws, code, message = read_task(key, data, code, message, limits)
+    texts = [json.dumps(raw, ensure_ascii=False) for raw in raws] if raws is not None else None
+    return StoredReading(texts, code, message)

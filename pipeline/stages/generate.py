@@ -8,7 +8,6 @@ for someone who left the roster, and an interrupted run leaves the old folder in
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 import zipfile
@@ -184,10 +183,8 @@ class _InOrder:
         self.stream: Iterator[bytes | None] | None = None
         self.pool: TimedPool[bytes | None] | None = None
         processes = os.cpu_count() or 1
-        # only forked workers: they inherit the prepared sheet (the workbench's forkserver
-        # and Windows' spawn would have to pickle it to every worker; those render here)
-        forked = (workers.START_METHOD or multiprocessing.get_start_method()) == "fork"
-        if forked and processes > 1 and len(order) >= PARALLEL_FROM:
+        # only forked workers: they inherit the prepared sheet
+        if workers.forks() and processes > 1 and len(order) >= PARALLEL_FROM:
             self.pool = TimedPool(render, min(processes, 4), 120.0, lambda reason, seconds: None)
             self.stream = self.pool.map((person,) for person in order)
 

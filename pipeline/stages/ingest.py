@@ -35,7 +35,14 @@ from ..readers.bundle import members
 from ..readers.formats import BUNDLES, format_of, suffix_of
 from ..readers.limits import DEFAULT_LIMITS, Limits
 from ..readers.raw import ReadFailure
-from ..readers.reading import READER_VERSION, ReadResult, read_task, too_big
+from ..readers.reading import (
+    READER_VERSION,
+    ReadResult,
+    StoredReading,
+    read_task,
+    read_task_encoded,
+    too_big,
+)
 from ..records import RosterIndex
 from ..settle import settle
 from ..workers import reader_pool
@@ -254,15 +261,19 @@ def _limit_of(limits: Limits) -> Callable[[tuple[Any, ...]], float]:
 
 def _overran() -> Callable[[str, float], ReadResult]:
     def failure(reason: str, seconds: float) -> ReadResult:
-        if reason == "timeout":
-            text = (
-                f"文件解析超过 {seconds:g} 秒仍未完成，已中止（文件可能已损坏或被构造得无法解析）"
-            )
-        else:
-            text = "解析时读取程序异常退出（文件可能已损坏）"
-        return ReadResult(None, Code.UNREADABLE_FILE.value, text)
+        return ReadResult(None, Code.UNREADABLE_FILE.value, _overran_text(reason, seconds))
 
     return failure
+
+
+def _overran_encoded(reason: str, seconds: float) -> StoredReading:
+    return StoredReading(None, Code.UNREADABLE_FILE.value, _overran_text(reason, seconds))
+
+
+def _overran_text(reason: str, seconds: float) -> str:
+    if reason == "timeout":
+        return f"文件解析超过 {seconds:g} 秒仍未完成，已中止（文件可能已损坏或被构造得无法解析）"
+    return "解析时读取程序异常退出（文件可能已损坏）"
 
 
 def read_limited(name: str, data: bytes, limits: Limits) -> ReadResult:
@@ -275,7 +286,7 @@ def read_limited(name: str, data: bytes, limits: Limits) -> ReadResult:
 
 def _read_stream(
     pending: Iterable[Submission], workers: int, limits: Limits
-) -> Iterator[tuple[Submission, ReadResult]]:
+) -> Iterator[tuple[Submission, StoredReading]]:
     """Read submissions in order in worker processes, each under the time limit."""
     queued: deque[Submission] = deque()
 
@@ -287,7 +298,9 @@ def _read_stream(
             yield (item.key, item.data, code, failure.message if failure else None, limits)
 
     timeout = limits.parse_seconds
-    with reader_pool(read_task, workers, timeout, _overran(), _limit_of(limits)) as pool:
+    with reader_pool(
+        read_task_encoded, workers, timeout, _overran_encoded, _limit_of(limits)
+    ) as pool:
         for result in pool.map(tasks()):
             yield queued.popleft(), result
 
@@ -334,7 +347,7 @@ def ingest(
         changed: list[tuple[str, str]] = []
         dropped = False
         for item, (raws, code, message) in _read_stream(pending(), processes, limits):
-            sheets: list[dict[str, object] | None] = list(raws) if raws else [None]
+            sheets: list[str | None] = list(raws) if raws else [None]
             for number, raw in enumerate(sheets, start=1):
                 # several people's sheets in one file: each is its own submission
                 key = sheet_key(item.key, number) if len(sheets) > 1 else item.key

@@ -147,18 +147,30 @@ def _generator(degree: int) -> tuple[int, ...]:
     return tuple(poly)
 
 
-def _reed_solomon(data: list[int], degree: int) -> list[int]:
+@lru_cache(maxsize=8)
+def _products(degree: int) -> tuple[int, ...]:
+    """For each byte f, the generator's coefficients after its leading 1 times f, packed
+    big-endian into one integer of ``degree`` bytes."""
     exp, log = _field()
-    generator = _generator(degree)
-    remainder = [*data, *([0] * degree)]
-    for i in range(len(data)):
-        factor = remainder[i]
-        if factor:
-            shift = log[factor]
-            for j in range(1, len(generator)):
-                if generator[j]:
-                    remainder[i + j] ^= exp[log[generator[j]] + shift]
-    return remainder[len(data) :]
+    coefficients = _generator(degree)[1:]
+    table = [0]
+    for factor in range(1, 256):
+        packed = 0
+        for coefficient in coefficients:
+            packed = (packed << 8) | (exp[log[coefficient] + log[factor]] if coefficient else 0)
+        table.append(packed)
+    return tuple(table)
+
+
+def _reed_solomon(data: list[int], degree: int) -> list[int]:
+    """The error-correction words of ``data``: polynomial division by the generator, the
+    remainder held as one integer (a byte-wide shift register), one table look-up a word."""
+    table = _products(degree)
+    shift, mask = 8 * (degree - 1), (1 << (8 * degree)) - 1
+    remainder = 0
+    for word in data:
+        remainder = ((remainder << 8) & mask) ^ table[(remainder >> shift) ^ word]
+    return list(remainder.to_bytes(degree, "big"))
 
 
 @lru_cache(maxsize=4)

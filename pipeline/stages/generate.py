@@ -127,7 +127,12 @@ def generate(
                 list_name = DISTRIBUTION_LIST
                 _write_distribution_list(staging / list_name, sheets, bundles)
             # paths were recorded inside the staging folder; report them at their final place
-            sheets = [GeneratedSheet(s.person, s.unit, _under(workspace, blank, s)) for s in sheets]
+            # (the folder resolved once: the files and folders in it are kaohe's own)
+            under = workspace.relative(blank)
+            sheets = [
+                GeneratedSheet(s.person, s.unit, f"{under}/{safe_component(s.unit)}/{s.file}")
+                for s in sheets
+            ]
             bundles = {u: workspace.relative(blank / f) for u, f in bundles.items()}
         else:
             atomic.private_dir(blank)
@@ -139,10 +144,8 @@ def generate(
                 zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive,
             ):
                 _write_unit(staging, archive, unit, groups[unit], render, sheets, period, progress)
-            sheets = [
-                GeneratedSheet(s.person, s.unit, workspace.relative(folder / Path(s.file).name))
-                for s in sheets
-            ]
+            under = workspace.relative(folder)
+            sheets = [GeneratedSheet(s.person, s.unit, f"{under}/{s.file}") for s in sheets]
             bundles[unit] = workspace.relative(zip_path)
             list_name = f"分发清单_{safe_component(unit)}.xlsx"
             _write_distribution_list(blank / list_name, sheets, bundles)
@@ -160,11 +163,6 @@ def generate(
         warnings=list(template.warnings)
         + ([] if prepared.fast else ["模板内容随人员信息变化（如条件判断），已逐人渲染，速度较慢"]),
     )
-
-
-def _under(workspace: Workspace, blank: Path, sheet: GeneratedSheet) -> str:
-    """Where a sheet recorded inside the staging folder ends up in the final blank folder."""
-    return workspace.relative(blank / safe_component(sheet.unit) / sheet.file)
 
 
 #: From this many sheets on, rendering is shared by a process per core (starting them costs

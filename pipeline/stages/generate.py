@@ -8,6 +8,7 @@ for someone who left the roster, and an interrupted run leaves the old folder in
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 import zipfile
@@ -107,50 +108,49 @@ def generate(
     prepared = template.prepare(period)
     progress = progress or NoProgress()
     progress.start(sum(len(members) for members in groups.values()))
-    render = _InOrder(prepared.render, [p for members in groups.values() for p in members])
-
-    try:
-        blank = workspace.blank_dir(period)
-        sheets: list[GeneratedSheet] = []
-        bundles: dict[str, str] = {}
-        if unit is None:
-            with atomic.staged_dir(blank) as staging:
-                for name, members in groups.items():
-                    folder_name = safe_component(name)
-                    bundle = staging / f"{folder_name}.zip"
-                    (staging / folder_name).mkdir(mode=atomic.DIR_MODE)
-                    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_STORED) as archive:
-                        _write_unit(staging / folder_name, archive, name, members, render,
-                                    sheets, period, progress)  # fmt: skip
-                    os.chmod(bundle, atomic.FILE_MODE)
-                    bundles[name] = bundle.name
-                list_name = DISTRIBUTION_LIST
-                _write_distribution_list(staging / list_name, sheets, bundles)
-            # paths were recorded inside the staging folder; report them at their final place
-            # (the folder resolved once: the files and folders in it are kaohe's own)
-            under = workspace.relative(blank)
-            sheets = [
-                GeneratedSheet(s.person, s.unit, f"{under}/{safe_component(s.unit)}/{s.file}")
-                for s in sheets
+    write = functools.partial(_write_unit, prepared.render, period)
+    blank = workspace.blank_dir(period)
+    sheets: list[GeneratedSheet] = []
+    bundles: dict[str, str] = {}
+    if unit is None:
+        with atomic.staged_dir(blank) as staging:
+            for name in groups:
+                (staging / safe_component(name)).mkdir(mode=atomic.DIR_MODE)
+            tasks = [
+                (staging / safe_component(name), staging / f"{safe_component(name)}.zip", members)
+                for name, members in groups.items()
             ]
-            bundles = {u: workspace.relative(blank / f) for u, f in bundles.items()}
-        else:
-            atomic.private_dir(blank)
-            folder = blank / safe_component(unit)
-            zip_path = blank / f"{safe_component(unit)}.zip"
-            with (
-                atomic.staged_dir(folder) as staging,
-                atomic.atomic_path(zip_path) as tmp,
-                zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive,
-            ):
-                _write_unit(staging, archive, unit, groups[unit], render, sheets, period, progress)
-            under = workspace.relative(folder)
-            sheets = [GeneratedSheet(s.person, s.unit, f"{under}/{s.file}") for s in sheets]
-            bundles[unit] = workspace.relative(zip_path)
-            list_name = f"分发清单_{safe_component(unit)}.xlsx"
-            _write_distribution_list(blank / list_name, sheets, bundles)
-    finally:
-        render.close()  # the render processes, whatever happened
+            # the workers stop before the staging folder is swapped in or thrown away
+            with _Units(write, len(people), progress) as units:
+                for (name, members), names in zip(groups.items(), units.map(tasks), strict=True):
+                    sheets.extend(
+                        GeneratedSheet(p, name, n) for p, n in zip(members, names, strict=True)
+                    )
+                    bundles[name] = f"{safe_component(name)}.zip"
+            list_name = DISTRIBUTION_LIST
+            _write_distribution_list(staging / list_name, sheets, bundles)
+        # paths were recorded inside the staging folder; report them at their final place
+        # (the folder resolved once: the files and folders in it are kaohe's own)
+        under = workspace.relative(blank)
+        sheets = [
+            GeneratedSheet(s.person, s.unit, f"{under}/{safe_component(s.unit)}/{s.file}")
+            for s in sheets
+        ]
+        bundles = {u: workspace.relative(blank / f) for u, f in bundles.items()}
+    else:
+        atomic.private_dir(blank)
+        folder = blank / safe_component(unit)
+        zip_path = blank / f"{safe_component(unit)}.zip"
+        with atomic.staged_dir(folder) as staging, atomic.atomic_path(zip_path) as tmp:
+            names = write(staging, tmp, groups[unit], progress.advance)
+        under = workspace.relative(folder)
+        sheets = [
+            GeneratedSheet(p, unit, f"{under}/{n}")
+            for p, n in zip(groups[unit], names, strict=True)
+        ]
+        bundles[unit] = workspace.relative(zip_path)
+        list_name = f"分发清单_{safe_component(unit)}.xlsx"
+        _write_distribution_list(blank / list_name, sheets, bundles)
     return GenerateResult(
         period=period,
         roster=roster_path,
@@ -165,61 +165,95 @@ def generate(
     )
 
 
-#: From this many sheets on, rendering is shared by a process per core (starting them costs
-#: ~50 ms each; the sheets are written here, in roster order, as before).
+#: From this many sheets on, the units are written by a process per core (starting them
+#: costs ~50 ms each).
 PARALLEL_FROM = 400
 
 
-class _InOrder:
-    """``render(person)`` for the people of ``order``, asked in that order: computed ahead by
-    worker processes when there are many (rendering and the QR code are ~80% of a sheet's
-    cost), else here. The bytes are the same either way."""
+@dataclass(frozen=True)
+class _Failed:
+    """A unit a worker process could not write: why."""
 
-    def __init__(self, render: Callable[[Person], bytes], order: Sequence[Person]) -> None:
-        self.render = render
-        self.expected = iter(order)
-        self.stream: Iterator[bytes | None] | None = None
-        self.pool: TimedPool[bytes | None] | None = None
+    message: str
+
+
+class _Units:
+    """Each unit written whole — its sheets rendered, written to its folder and zipped — by
+    ``write(folder, bundle, people)``: by forked worker processes, a unit each, when there
+    are many sheets (they inherit the prepared template; no sheet crosses a pipe), else
+    here. Each unit's sheet names in the order of the tasks; the files are the same either
+    way. Closing stops the workers (leaving the ``with`` does)."""
+
+    def __init__(self, write: Callable[..., list[str]], sheets: int, progress: Progress) -> None:
+        self.write = write
+        self.progress = progress
+        self.pool: TimedPool[list[str] | _Failed] | None = None
         processes = os.cpu_count() or 1
-        # only forked workers: they inherit the prepared sheet
-        if workers.forks() and processes > 1 and len(order) >= PARALLEL_FROM:
-            self.pool = TimedPool(render, min(processes, 4), 120.0, lambda reason, seconds: None)
-            self.stream = self.pool.map((person,) for person in order)
+        if workers.forks() and processes > 1 and sheets >= PARALLEL_FROM:
+            self.pool = TimedPool(
+                self._in_worker, min(processes, 4), UNIT_SECONDS, _overran,
+                lambda arguments: UNIT_SECONDS + SHEET_SECONDS * len(arguments[2]),
+            )  # fmt: skip
 
-    def __call__(self, person: Person) -> bytes:
-        assert next(self.expected) is person  # the units are written in the order rendered
-        if self.stream is None:
-            return self.render(person)
-        data = next(self.stream)
-        if data is None:  # (generate's finally closes the pool)
-            raise KaoheError("生成空白表时渲染进程异常退出，没有写出任何文件；请重新运行 generate")
-        return data
+    def _in_worker(self, folder: Path, bundle: Path, people: list[Person]) -> list[str] | _Failed:
+        try:
+            return self.write(folder, bundle, people)
+        except Exception as exc:  # told to the main process, which stops the run
+            return _Failed(f"出错（{type(exc).__name__}：{exc}）")
 
-    def close(self) -> None:
+    def map(self, tasks: Sequence[tuple[Path, Path, list[Person]]]) -> Iterator[list[str]]:
+        if self.pool is None:
+            for folder, bundle, people in tasks:
+                yield self.write(folder, bundle, people, self.progress.advance)
+            return
+        for (folder, _, people), names in zip(tasks, self.pool.map(tasks), strict=True):
+            if isinstance(names, _Failed):
+                raise KaoheError(
+                    f"生成“{folder.name}”的空白表时{names.message}，没有写出任何文件；"
+                    "请重新运行 generate"
+                )
+            self.progress.advance(len(people))
+            yield names
+
+    def __enter__(self) -> _Units:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.close()
-            self.pool = self.stream = None
+
+
+def _overran(reason: str, seconds: float) -> _Failed:
+    return _Failed("渲染进程异常退出" if reason == "crash" else f"超过 {seconds:g} 秒仍未完成")
+
+
+#: A unit's time limit in a worker process: this, and this much more a sheet.
+UNIT_SECONDS = 120.0
+SHEET_SECONDS = 0.1
 
 
 def _write_unit(
-    folder: Path,
-    bundle: zipfile.ZipFile,
-    unit: str,
-    people: Sequence[Person],
     render: Callable[[Person], bytes],
-    sheets: list[GeneratedSheet],
     period: Period,
-    progress: Progress,
-) -> None:
-    """Write one unit's sheets into ``folder`` and ``bundle`` at once (rendered once, never
-    read back); ``sheets`` gets each sheet with its file name."""
-    for person in people:
-        name = blank_sheet_name(person, period)
-        data = render(person)
-        _write_private(folder / name, data)
-        bundle.writestr(_zip_info(name), data)
-        sheets.append(GeneratedSheet(person, unit, name))
-        progress.advance()
+    folder: Path,
+    bundle: Path,
+    people: Sequence[Person],
+    advance: Callable[[], None] | None = None,
+) -> list[str]:
+    """Write one unit's sheets into ``folder`` and the zip ``bundle`` at once (rendered once,
+    never read back); the sheets' file names, in order."""
+    names: list[str] = []
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_STORED) as archive:
+        for person in people:
+            name = blank_sheet_name(person, period)
+            data = render(person)
+            _write_private(folder / name, data)
+            archive.writestr(_zip_info(name), data)
+            names.append(name)
+            if advance is not None:
+                advance()
+    os.chmod(bundle, atomic.FILE_MODE)
+    return names
 
 
 def _zip_info(name: str) -> zipfile.ZipInfo:

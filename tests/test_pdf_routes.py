@@ -28,3 +28,64 @@ def test_both_routes_read_the_same_fields(name: str) -> None:
     slow = [raw_to_json(s) for s in read_pdf(data, pdfminer_pages)]
     assert fast == slow
     assert fast and all(len(s["fields"]) >= 10 for s in fast)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(PDFS))
+def test_ruling_lines_by_raw_calls_are_the_helpers_lines(name: str) -> None:
+    """The reader walks page objects through pdfium's raw calls; pypdfium2's helpers give
+    the same boxes, in the same order."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    from pipeline.readers.pdf import _path_bounds
+
+    document = pdfium.PdfDocument(PDFS[name])
+    try:
+        for page in document:
+            helpers = [
+                obj.get_bounds()
+                for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=5)
+            ]
+            assert list(_path_bounds(page.raw)) == helpers and helpers
+            page.close()
+    finally:
+        document.close()
+
+
+def _lines_in_forms() -> bytes:
+    """A page whose ruling lines are drawn inside form XObjects, one nested in another."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.beginForm("inner")
+    page.line(100, 100, 300, 100)
+    page.endForm()
+    page.beginForm("outer")
+    page.rect(50, 50, 200, 120)
+    page.doForm("inner")
+    page.endForm()
+    page.line(10, 700, 500, 700)
+    page.doForm("outer")
+    page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+def test_ruling_lines_inside_form_xobjects_are_found_as_the_helpers_find_them() -> None:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    from pipeline.readers.pdf import _path_bounds
+
+    document = pdfium.PdfDocument(_lines_in_forms())
+    page = document[0]
+    helpers = [
+        obj.get_bounds()
+        for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=5)
+    ]
+    assert list(_path_bounds(page.raw)) == helpers and len(helpers) == 3
+    page.close()
+    document.close()

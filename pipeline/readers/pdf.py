@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,12 +114,55 @@ def _page_data(page: Any) -> PageData:
     finally:
         textpage.close()
     edges: list[dict[str, Any]] = []
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=5):
-        left, bottom, right, top = obj.get_bounds()
+    for left, bottom, right, top in _path_bounds(page.raw):
         x0, x1, y0, y1 = left, right, height - top, height - bottom
         edges.extend(_edges(x0, x1, y0, y1))
     page.close()
     return PageData(chars, edges)
+
+
+#: Form XObjects (a drawing placed as a unit) are looked into this many levels deep.
+_FORM_DEPTH = 5
+
+
+def _path_bounds(
+    raw_page: Any, form: Any = None, level: int = 0
+) -> Iterator[tuple[float, float, float, float]]:
+    """(left, bottom, right, top) of each path object on the page, also inside form
+    XObjects: what ``PdfPage.get_objects(filter=[PATH])`` and ``get_bounds()`` give, through
+    the raw calls (no helper object a page object: ~4x faster)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    parent = form if form is not None else raw_page
+    count = (
+        pdfium_c.FPDFFormObj_CountObjects if form is not None else pdfium_c.FPDFPage_CountObjects
+    )
+    get = pdfium_c.FPDFFormObj_GetObject if form is not None else pdfium_c.FPDFPage_GetObject
+    total = count(parent)
+    if total < 0:
+        raise pdfium.PdfiumError("Failed to get number of pageobjects.")
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    for index in range(total):
+        obj = get(parent, index)
+        if not obj:
+            raise pdfium.PdfiumError("Failed to get pageobject.")
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            found = pdfium_c.FPDFPageObj_GetBounds(
+                obj,
+                ctypes.byref(left),
+                ctypes.byref(bottom),
+                ctypes.byref(right),
+                ctypes.byref(top),
+            )
+            if not found:
+                raise pdfium.PdfiumError("Failed to locate pageobject.")
+            yield left.value, bottom.value, right.value, top.value
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and level < _FORM_DEPTH - 1:
+            yield from _path_bounds(raw_page, obj, level + 1)
 
 
 _BUFFER_SIZE = 128

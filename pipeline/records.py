@@ -29,7 +29,7 @@ from .normalize import (
 )
 from .readers.raw import RawSheet
 from .settings import ScanSettings
-from .writers.xlsx import CELL_LIMIT
+from .writers.limits import CELL_LIMIT
 
 _DOTS = re.compile(r"[·•・･‧∙⋅．.]")
 MONTH_FIELDS = ("month1", "month2", "month3")

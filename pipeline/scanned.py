@@ -9,14 +9,18 @@ the same page is that person's; a grade only when one box is clearly marked.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .codes import Code, issue
 from .fields import NUMBER_KEYS, PREFILLED_KEYS, name_of
 from .models import Grade, Issue
 from .readers.raw import RawSheet
-from .readers.scan import PRINTED_LINE
 from .settings import ScanSettings
+
+#: The form's own printed lines inside typing cells (签字, 等次, a date) as a scan reads them:
+#: their handwriting is a signature or a date, measured and judged apart from typed text.
+PRINTED_LINE = re.compile(r"^\s*(?:签\s*[字名]|(?:考核)?等\s*次|(?:\d{2,4}\s*)?年)")
 
 
 def certain(raw: RawSheet, field: str, settings: ScanSettings) -> bool:

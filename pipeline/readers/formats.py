@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import PurePosixPath
+from typing import Any
 
-from . import ocr
 from .docx import read_docx
 from .legacy import LEGACY, read_legacy
 from .limits import DEFAULT_LIMITS, Limits
 from .pdf import read_pdf
 from .raw import NoTextLayer, RawSheet, ReadFailure
-from .scan import read_image, read_scanned_pdf
 from .sheet import read_xlsx
 
 WORD = (".docx", ".docm")
@@ -43,13 +42,22 @@ def format_of(name: str) -> str:
 
 
 def _scanned(read: Callable[[], list[RawSheet]]) -> list[RawSheet]:
-    """A scan or photo, read by OCR when the recogniser is installed."""
+    """A scan or photo, read by OCR when the recogniser is installed (numpy, the model and the
+    scan reader are imported only then: a Word or PDF run never needs them)."""
+    from . import ocr
+
     if not ocr.available():
         raise ReadFailure(
             "SCANNED_NEEDS_REVIEW",
             "这是扫描件或照片；本机没有安装识别模型（见 README 的安装命令），已列入待人工核对",
         )
     return read()
+
+
+def _scan_reader() -> Any:
+    from . import scan
+
+    return scan
 
 
 def read_any(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
@@ -64,11 +72,11 @@ def read_any(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Ra
         try:
             return read_pdf(data)
         except NoTextLayer:
-            return _scanned(lambda: read_scanned_pdf(data))
+            return _scanned(lambda: _scan_reader().read_scanned_pdf(data))
     if suffix in LEGACY:
         return read_legacy(data, suffix, limits)
     if suffix in READABLE_IMAGES:
-        return _scanned(lambda: read_image(data))
+        return _scanned(lambda: _scan_reader().read_image(data))
     if suffix in IMAGES:
         raise ReadFailure(
             "UNSUPPORTED_FORMAT",

@@ -51,9 +51,6 @@ KEEP_CROP_BELOW = 0.995
 PAGE_WIDTH = 760
 _GRADE_LINE = re.compile(r"等\s*次")
 _SIGN_LINE = re.compile(r"签\s*[字名]")
-#: The form's own printed lines inside typing cells (签字, 等次, a date): their handwriting
-#: is a signature or a date, measured and judged apart from typed text.
-PRINTED_LINE = re.compile(r"^\s*(?:签\s*[字名]|(?:考核)?等\s*次|(?:\d{2,4}\s*)?年)")
 _DATE_LINE = re.compile(r"^\s*(?:\d{2,4}\s*)?年")
 #: On a printed 签字 or date line, characters read below this are handwriting, not text.
 SIGNATURE_LINE_FLOOR = 0.9

@@ -25,6 +25,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.utils.exceptions import IllegalCharacterError
 
 from . import atomic
+from .limits import CELL_LIMIT
 from .package import Member, assemble
 
 
@@ -46,8 +47,6 @@ THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 #: Text starting with these would be taken as a formula by Excel (CSV/formula injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-#: The most characters an Excel cell holds; longer text is cut with a visible note.
-CELL_LIMIT = 32767
 V = TypeVar("V")
 #: Data rows written by ``_RowWriter`` (False: every row through openpyxl, for comparison).
 FAST_ROWS = True

@@ -211,12 +211,19 @@ class Quarter:
         return max(s["peak_mb"] for s in stages)
 
 
+def _stage(*args: str) -> dict[str, float]:
+    """One stage in its own process, after the disk has written out what came before (HR
+    runs the stages days apart, not while the previous one's files are still being flushed)."""
+    os.sync()
+    return run_child(__file__, *args)
+
+
 def run_quarter(setup: SetUp, root: Path, people: int) -> Quarter:
     fresh_workspace(setup, root)
-    generated = run_child(__file__, "generate", str(root))
-    words = run_child(__file__, "ingest", str(root), *setup.words)
-    pdf = run_child(__file__, "ingest", str(root), "PDF") if setup.pdfs else None
-    outputs = run_child(__file__, "outputs", str(root))
+    generated = _stage("generate", str(root))
+    words = _stage("ingest", str(root), *setup.words)
+    pdf = _stage("ingest", str(root), "PDF") if setup.pdfs else None
+    outputs = _stage("outputs", str(root))
     return Quarter(people, generated, words, pdf, outputs)
 
 

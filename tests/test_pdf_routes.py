@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.readers.pdf import pdfium_pages, pdfminer_pages, read_pdf
 from pipeline.readers.raw import raw_to_json
@@ -89,3 +91,53 @@ def test_ruling_lines_inside_form_xobjects_are_found_as_the_helpers_find_them() 
     assert list(_path_bounds(page.raw)) == helpers and len(helpers) == 3
     page.close()
     document.close()
+
+
+def _char(text: str, x0: float, top: float, width: float, height: float) -> dict[str, object]:
+    return {
+        "text": text, "x0": x0, "x1": x0 + width, "top": top, "bottom": top + height,
+        "doctop": top, "upright": True, "size": height, "width": width, "height": height,
+        "fontname": "", "unmapped": False,
+    }  # fmt: skip
+
+
+#: Positions on a coarse grid with steps near pdfplumber's 3-point tolerances, so lines and
+#: words merge and split at the boundaries.
+_STEPS = st.sampled_from([0.0, 0.5, 2.5, 2.999, 3.0, 3.001, 3.5, 6.0, 9.0, 12.0])
+_CHARS = st.lists(
+    st.builds(
+        _char,
+        st.sampled_from(["姓", "名", "张", "1", "A", " ", "\u3000", "：", "。"]),
+        st.lists(_STEPS, min_size=1, max_size=4).map(sum),
+        st.sampled_from([0.0, 1.0, 2.999, 3.0, 3.001, 5.5, 6.0, 20.0]),
+        st.sampled_from([1.0, 3.0, 10.5]),
+        st.sampled_from([8.0, 10.5]),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_CHARS)
+def test_text_lines_are_pdfplumbers_lines(chars: list[dict[str, object]]) -> None:
+    """kaohe's own line assembly gives pdfplumber's ``extract_text_lines``: the same text,
+    right edge and characters (the same objects, in the same order)."""
+    from pipeline.readers.pdf import _plumber_lines, text_lines
+
+    mine = [(line.text, line.x1, [id(c) for c in line.chars]) for line in text_lines(chars)]
+    theirs = [(line.text, line.x1, [id(c) for c in line.chars]) for line in _plumber_lines(chars)]
+    assert mine == theirs
+
+
+def test_text_kaohe_does_not_assemble_itself_goes_through_pdfplumber() -> None:
+    """Ligatures and rotated characters are pdfplumber's to lay out."""
+    from pipeline.readers.pdf import _plumber_lines, text_lines
+
+    ligature = [_char("ﬁ", 0, 0, 5, 10), _char("x", 5, 0, 5, 10)]
+    rotated = [{**_char("A", 0, 0, 5, 10), "upright": False}, _char("B", 20, 0, 5, 10)]
+    for chars in (ligature, rotated):
+        assert [(t.text, t.x1) for t in text_lines(chars)] == [
+            (t.text, t.x1) for t in _plumber_lines(chars)
+        ]
+    assert text_lines(ligature)[0].text == "fix"

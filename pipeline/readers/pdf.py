@@ -207,22 +207,107 @@ Box = tuple[float, float, float, float]
 def _cell_text(chars: list[dict[str, Any]], bbox: Box) -> str:
     """Text in a cell, wrapped lines rejoined: a visual line that stops well short of the
     cell's right edge ends a paragraph; one that runs to the edge was wrapped by the layout."""
-    from pdfplumber.utils.text import chars_to_textmap
-
     if not chars:
         return ""
     right = bbox[2]
-    lines = chars_to_textmap(chars).extract_text_lines(return_chars=True)
+    lines = text_lines(chars)
     text = ""
     for index, line in enumerate(lines):
-        content = str(line["text"])
         if index:
             previous = lines[index - 1]
-            width = max((c["x1"] - c["x0"] for c in previous.get("chars") or []), default=10.0)
-            wrapped = previous["x1"] >= right - 2.5 * width
-            text += "" if wrapped and not PRINTED_LINE.match(content) else "\n"
-        text += content
+            width = max((c["x1"] - c["x0"] for c in previous.chars), default=10.0)
+            wrapped = previous.x1 >= right - 2.5 * width
+            text += "" if wrapped and not PRINTED_LINE.match(line.text) else "\n"
+        text += line.text
     return text
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text as pdfplumber's ``extract_text_lines`` gives it: its text, right
+    edge and characters."""
+
+    text: str
+    x1: float
+    chars: list[dict[str, Any]]
+
+
+#: pdfplumber's default tolerances (points): a gap wider than X starts a word, tops further
+#: apart than Y start a line.
+_X_TOLERANCE = _Y_TOLERANCE = 3
+
+
+def text_lines(chars: list[dict[str, Any]]) -> list[TextLine]:
+    """``chars_to_textmap(chars).extract_text_lines()`` with pdfplumber's defaults, computed
+    directly for upright single characters (every character pdfium gives): the same lines,
+    the same text, the same characters (a hypothesis test compares them); anything else —
+    rotated text, ligatures, multi-letter glyphs — goes through pdfplumber itself."""
+    from pdfplumber.utils.text import LIGATURES
+
+    if any(not c["upright"] or len(c["text"]) != 1 or c["text"] in LIGATURES for c in chars):
+        return _plumber_lines(chars)
+    # characters into lines by their tops (clusters in order), each line left to right
+    by_top = _clusters([c["top"] for c in chars])
+    rows: dict[int, list[dict[str, Any]]] = {}
+    for char in sorted(chars, key=lambda c: by_top[c["top"]]):
+        rows.setdefault(by_top[char["top"]], []).append(char)
+    words: list[tuple[float, list[dict[str, Any]]]] = []  # (top, characters)
+    for row in rows.values():
+        current: list[dict[str, Any]] = []
+        for char in sorted(row, key=lambda c: c["x0"]):
+            if char["text"].isspace():
+                if current:
+                    words.append((min(c["top"] for c in current), current))
+                current = []
+                continue
+            if current:
+                last = current[-1]
+                if (
+                    char["x0"] < last["x0"]
+                    or char["x0"] > last["x1"] + _X_TOLERANCE
+                    or abs(char["top"] - last["top"]) > _Y_TOLERANCE
+                ):
+                    words.append((min(c["top"] for c in current), current))
+                    current = [char]
+                    continue
+            current.append(char)
+        if current:
+            words.append((min(c["top"] for c in current), current))
+    # words into text lines: consecutive words whose tops cluster together
+    by_word_top = _clusters([top for top, _ in words])
+    lines: list[TextLine] = []
+    group: list[list[dict[str, Any]]] = []
+    for index, (top, word) in enumerate(words):
+        group.append(word)
+        following = words[index + 1][0] if index + 1 < len(words) else None
+        if following is None or by_word_top[following] != by_word_top[top]:
+            line_chars = [c for w in group for c in w]
+            text = " ".join("".join(c["text"] for c in w) for w in group)
+            lines.append(TextLine(text, max(c["x1"] for c in line_chars), line_chars))
+            group = []
+    return lines
+
+
+def _clusters(values: list[float]) -> dict[float, int]:
+    """Each value's cluster: sorted distinct values, a new cluster where the step from the
+    previous one exceeds the tolerance (pdfplumber's ``make_cluster_dict``)."""
+    found: dict[float, int] = {}
+    cluster, last = 0, None
+    for value in sorted(set(values)):
+        if last is not None and value > last + _Y_TOLERANCE:
+            cluster += 1
+        found[value] = cluster
+        last = value
+    return found
+
+
+def _plumber_lines(chars: list[dict[str, Any]]) -> list[TextLine]:
+    from pdfplumber.utils.text import chars_to_textmap
+
+    return [
+        TextLine(str(line["text"]), float(line["x1"]), list(line["chars"]))
+        for line in chars_to_textmap(chars).extract_text_lines(return_chars=True)
+    ]
 
 
 def _chars_by_cell(
@@ -281,7 +366,6 @@ def _grid(page: PageData, row_offset: int) -> tuple[list[GridCell], list[Box]]:
 
 def _outside(page: PageData, boxes: list[Box]) -> list[str]:
     """Lines of text outside the tables (title, period line, signature line, footer)."""
-    from pdfplumber.utils.text import chars_to_textmap
 
     def keep(obj: dict[str, Any]) -> bool:
         return not any(
@@ -291,7 +375,7 @@ def _outside(page: PageData, boxes: list[Box]) -> list[str]:
     outside = [c for c in page.chars if keep(c)]
     if not outside:
         return []
-    return [str(line["text"]) for line in chars_to_textmap(outside).extract_text_lines()]
+    return [line.text for line in text_lines(outside)]
 
 
 def _join_spilled(cells: list[GridCell], first_of_page: set[int]) -> list[GridCell]:

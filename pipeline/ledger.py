@@ -606,6 +606,10 @@ class Ledger:
         lands at once."""
         self.write_outcomes([outcome_values(s) for s in outcomes])
 
+    def set_outcomes(self, outcomes: Sequence[tuple[str, str, int]]) -> None:
+        """(outcome, reason, id) of versions whose record is already written."""
+        self.db.executemany("UPDATE files SET outcome = ?, reason = ? WHERE id = ?", outcomes)
+
     def write_outcomes(self, values: Sequence[OutcomeValues]) -> None:
         """``update_outcomes`` for outcomes already encoded (``outcome_values``)."""
         self.db.executemany(

@@ -26,7 +26,7 @@ from .ledger import (
     file_row,
     outcome_values,
 )
-from .models import Period, Source, Status
+from .models import Period, SheetRecord, Source, Status
 from .readers.raw import raw_from_json
 from .records import Interpretation, RosterIndex, attribute, interpret
 from .rules import received_instant
@@ -78,11 +78,11 @@ def settle(
     roster as the last settle, only those versions and the people they concern are settled
     again — what the workbench does once per uploaded file. Otherwise every version is.
 
-    A whole settle makes two streaming passes to keep memory flat in the number of files: the
-    first only attributes each reading (who, which quarter, when), the second builds each
-    record and writes it; with many versions both passes run in worker processes, results in
-    id order, so the outcome is the same. Either way it runs inside one write transaction:
-    another writer waits, a reader sees the state before or after, never between.
+    A whole settle streams the versions once (memory stays flat in the number of files):
+    each is attributed and its record built and written as if it counted; then, with every
+    version's person and time known, who counts is decided and the outcomes written (see
+    ``_settle_all``). Either way it runs inside one write transaction: another writer waits,
+    a reader sees the state before or after, never between.
     """
     fingerprint = roster.fingerprint
     with ledger.transaction():
@@ -99,10 +99,7 @@ def settle(
                 [_settled(r, _interpret_row(r, roster, scan), decisions.get(r.id)) for r in rows]
             )
         else:
-            with _Shared(roster, scan, sum(ledger.counts().values())) as work:
-                decisions = _decide(work.attributions(ledger), roster, ledger, scan)
-                for values in work.outcomes(ledger, decisions):
-                    ledger.write_outcomes(values)
+            _settle_all(ledger, roster, scan)
         ledger.set_meta("settled_roster", fingerprint)
 
 
@@ -137,32 +134,63 @@ def _attributed(row: FileRow, roster: RosterIndex) -> _Attributed | None:
     )
 
 
-def _attribute_chunk(rows: list[StoredRow], roster: RosterIndex) -> list[_Attributed | None]:
-    return [_attributed(file_row(stored), roster) for stored in rows]
+def _settle_all(ledger: Ledger, roster: RosterIndex, scan: ScanSettings) -> None:
+    """Every version settled, inside the caller's transaction. One pass (in worker processes
+    when there are many) builds each version's record once and writes it as it stands if it
+    counts — a version nobody or no record is rejected there for good; with every version's
+    person and time then known, ``_decide`` picks who counts, and only the outcomes are
+    written, except for the few versions a decision adds an issue to (a duplicate, a signed
+    copy that differs): their written record is read back and the issue added. The ledger
+    ends as one ``_settled`` per version with its decision would leave it (tested)."""
+    attributed: list[_Attributed] = []
+    recorded: set[int] = set()  # attributed versions with a record: their outcome is pending
+    with _Shared(roster, scan, sum(ledger.counts().values())) as work:
+        for results in work.map(ledger):
+            ledger.write_outcomes([values for _, _, values in results])
+            for found, has_record, _ in results:
+                if found is not None:
+                    attributed.append(found)
+                    if has_record:
+                        recorded.add(found.id)
+    decisions = _decide(attributed, roster, ledger, scan)
+    plain: list[tuple[str, str, int]] = []
+    for row_id in sorted(recorded):
+        decision = decisions[row_id]
+        if not decision.duplicate and not decision.differs:
+            plain.append((decision.outcome, decision.reason, row_id))
+            continue
+        text = ledger.record_text(row_id)
+        assert text is not None  # written above
+        record = SheetRecord.model_validate_json(text)
+        ledger.write_outcomes([outcome_values(_decided(row_id, record, decision))])
+    ledger.set_outcomes(plain)
 
 
-def _settle_chunk(
-    rows: list[StoredRow],
-    decisions: list[_Decision | None],
-    roster: RosterIndex,
-    scan: ScanSettings,
-) -> list[OutcomeValues]:
-    settled: list[OutcomeValues] = []
-    for stored, decision in zip(rows, decisions, strict=True):
+#: How a version with a record is written before who counts is decided.
+_AS_IF_ACCEPTED = _Decision(ACCEPTED, "", "")
+
+
+def _first_chunk(
+    rows: list[StoredRow], roster: RosterIndex, scan: ScanSettings
+) -> list[tuple[_Attributed | None, bool, OutcomeValues]]:
+    """Each version's attribution, whether it has a record, and its row as written before
+    the decision (final when it is attributed to nobody or has no record)."""
+    results: list[tuple[_Attributed | None, bool, OutcomeValues]] = []
+    for stored in rows:
         row = file_row(stored)
-        settled.append(outcome_values(_settled(row, _interpret_row(row, roster, scan), decision)))
-    return settled
-
-
-#: A chunk of work: ("attribute" or "settle", the stored rows, each row's decision).
-_Task = tuple[str, list[StoredRow], list["_Decision | None"]]
+        found = _attributed(row, roster)
+        interpreted = _interpret_row(row, roster, scan)
+        decision = _AS_IF_ACCEPTED if found is not None else None
+        values = outcome_values(_settled(row, interpreted, decision))
+        results.append((found, found is not None and interpreted.record is not None, values))
+    return results
 
 
 class _Shared:
-    """A whole settle's per-version work, chunk by chunk, in id order: in a process per core
-    when there are many versions and workers can be forked (they inherit the roster), else
-    here. A chunk a worker could not do (it died, or raised) is done here instead, so an
-    error surfaces the way it would without workers."""
+    """A whole settle's per-version work (``_first_chunk``), chunk by chunk in id order: in a
+    process per core when there are many versions and workers can be forked (they inherit
+    the roster), else here. A chunk a worker could not do (it died, or raised) is done here
+    instead, so an error surfaces the way it would without workers."""
 
     def __init__(self, roster: RosterIndex, scan: ScanSettings, versions: int) -> None:
         self.roster, self.scan = roster, scan
@@ -171,47 +199,27 @@ class _Shared:
         if workers.forks() and processes > 1 and versions >= PARALLEL_FROM:
             self.pool = TimedPool(self._task, min(processes, 4), 600.0, lambda *_: None)
 
-    def _task(self, *task: Any) -> list[Any] | None:
+    def _task(self, rows: list[StoredRow]) -> list[Any] | None:
         try:
-            return self._direct(*task)
+            return _first_chunk(rows, self.roster, self.scan)
         except Exception:  # done again in the main process, which reports it
             return None
 
-    def _direct(
-        self, kind: str, rows: list[StoredRow], decisions: list[_Decision | None]
-    ) -> list[Any]:
-        if kind == "attribute":
-            return _attribute_chunk(rows, self.roster)
-        return _settle_chunk(rows, decisions, self.roster, self.scan)
-
-    def _run(self, tasks: Iterable[_Task]) -> Iterator[list[Any]]:
+    def map(self, ledger: Ledger) -> Iterator[list[tuple[_Attributed | None, bool, OutcomeValues]]]:
+        chunks = ledger.stored_chunks(CHUNK)
         if self.pool is None:
-            yield from (self._direct(*task) for task in tasks)
+            yield from (_first_chunk(rows, self.roster, self.scan) for rows in chunks)
             return
-        sent: deque[_Task] = deque()  # in flight, oldest first (results come in order)
+        sent: deque[list[StoredRow]] = deque()  # in flight, oldest first (results in order)
 
-        def queued() -> Iterator[_Task]:
-            for task in tasks:
-                sent.append(task)
-                yield task
+        def queued() -> Iterator[tuple[list[StoredRow]]]:
+            for rows in chunks:
+                sent.append(rows)
+                yield (rows,)
 
         for result in self.pool.map(queued()):
-            task = sent.popleft()
-            yield result if result is not None else self._direct(*task)
-
-    def attributions(self, ledger: Ledger) -> Iterator[_Attributed]:
-        tasks: Iterator[_Task] = (("attribute", r, []) for r in ledger.stored_chunks(CHUNK))
-        for found in self._run(tasks):
-            yield from (a for a in found if a is not None)
-
-    def outcomes(
-        self, ledger: Ledger, decisions: dict[int, _Decision]
-    ) -> Iterator[list[OutcomeValues]]:
-        tasks = (
-            ("settle", rows, [decisions.get(int(r["id"])) for r in rows])
-            for rows in ledger.stored_chunks(CHUNK)
-        )
-        yield from self._run(tasks)
+            rows = sent.popleft()
+            yield result if result is not None else _first_chunk(rows, self.roster, self.scan)
 
     def __enter__(self) -> _Shared:
         return self
@@ -324,7 +332,12 @@ def _settled(row: FileRow, found: Interpretation, decision: _Decision | None) ->
         reason = f"{errors[0].code} {errors[0].message}" if errors else ""
         issues = [i.model_dump() for i in found.issues]
         return Settled(row.id, found.person_id, found.period, REJECTED, reason, None, issues)
-    record = found.record
+    return _decided(row.id, found.record, decision)
+
+
+def _decided(row_id: int, record: SheetRecord, decision: _Decision) -> Settled:
+    """A version with a record, as its decision leaves it (a duplicate or a differing signed
+    copy adds its issue to the record)."""
     extra = [issue(Code.DUPLICATE_SUBMISSION, decision.duplicate)] if decision.duplicate else []
     if decision.differs:
         extra.append(issue(Code.SIGNED_COPY_DIFFERS, decision.differs, field="grade"))
@@ -333,6 +346,6 @@ def _settled(row: FileRow, found: Interpretation, decision: _Decision | None) ->
         status = Status.FAULTY if any(i.severity == "error" for i in extra) else record.status
         record = record.model_copy(update={"issues": combined, "status": status})
     return Settled(
-        row.id, record.person_id, record.period, decision.outcome, decision.reason,
+        row_id, record.person_id, record.period, decision.outcome, decision.reason,
         record.model_dump(mode="json"), [i.model_dump() for i in record.issues],
     )  # fmt: skip

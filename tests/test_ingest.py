@@ -569,36 +569,47 @@ def _mixed_returns(workspace: Workspace) -> None:
     drop(workspace, "批量/坏文件.docx", b"PK\x03\x04 truncated")
 
 
-@pytest.mark.parametrize("worker_fails", [False, True])
-def test_settling_in_worker_processes_gives_the_same_ledger(
-    quarter: Workspace, monkeypatch: pytest.MonkeyPatch, worker_fails: bool
+@pytest.mark.parametrize("how", ["here", "workers", "a worker fails"])
+def test_a_whole_settle_leaves_the_ledger_a_partial_one_does(
+    quarter: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, how: str
 ) -> None:
+    """A whole settle builds each record once, writes it, and then only the outcomes (the
+    records of duplicates read back and given their issue): the ledger ends as a settle
+    of each version with its decision leaves it — here, in worker processes, or with a
+    worker that fails and the main process doing its chunk."""
     import os
 
     import pipeline.settle as settle
     from pipeline.records import RosterIndex
 
     _mixed_returns(quarter)
-    ingest(quarter, received_at=AT)  # settled here: fewer versions than PARALLEL_FROM
-    serial = _settled_state(quarter)
-    assert {row[4] for row in serial} == {"accepted", "superseded", "rejected"}
+    ingest(quarter, received_at=AT)  # settled version by version (fewer than PARTIAL_UP_TO)
+    expected = _settled_state(quarter)
+    assert {row[4] for row in expected} == {"accepted", "superseded", "rejected"}
+    assert any("DUPLICATE_SUBMISSION" in str(row[7]) for row in expected)
     with quarter.ledger() as ledger, ledger.transaction():
         ledger.db.execute("UPDATE files SET outcome = 'rejected', record = NULL, issues = '[]'")
-    monkeypatch.setattr(settle, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(settle, "PARALLEL_FROM", 10**9 if how == "here" else 1)
     monkeypatch.setattr(settle, "CHUNK", 2)
     main = os.getpid()
-    real = settle._settle_chunk
-    used: list[int] = []
+    real = settle._first_chunk
+    pids = tmp_path / "pids"  # which processes did a chunk (workers are other processes)
 
     def chunk(*args: object) -> object:
-        used.append(os.getpid())
-        if worker_fails and os.getpid() != main:
+        with pids.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        if how == "a worker fails" and os.getpid() != main:
             raise RuntimeError("a worker that cannot settle")
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(settle, "_settle_chunk", chunk)
+    monkeypatch.setattr(settle, "_first_chunk", chunk)
     with quarter.ledger() as ledger:
         settle.settle(ledger, RosterIndex(quarter.people()), None, quarter.settings.scan)
-    assert _settled_state(quarter) == serial
-    if not worker_fails:
-        assert main not in used  # the work was done by the workers
+    assert _settled_state(quarter) == expected
+    used = {int(pid) for pid in pids.read_text().split()}
+    if how == "workers":
+        assert used and main not in used  # the work was done by the workers
+    elif how == "here":
+        assert used == {main}
+    else:
+        assert main in used and len(used) > 1  # tried in a worker, then done here

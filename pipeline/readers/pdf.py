@@ -2,8 +2,10 @@
 
 Characters and ruling lines are read through pdfium (pypdfium2, installed with pdfplumber),
 the table is found from the lines by pdfplumber's own table-finding steps, placed on the same
-grid the Word reader uses, and read by the same label finder. The pdfminer route
-(``pdfminer_pages``) gives the same fields, ~8× slower; a test compares the two.
+grid the Word reader uses, and read by the same label finder. A cell's lines are put
+together by ``text_lines``, pdfplumber's ``extract_text_lines`` rules done directly (a test
+compares the two). The pdfminer route (``pdfminer_pages``) gives the same fields, ~8×
+slower; a test compares the two.
 
 Text a PDF cannot give back as characters — a scan, or glyphs without a Unicode map
 (pdfium flags them; pdfminer writes ``(cid:NN)``) — is not data: such files are sent to

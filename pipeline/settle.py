@@ -135,13 +135,15 @@ def _attributed(row: FileRow, roster: RosterIndex) -> _Attributed | None:
 
 
 def _settle_all(ledger: Ledger, roster: RosterIndex, scan: ScanSettings) -> None:
-    """Every version settled, inside the caller's transaction. One pass (in worker processes
-    when there are many) builds each version's record once and writes it as it stands if it
-    counts — a version nobody or no record is rejected there for good; with every version's
-    person and time then known, ``_decide`` picks who counts, and only the outcomes are
-    written, except for the few versions a decision adds an issue to (a duplicate, a signed
-    copy that differs): their written record is read back and the issue added. The ledger
-    ends as one ``_settled`` per version with its decision would leave it (tested)."""
+    """Every version settled, inside the caller's transaction.
+
+    One pass (in worker processes when there are many) builds each version's record once and
+    writes it as it would stand if it counted; a version attributed to nobody, or without a
+    record, is rejected there for good. With every version's person and time then known,
+    ``_decide`` picks who counts and only the outcomes are written — except for the few
+    versions a decision adds an issue to (a duplicate, a signed copy that differs): their
+    written record is read back and given the issue. The ledger ends as ``_settled`` of each
+    version with its decision leaves it (tested)."""
     attributed: list[_Attributed] = []
     recorded: set[int] = set()  # attributed versions with a record: their outcome is pending
     with _Shared(roster, scan, sum(ledger.counts().values())) as work:

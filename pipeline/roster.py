@@ -15,10 +15,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import TypeAdapter
-
 from .errors import Problem, RosterError
-from .models import Gender, Person
+from .models import PEOPLE, Gender, Person
 from .writers import atomic
 
 #: The contract: field → (printed column name, required, accepted header spellings).
@@ -166,7 +164,6 @@ _READ: dict[str, tuple[int, int, tuple[Person, ...]]] = {}
 #: Bump when what a roster file reads as could change (the Person model, the reading rules):
 #: rosters cached by an older kaohe are read again.
 CACHE_FORMAT = 1
-_PEOPLE = TypeAdapter(list[Person])
 
 
 def read_roster(path: Path, cache: Path | None = None) -> list[Person]:
@@ -207,12 +204,12 @@ def _read_cached(path: Path, cache: Path) -> list[Person]:
     try:
         stored = cache.read_bytes()
         if stored.startswith(tag):
-            return _PEOPLE.validate_json(stored[len(tag) :])
+            return PEOPLE.validate_json(stored[len(tag) :])
     except (OSError, ValueError):
         pass  # no cache yet, or a damaged one: read the roster
     people = _read_roster(path)
     with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
-        atomic.write_bytes(cache, tag + _PEOPLE.dump_json(people), durable=False)
+        atomic.write_bytes(cache, tag + PEOPLE.dump_json(people), durable=False)
     return people
 
 

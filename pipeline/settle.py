@@ -5,8 +5,6 @@ run followed by a clean one ends where one clean run would."""
 
 from __future__ import annotations
 
-import os
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -94,10 +92,10 @@ def settle(
         if partial:
             assert changed is not None
             rows = _concerned(ledger, roster, changed)
-            decisions = _decide(_attributions(rows, roster), roster, ledger, scan)
-            ledger.update_outcomes(
-                [_settled(r, _interpret_row(r, roster, scan), decisions.get(r.id)) for r in rows]
-            )
+            found = [(r, _interpret_row(r, roster, scan)) for r in rows]
+            attributed = (_attribution(r, i) for r, i in found)
+            decisions = _decide([a for a in attributed if a], roster, ledger, scan)
+            ledger.update_outcomes([_settled(r, i, decisions.get(r.id)) for r, i in found])
         else:
             _settle_all(ledger, roster, scan)
         ledger.set_meta("settled_roster", fingerprint)
@@ -114,49 +112,34 @@ class _Attributed:
     kind: _Kind
 
 
-def _attributions(rows: Iterable[FileRow], roster: RosterIndex) -> Iterator[_Attributed]:
-    for row in rows:
-        found = _attributed(row, roster)
-        if found is not None:
-            yield found
-
-
-def _attributed(row: FileRow, roster: RosterIndex) -> _Attributed | None:
-    if row.raw is None:
+def _attribution(row: FileRow, found: Interpretation) -> _Attributed | None:
+    """What deciding needs of a version: only one with a record is somebody's (``interpret``
+    builds a record exactly when the sheet is attributed)."""
+    if found.record is None:
         return None
-    found = attribute(raw_from_json(row.raw), roster, _expected(row))
-    if not found.attributed:
-        return None
-    assert found.person is not None and found.period is not None
-    key = (found.period.code, found.person.person_id)
-    return _Attributed(
-        key, row.received_at, row.path, row.id, _Kind(_is_scan(row), row.path, row.sha256)
-    )
+    assert found.period is not None and found.person_id is not None
+    kind = _Kind(_is_scan(row), row.path, row.sha256)
+    return _Attributed((found.period, found.person_id), row.received_at, row.path, row.id, kind)
 
 
 def _settle_all(ledger: Ledger, roster: RosterIndex, scan: ScanSettings) -> None:
     """Every version settled, inside the caller's transaction.
 
     One pass (in worker processes when there are many) builds each version's record once and
-    writes it as it would stand if it counted; a version attributed to nobody, or without a
-    record, is rejected there for good. With every version's person and time then known,
+    writes it as it would stand if it counted; a version attributed to nobody (it has no
+    record) is rejected there for good. With every version's person and time then known,
     ``_decide`` picks who counts and only the outcomes are written — except for the few
     versions a decision adds an issue to (a duplicate, a signed copy that differs): their
     written record is read back and given the issue. The ledger ends as ``_settled`` of each
     version with its decision leaves it (tested)."""
-    attributed: list[_Attributed] = []
-    recorded: set[int] = set()  # attributed versions with a record: their outcome is pending
+    attributed: list[_Attributed] = []  # the versions whose outcome is still to decide
     with _Shared(roster, scan, sum(ledger.counts().values())) as work:
         for results in work.map(ledger):
-            ledger.write_outcomes([values for _, _, values in results])
-            for found, has_record, _ in results:
-                if found is not None:
-                    attributed.append(found)
-                    if has_record:
-                        recorded.add(found.id)
+            ledger.write_outcomes([values for _, values in results])
+            attributed.extend(found for found, _ in results if found is not None)
     decisions = _decide(attributed, roster, ledger, scan)
     plain: list[tuple[str, str, int]] = []
-    for row_id in sorted(recorded):
+    for row_id in sorted(decisions):
         decision = decisions[row_id]
         if not decision.duplicate and not decision.differs:
             plain.append((decision.outcome, decision.reason, row_id))
@@ -174,17 +157,16 @@ _AS_IF_ACCEPTED = _Decision(ACCEPTED, "", "")
 
 def _first_chunk(
     rows: list[StoredRow], roster: RosterIndex, scan: ScanSettings
-) -> list[tuple[_Attributed | None, bool, OutcomeValues]]:
-    """Each version's attribution, whether it has a record, and its row as written before
-    the decision (final when it is attributed to nobody or has no record)."""
-    results: list[tuple[_Attributed | None, bool, OutcomeValues]] = []
+) -> list[tuple[_Attributed | None, OutcomeValues]]:
+    """Each version's attribution and its row as written before the decision (final when
+    it is nobody's: rejected)."""
+    results: list[tuple[_Attributed | None, OutcomeValues]] = []
     for stored in rows:
         row = file_row(stored)
-        found = _attributed(row, roster)
-        interpreted = _interpret_row(row, roster, scan)
-        decision = _AS_IF_ACCEPTED if found is not None else None
-        values = outcome_values(_settled(row, interpreted, decision))
-        results.append((found, found is not None and interpreted.record is not None, values))
+        found = _interpret_row(row, roster, scan)
+        results.append(
+            (_attribution(row, found), outcome_values(_settled(row, found, _AS_IF_ACCEPTED)))
+        )
     return results
 
 
@@ -196,10 +178,9 @@ class _Shared:
 
     def __init__(self, roster: RosterIndex, scan: ScanSettings, versions: int) -> None:
         self.roster, self.scan = roster, scan
-        processes = os.cpu_count() or 1
-        self.pool: TimedPool[list[Any] | None] | None = None
-        if workers.forks() and processes > 1 and versions >= PARALLEL_FROM:
-            self.pool = TimedPool(self._task, min(processes, 4), 600.0, lambda *_: None)
+        self.pool: TimedPool[list[Any] | None] | None = workers.shared_pool(
+            self._task, versions, PARALLEL_FROM, 600.0, lambda *_: None
+        )
 
     def _task(self, rows: list[StoredRow]) -> list[Any] | None:
         try:
@@ -207,20 +188,12 @@ class _Shared:
         except Exception:  # done again in the main process, which reports it
             return None
 
-    def map(self, ledger: Ledger) -> Iterator[list[tuple[_Attributed | None, bool, OutcomeValues]]]:
+    def map(self, ledger: Ledger) -> Iterator[list[tuple[_Attributed | None, OutcomeValues]]]:
         chunks = ledger.stored_chunks(CHUNK)
         if self.pool is None:
             yield from (_first_chunk(rows, self.roster, self.scan) for rows in chunks)
             return
-        sent: deque[list[StoredRow]] = deque()  # in flight, oldest first (results in order)
-
-        def queued() -> Iterator[tuple[list[StoredRow]]]:
-            for rows in chunks:
-                sent.append(rows)
-                yield (rows,)
-
-        for result in self.pool.map(queued()):
-            rows = sent.popleft()
+        for rows, result in self.pool.map_items(chunks, lambda rows: (rows,)):
             yield result if result is not None else _first_chunk(rows, self.roster, self.scan)
 
     def __enter__(self) -> _Shared:

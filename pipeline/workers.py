@@ -222,6 +222,20 @@ class TimedPool(Generic[R]):
             yield done.pop(next_out)
             next_out += 1
 
+    def map_items(
+        self, items: Iterable[T], arguments_of: Callable[[T], tuple[Any, ...]]
+    ) -> Iterator[tuple[T, R]]:
+        """``map`` over ``arguments_of(item)`` for each item, each result with its item."""
+        sent: deque[T] = deque()  # in flight, oldest first (results come in order)
+
+        def tasks() -> Iterator[tuple[Any, ...]]:
+            for item in items:
+                sent.append(item)
+                yield arguments_of(item)
+
+        for result in self.map(tasks()):
+            yield sent.popleft(), result
+
     def close(self) -> None:
         for worker in self.workers:
             with contextlib.suppress(OSError):
@@ -266,6 +280,29 @@ def reader_pool(
     warm.on_failure = on_failure
     warm.limit_of = limit_of
     yield warm
+
+
+#: Shared work (not untrusted reading) goes to worker processes only when a process per core
+#: is worth starting: this many cores at the most.
+SHARED_PROCESSES = 4
+
+
+def shared_pool(
+    function: Callable[..., R],
+    amount: int,
+    worth_from: int,
+    timeout: float,
+    on_failure: Callable[[str, float], R],
+    limit_of: Callable[[tuple[Any, ...]], float] | None = None,
+) -> TimedPool[R] | None:
+    """A pool of forked workers for ``amount`` pieces of work prepared in this process (a
+    template, a roster), or None when the work is better done here: fewer pieces than
+    ``worth_from``, one core, or workers that would not be forked (they would not inherit
+    what this process prepared)."""
+    processes = os.cpu_count() or 1
+    if not forks() or processes < 2 or amount < worth_from:
+        return None
+    return TimedPool(function, min(processes, SHARED_PROCESSES), timeout, on_failure, limit_of)
 
 
 def forks() -> bool:

@@ -333,8 +333,12 @@ def test_rendering_in_worker_processes_gives_the_same_files(
 
 
 @forked_workers
-def test_a_render_process_that_dies_writes_nothing(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [("dies", "渲染进程异常退出"), ("raises", "出错（OSError：磁盘已满）")],
+)
+def test_a_render_process_that_fails_writes_nothing(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, failure: str, said: str
 ) -> None:
     import os
 
@@ -346,11 +350,14 @@ def test_a_render_process_that_dies_writes_nothing(
 
     def render(self: PreparedSheet, person: object) -> bytes:
         if getattr(person, "person_id", "") == "0009":
-            os._exit(139)
+            if failure == "dies":
+                os._exit(139)
+            raise OSError("磁盘已满")
         return real(self, person)  # type: ignore[arg-type]
 
     monkeypatch.setattr(PreparedSheet, "render", render)
     _render_in_workers(monkeypatch)
-    with pytest.raises(KaoheError, match="渲染进程异常退出"):
+    with pytest.raises(KaoheError, match=said) as raised:
         generate(workspace, Q4)
+    assert "没有写出任何文件" in str(raised.value)
     assert _outbox(workspace) == before  # the previous generation stands, untouched

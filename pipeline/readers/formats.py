@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import PurePosixPath
-from typing import Any
 
 from .docx import read_docx
 from .legacy import LEGACY, read_legacy
@@ -41,23 +39,18 @@ def format_of(name: str) -> str:
     return suffix.lstrip(".") or "unknown"
 
 
-def _scanned(read: Callable[[], list[RawSheet]]) -> list[RawSheet]:
-    """A scan or photo, read by OCR when the recogniser is installed (numpy, the model and the
-    scan reader are imported only then: a Word or PDF run never needs them)."""
-    from . import ocr
+def _scanned(data: bytes, *, pdf: bool) -> list[RawSheet]:
+    """A scan (a PDF of page pictures) or a photo, read by OCR when the recogniser is
+    installed (numpy, the model and the scan reader are imported only then: a Word or PDF
+    run never needs them)."""
+    from . import ocr, scan
 
     if not ocr.available():
         raise ReadFailure(
             "SCANNED_NEEDS_REVIEW",
             "这是扫描件或照片；本机没有安装识别模型（见 README 的安装命令），已列入待人工核对",
         )
-    return read()
-
-
-def _scan_reader() -> Any:
-    from . import scan
-
-    return scan
+    return scan.read_scanned_pdf(data) if pdf else scan.read_image(data)
 
 
 def read_any(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
@@ -72,11 +65,11 @@ def read_any(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Ra
         try:
             return read_pdf(data)
         except NoTextLayer:
-            return _scanned(lambda: _scan_reader().read_scanned_pdf(data))
+            return _scanned(data, pdf=True)
     if suffix in LEGACY:
         return read_legacy(data, suffix, limits)
     if suffix in READABLE_IMAGES:
-        return _scanned(lambda: _scan_reader().read_image(data))
+        return _scanned(data, pdf=False)
     if suffix in IMAGES:
         raise ReadFailure(
             "UNSUPPORTED_FORMAT",

@@ -3,9 +3,9 @@
 Characters and ruling lines are read through pdfium (pypdfium2, installed with pdfplumber),
 the table is found from the lines by pdfplumber's own table-finding steps, placed on the same
 grid the Word reader uses, and read by the same label finder. A cell's lines are put
-together by ``text_lines``, pdfplumber's ``extract_text_lines`` rules done directly (a test
-compares the two). The pdfminer route (``pdfminer_pages``) gives the same fields, ~8×
-slower; a test compares the two.
+together by ``text_lines``: pdfplumber's ``extract_text_lines`` rules, done directly. The
+pdfminer route (``pdfminer_pages``) gives the same fields, ~8× slower. Tests compare both
+pairs.
 
 Text a PDF cannot give back as characters — a scan, or glyphs without a Unicode map
 (pdfium flags them; pdfminer writes ``(cid:NN)``) — is not data: such files are sent to
@@ -15,6 +15,7 @@ review rather than read wrongly.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -248,46 +249,43 @@ def text_lines(chars: list[dict[str, Any]]) -> list[TextLine]:
 
     if any(not c["upright"] or len(c["text"]) != 1 or c["text"] in LIGATURES for c in chars):
         return _plumber_lines(chars)
-    # characters into lines by their tops (clusters in order), each line left to right
+    # characters into lines by their tops (clusters in order), each line into words
     by_top = _clusters([c["top"] for c in chars])
     rows: dict[int, list[dict[str, Any]]] = {}
     for char in sorted(chars, key=lambda c: by_top[c["top"]]):
         rows.setdefault(by_top[char["top"]], []).append(char)
-    words: list[tuple[float, list[dict[str, Any]]]] = []  # (top, characters)
-    for row in rows.values():
-        current: list[dict[str, Any]] = []
-        for char in sorted(row, key=lambda c: c["x0"]):
-            if char["text"].isspace():
-                if current:
-                    words.append((min(c["top"] for c in current), current))
-                current = []
-                continue
-            if current:
-                last = current[-1]
-                if (
-                    char["x0"] < last["x0"]
-                    or char["x0"] > last["x1"] + _X_TOLERANCE
-                    or abs(char["top"] - last["top"]) > _Y_TOLERANCE
-                ):
-                    words.append((min(c["top"] for c in current), current))
-                    current = [char]
-                    continue
-            current.append(char)
-        if current:
-            words.append((min(c["top"] for c in current), current))
+    words = [(min(c["top"] for c in w), w) for row in rows.values() for w in _words(row)]
     # words into text lines: consecutive words whose tops cluster together
     by_word_top = _clusters([top for top, _ in words])
     lines: list[TextLine] = []
-    group: list[list[dict[str, Any]]] = []
-    for index, (top, word) in enumerate(words):
-        group.append(word)
-        following = words[index + 1][0] if index + 1 < len(words) else None
-        if following is None or by_word_top[following] != by_word_top[top]:
-            line_chars = [c for w in group for c in w]
-            text = " ".join("".join(c["text"] for c in w) for w in group)
-            lines.append(TextLine(text, max(c["x1"] for c in line_chars), line_chars))
-            group = []
+    for _, group in itertools.groupby(words, key=lambda word: by_word_top[word[0]]):
+        line = [w for _, w in group]
+        line_chars = [c for w in line for c in w]
+        text = " ".join("".join(c["text"] for c in w) for w in line)
+        lines.append(TextLine(text, max(c["x1"] for c in line_chars), line_chars))
     return lines
+
+
+def _words(row: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """A line's characters, left to right, as words: a blank ends one, and so does a gap
+    wider than the tolerance, a step back, or a jump in height (pdfplumber's rules)."""
+    current: list[dict[str, Any]] = []
+    for char in sorted(row, key=lambda c: c["x0"]):
+        if char["text"].isspace():
+            if current:
+                yield current
+            current = []
+        elif current and (
+            char["x0"] < current[-1]["x0"]
+            or char["x0"] > current[-1]["x1"] + _X_TOLERANCE
+            or abs(char["top"] - current[-1]["top"]) > _Y_TOLERANCE
+        ):
+            yield current
+            current = [char]
+        else:
+            current.append(char)
+    if current:
+        yield current
 
 
 def _clusters(values: list[float]) -> dict[float, int]:

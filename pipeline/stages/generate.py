@@ -187,13 +187,10 @@ class _Units:
     def __init__(self, write: Callable[..., list[str]], sheets: int, progress: Progress) -> None:
         self.write = write
         self.progress = progress
-        self.pool: TimedPool[list[str] | _Failed] | None = None
-        processes = os.cpu_count() or 1
-        if workers.forks() and processes > 1 and sheets >= PARALLEL_FROM:
-            self.pool = TimedPool(
-                self._in_worker, min(processes, 4), UNIT_SECONDS, _overran,
-                lambda arguments: UNIT_SECONDS + SHEET_SECONDS * len(arguments[2]),
-            )  # fmt: skip
+        self.pool: TimedPool[list[str] | _Failed] | None = workers.shared_pool(
+            self._in_worker, sheets, PARALLEL_FROM, UNIT_SECONDS, _overran,
+            lambda arguments: UNIT_SECONDS + SHEET_SECONDS * len(arguments[2]),
+        )  # fmt: skip
 
     def _in_worker(self, folder: Path, bundle: Path, people: list[Person]) -> list[str] | _Failed:
         try:

@@ -12,7 +12,6 @@ import os
 import re
 import sqlite3
 import stat
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -259,11 +258,8 @@ def _limit_of(limits: Limits) -> Callable[[tuple[Any, ...]], float]:
     return limit
 
 
-def _overran() -> Callable[[str, float], ReadResult]:
-    def failure(reason: str, seconds: float) -> ReadResult:
-        return ReadResult(None, Code.UNREADABLE_FILE.value, _overran_text(reason, seconds))
-
-    return failure
+def _overran(reason: str, seconds: float) -> ReadResult:
+    return ReadResult(None, Code.UNREADABLE_FILE.value, _overran_text(reason, seconds))
 
 
 def _overran_encoded(reason: str, seconds: float) -> StoredReading:
@@ -280,7 +276,7 @@ def read_limited(name: str, data: bytes, limits: Limits) -> ReadResult:
     """Read one submission the way ingest does — in a worker process, under the time limit —
     for a caller that must look at it before it goes into the inbox (the workbench)."""
     timeout = limits.parse_seconds
-    with reader_pool(read_task, 1, timeout, _overran(), _limit_of(limits)) as pool:
+    with reader_pool(read_task, 1, timeout, _overran, _limit_of(limits)) as pool:
         return next(iter(pool.map([(name, data, None, None, limits)])))
 
 
@@ -288,21 +284,17 @@ def _read_stream(
     pending: Iterable[Submission], workers: int, limits: Limits
 ) -> Iterator[tuple[Submission, StoredReading]]:
     """Read submissions in order in worker processes, each under the time limit."""
-    queued: deque[Submission] = deque()
 
-    def tasks() -> Iterator[tuple[str, bytes, str | None, str | None, Limits]]:
-        for item in pending:
-            queued.append(item)
-            failure = item.failure
-            code = failure.code if failure else None
-            yield (item.key, item.data, code, failure.message if failure else None, limits)
+    def task(item: Submission) -> tuple[str, bytes, str | None, str | None, Limits]:
+        failure = item.failure
+        code = failure.code if failure else None
+        return (item.key, item.data, code, failure.message if failure else None, limits)
 
     timeout = limits.parse_seconds
     with reader_pool(
         read_task_encoded, workers, timeout, _overran_encoded, _limit_of(limits)
     ) as pool:
-        for result in pool.map(tasks()):
-            yield queued.popleft(), result
+        yield from pool.map_items(pending, task)
 
 
 @writes("回收登记")

@@ -58,6 +58,9 @@ def plain(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+_TENS = re.compile(r"([一二两三四五六七八九])?十([一二三四五六七八九])?")
+
+
 def _cn_number(text: str) -> float | None:
     """Small Chinese numbers as people write counts: 三, 十二, 二十, 两, 一天半, 半."""
     half = 0.0
@@ -67,7 +70,7 @@ def _cn_number(text: str) -> float | None:
         return half if half else None
     if all(c in _CN_DIGITS for c in text) and len(text) == 1:
         return _CN_DIGITS[text] + half
-    match = re.fullmatch(r"([一二两三四五六七八九])?十([一二三四五六七八九])?", text)
+    match = _TENS.fullmatch(text)
     if match:
         tens = _CN_DIGITS[match.group(1)] if match.group(1) else 1
         ones = _CN_DIGITS[match.group(2)] if match.group(2) else 0
@@ -93,6 +96,14 @@ _LEAVE_PART = re.compile(
 )
 
 
+_SPACES = re.compile(r"\s+")
+_BLANKS = re.compile(r"[\s\u3000]+")
+_BLANKS_AND_BRACKETS = re.compile(r"[\s\u3000（()）]+")
+_NEGATIVE = re.compile(r"[-－—–]\d+(?:\.\d+)?")
+_DECIMAL = re.compile(r"\d+(?:\.\d+)?")
+_AND_A_HALF = re.compile(r"\d+半")
+
+
 def parse_number(text: str) -> Number:
     """A count or a number of days as typed: ２, 3次, 三次, 两, 无, /, 半天, 1.5天, 一天半;
     a remark in brackets is not part of it (1次（10月8日）→ 1); kinds of leave listed one by
@@ -102,21 +113,21 @@ def parse_number(text: str) -> Number:
         values = [parse_number(amount + ("半" if half else "")).value for amount, half in parts]
         if all(v is not None for v in values):
             total = sum(v for v in values if v is not None)
-            shown = re.sub(r"\s+", " ", text.strip())
+            shown = _SPACES.sub(" ", text.strip())
             return Number(total, note=f"“{shown}”按合计 {total:g} 天计")
-    cleaned = re.sub(r"[\s\u3000]+", "", plain(_REMARK.sub("", text)))
+    cleaned = _BLANKS.sub("", plain(_REMARK.sub("", text)))
     if not cleaned and text.strip() and _REMARK.search(text):
-        inner = re.sub(r"[\s\u3000（()）]+", "", plain(text))
+        inner = _BLANKS_AND_BRACKETS.sub("", plain(text))
         return Number(0) if inner in NONE_WORDS else Number(None)  # only a remark: no count
     if cleaned in NONE_WORDS:
         return Number(0, empty=cleaned == "" and not text.strip())
     cleaned = _UNITS.sub("", cleaned)
-    if re.fullmatch(r"[-－—–]\d+(?:\.\d+)?", cleaned):
+    if _NEGATIVE.fullmatch(cleaned):
         return Number(None, negative=True)
     cleaned = cleaned.replace("天半", "半").replace("日半", "半")
-    if re.fullmatch(r"\d+(?:\.\d+)?", cleaned):
+    if _DECIMAL.fullmatch(cleaned):
         return Number(float(cleaned))
-    if re.fullmatch(r"\d+半", cleaned):
+    if _AND_A_HALF.fullmatch(cleaned):
         return Number(float(cleaned[:-1]) + 0.5)
     cn = _cn_number(cleaned)
     if cn is not None:
@@ -177,11 +188,15 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
+_PRINTED_SIGNATURE = re.compile(r"签\s*[字名]|本人|[:：年月日\s\u3000]")
+_NUMERAL = re.compile(r"[\d〇零一二三四五六七八九十]")
+
+
 def _looks_written(text: str) -> bool:
     """Something was written where a date goes (digits or Chinese numerals), not just the
     printed 签字 / 年 月 日."""
-    rest = re.sub(r"签\s*[字名]|本人|[:：年月日\s\u3000]", "", text)
-    return bool(re.search(r"[\d〇零一二三四五六七八九十]", rest))
+    rest = _PRINTED_SIGNATURE.sub("", text)
+    return bool(_NUMERAL.search(rest))
 
 
 def split_signature(text: str) -> tuple[str, str]:

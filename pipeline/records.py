@@ -40,6 +40,10 @@ from .settings import ScanSettings
 from .writers.limits import CELL_LIMIT
 
 _DOTS = re.compile(r"[·•・･‧∙⋅．.]")
+_BLANKS = re.compile(r"[\s\u3000]+")
+_BLANKS_AND_COLONS = re.compile(r"[\s\u3000:：]+")
+#: The value quoted in an UNPLACED_TEXT message, when it holds a number.
+_QUOTED_NUMBER = re.compile(r"“([^”]*\d[^”]*)”")
 MONTH_FIELDS = ("month1", "month2", "month3")
 #: Codes that leave a file unattributed: it cannot count as anyone's submission.
 REJECTING = frozenset(
@@ -74,7 +78,7 @@ def name_key(name: str) -> str:
     """A name for matching: nothing invisible, no spaces, one kind of middle dot,
     full-width folded."""
     folded = unicodedata.normalize("NFKC", visible(name))
-    return _DOTS.sub("·", re.sub(r"[\s\u3000]+", "", folded))
+    return _DOTS.sub("·", _BLANKS.sub("", folded))
 
 
 def loose_key(name: str) -> str:
@@ -314,7 +318,7 @@ def _record(
         f"“{m.group(1)}”"
         for p in raw.problems
         if p.code == Code.UNPLACED_TEXT.value
-        for m in [re.search(r"“([^”]*\d[^”]*)”", p.message)]
+        for m in [_QUOTED_NUMBER.search(p.message)]
         if m
     )
     values, attendance_issues = read_attendance(
@@ -422,7 +426,7 @@ def _record(
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"[\s\u3000:：]+", "", unicodedata.normalize("NFKC", visible(text)))
+    return _BLANKS_AND_COLONS.sub("", unicodedata.normalize("NFKC", visible(text)))
 
 
 def _differences(raw: RawSheet, person: Person, scan: ScanSettings) -> list[Issue]:

@@ -210,3 +210,51 @@ def test_committed_hostile_corpus(tmp_path: Path) -> None:
     assert created == ["kaohe.sqlite", "kaohe.sqlite-shm", "kaohe.sqlite-wal"] or created == [
         "kaohe.sqlite"
     ]
+
+
+def _zipfile_reads(data: bytes, name: str) -> bytes | None:
+    """What ``zipfile`` itself gives for a member, or None when it refuses it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(name) as stream:
+            return stream.read()
+    except Exception:
+        return None
+
+
+_member_names = st.sampled_from(["word/document.xml", "表格/第一.xml", "a", "docProps/x.xml"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(_member_names, st.binary(max_size=300), st.sampled_from([0, 8])),
+        min_size=1,
+        max_size=3,
+        unique_by=lambda member: member[0],
+    ),
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3),
+)
+def test_a_member_read_directly_is_what_zipfile_reads(
+    members: list[tuple[str, bytes, int]], damage: list[tuple[int, int]]
+) -> None:
+    """The package reader inflates ordinary members itself; for anything else (or anything
+    damaged) it must step aside, never give bytes zipfile would not."""
+    from pipeline.readers.package import _inflated
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content, method in members:
+            archive.writestr(name, content * 3, compress_type=method)
+    data = bytearray(out.getvalue())
+    for position, value in damage:
+        data[position % len(data)] = value
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    except Exception:
+        return  # the package is refused before any member is read
+    for info in archive.infolist():
+        direct = _inflated(bytes(data), info)
+        if direct is not None:
+            assert direct == _zipfile_reads(bytes(data), info.filename)
+        if not damage:  # an ordinary member is always read directly
+            assert direct is not None

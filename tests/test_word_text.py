@@ -18,9 +18,10 @@ from lxml import etree
 
 from pipeline.models import Period
 from pipeline.readers import docx as docx_reader
+from pipeline.readers import wordml
 from pipeline.readers.package import SAFE_PARSER
 from pipeline.readers.raw import raw_to_json
-from pipeline.readers.wordml import W_NS, paragraph_text, plain_texts, w
+from pipeline.readers.wordml import W_NS, paragraph_text, plain_texts, table_grid, w
 from pipeline.stages.generate import generate
 from pipeline.workspace import Workspace
 
@@ -182,3 +183,93 @@ def test_plain_route_reads_every_sheet_as_the_walk_does(
         body = package.xml(docx_reader._main_part(package)).find(w("body"))
         plain_used += plain_texts(body) is not None
     assert plain_used >= 3  # the test is not vacuous: ordinary sheets do take the plain route
+
+
+_plain_paragraph = st.lists(_text, max_size=2).map(
+    lambda texts: "<w:p>" + "".join(f"<w:r>{_t(t)}</w:r>" for t in texts) + "</w:p>"
+)
+#: Wrappers the walk looks through, and one it does not (a stray w:smartTag around a block).
+_wrapper = st.sampled_from(["{}", "{}", '<w:ins w:id="3" w:author="a">{}</w:ins>',
+                            "<w:customXml>{}</w:customXml>", "<w:moveTo>{}</w:moveTo>",
+                            "<w:smartTag>{}</w:smartTag>"])  # fmt: skip
+_cell_properties = st.lists(
+    st.sampled_from(
+        [
+            '<w:gridSpan w:val="2"/>',
+            '<w:gridSpan w:val="0"/>',
+            '<w:vMerge w:val="restart"/>',
+            "<w:vMerge/>",
+            '<w:tcW w:w="100" w:type="dxa"/>',
+            '<w:tcPrChange w:id="4" w:author="a"><w:tcPr><w:gridSpan w:val="3"/>'
+            "<w:vMerge/></w:tcPr></w:tcPrChange>",
+        ]
+    ),
+    max_size=3,
+).map(lambda settings: f"<w:tcPr>{''.join(settings)}</w:tcPr>" if settings else "")
+_cell_content = st.lists(
+    st.one_of(
+        st.builds(lambda form, p: form.format(p), _wrapper, _plain_paragraph),
+        st.just("<w:tbl><w:tr><w:tc><w:p><w:r><w:t>内</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"),
+        st.just('<w:bookmarkStart w:id="0" w:name="x"/>'),
+    ),
+    max_size=3,
+)
+_cell = st.builds(
+    lambda form, props, content: form.format(f"<w:tc>{props}{''.join(content)}</w:tc>"),
+    _wrapper,
+    _cell_properties,
+    _cell_content,
+)
+_row_properties = st.lists(
+    st.sampled_from(
+        [
+            '<w:gridBefore w:val="1"/>',
+            '<w:gridBefore w:val="0"/>',
+            '<w:trHeight w:val="300"/>',
+            '<w:trPrChange w:id="5" w:author="a"><w:trPr><w:gridBefore w:val="2"/></w:trPr>'
+            "</w:trPrChange>",
+        ]
+    ),
+    max_size=3,
+).map(lambda settings: f"<w:trPr>{''.join(settings)}</w:trPr>" if settings else "")
+_row = st.builds(
+    lambda form, props, cells, late: form.format(f"<w:tr>{props}{''.join(cells)}{late}</w:tr>"),
+    _wrapper,
+    _row_properties,
+    st.lists(_cell, max_size=4),
+    st.sampled_from(  # misplaced: the row's settings or a paragraph after its cells
+        [
+            "",
+            "",
+            "",
+            '<w:trPr><w:gridBefore w:val="1"/></w:trPr>',
+            "<w:p><w:r><w:t>外</w:t></w:r></w:p>",
+        ]
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_row, max_size=4))
+def test_plain_table_route_gives_the_walks_grid_for_any_table(rows: list[str]) -> None:
+    body = etree.fromstring(
+        f"<w:body {NS}><w:tbl><w:tblPr/>{''.join(rows)}</w:tbl></w:body>".encode(), SAFE_PARSER
+    )
+    plain = plain_texts(body)
+    assert plain is not None  # the generated tables are plain: the fast route is tried
+    table = body[0]
+    walked = table_grid(table, None, None)
+    fast = wordml._plain_grid(table, None, plain)
+    assert fast is None or fast == walked
+    assert table_grid(table, None, plain) == walked
+
+
+def test_plain_table_route_reads_ordinary_sheets(workspace: Workspace) -> None:
+    corpus = _corpus(workspace)
+    for name in ("filled", "blank", "numbered", "line_breaks"):
+        package = docx_reader.open_package(corpus[name])
+        body = package.xml(docx_reader._main_part(package)).find(w("body"))
+        plain = plain_texts(body)
+        assert plain is not None, name
+        for table in body.iter(w("tbl")):
+            assert wordml._plain_grid(table, None, plain) is not None, name

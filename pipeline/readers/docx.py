@@ -7,7 +7,6 @@ needed costs a few. Macros in .docm are never run: only XML parts are read.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -28,7 +27,6 @@ from .wordml import (
     w,
 )
 
-_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _HEADER_FOOTER = re.compile(r"/relationships/(header|footer)$")
 _CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 _CP_NS = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
@@ -37,28 +35,35 @@ _CP_NS = "http://schemas.openxmlformats.org/package/2006/metadata/core-propertie
 def _main_part(package: Package) -> str:
     """The main document part's name, from the package relationships (usually word/document.xml)."""
     if package.has("_rels/.rels"):
-        for rel in package.xml("_rels/.rels"):
-            if str(rel.get("Type", "")).endswith("/officeDocument"):
-                return str(rel.get("Target", "")).lstrip("/")
+        for _, kind, target in package.relationships("_rels/.rels"):
+            if kind.endswith("/officeDocument"):
+                return target.lstrip("/")
     return "word/document.xml"
 
 
-def _relationships(package: Package, main: str) -> Iterator[tuple[str, str, str]]:
-    """(id, type, part name) of each part the main document refers to that exists."""
+#: (id, type, part name) of each part the main document refers to that exists.
+Related = list[tuple[str, str, str]]
+
+
+def _relationships(package: Package, main: str) -> Related:
+    """The parts the main document refers to (read once a document: the list definitions,
+    the headers and the footers all ask)."""
     folder, _, name = main.rpartition("/")
     rels = f"{folder}/_rels/{name}.rels"
     if not package.has(rels):
-        return
-    for rel in package.xml(rels).iter(f"{{{_REL_NS}}}Relationship"):
-        target = f"{folder}/{rel.get('Target', '')}".replace("/./", "/")
-        if package.has(target):
-            yield str(rel.get("Id", "")), str(rel.get("Type", "")), target
+        return []
+    found: Related = []
+    for rel_id, kind, target in package.relationships(rels):
+        part = f"{folder}/{target}".replace("/./", "/")
+        if package.has(part):
+            found.append((rel_id, kind, part))
+    return found
 
 
-def _related_texts(package: Package, main: str) -> list[RawField]:
+def _related_texts(package: Package, related: Related) -> list[RawField]:
     """Header and footer texts (where the printed form code lives)."""
     texts: list[RawField] = []
-    for _, kind, target in _relationships(package, main):
+    for _, kind, target in related:
         found = _HEADER_FOOTER.search(kind)
         if found:
             where = "页眉" if found.group(1) == "header" else "页脚"
@@ -66,9 +71,9 @@ def _related_texts(package: Package, main: str) -> list[RawField]:
     return texts
 
 
-def _list_part_names(package: Package, main: str) -> dict[str, str]:
+def _list_part_names(related: Related) -> dict[str, str]:
     found: dict[str, str] = {}
-    for _, kind, target in _relationships(package, main):
+    for _, kind, target in related:
         short = kind.rsplit("/", 1)[-1]
         if short in ("numbering", "styles"):
             found[short] = target
@@ -81,8 +86,8 @@ _LIST_CACHE: dict[tuple[int, ...], Numbering] = {}
 _LIST_CACHE_SIZE = 64
 
 
-def _lists(package: Package, main: str) -> Numbering:
-    names = _list_part_names(package, main)
+def _lists(package: Package, related: Related) -> Numbering:
+    names = _list_part_names(related)
     key = tuple(
         value
         for kind in ("numbering", "styles")
@@ -129,11 +134,11 @@ def _part_text(package: Package, name: str) -> str:
     return block_text(part, None, plain_texts(part))
 
 
-def _footer_texts(package: Package, main: str) -> dict[str, str]:
+def _footer_texts(package: Package, related: Related) -> dict[str, str]:
     """Footer part text by relationship id (each section names its own footer)."""
     return {
         rel_id: _part_text(package, target)
-        for rel_id, kind, target in _relationships(package, main)
+        for rel_id, kind, target in related
         if kind.endswith("/footer")
     }
 
@@ -175,7 +180,8 @@ def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
     if body is None:
         raise ReadFailure("UNREADABLE_FILE", "Word 文档没有正文")
 
-    numbering = _lists(package, main)
+    related = _relationships(package, main)
+    numbering = _lists(package, related)
     lists = numbering if numbering.applies_to(body) else None
     plain = plain_texts(body)
     parts = [_Part(RawSheet(format="docx"))]
@@ -216,12 +222,12 @@ def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
             "NOT_A_RECORD_SHEET",
             "文档中找不到记实表的表格（姓名、工作纪实、出勤记录等栏目），可能交错了文件",
         )
-    footers = _footer_texts(package, main) if len(sheets) > 1 else {}
+    footers = _footer_texts(package, related) if len(sheets) > 1 else {}
     own_sections = len({p.section for p in sheets}) == len(sheets)
     for part in sheets:
         read_loose_lines(part.sheet, ((t, f"正文第{i + 1}段") for i, t in part.lines))
         if len(sheets) == 1:
-            part.sheet.code_texts.extend(_related_texts(package, main))
+            part.sheet.code_texts.extend(_related_texts(package, related))
             part.sheet.property_code = _property_code(package)
         elif own_sections:  # each sheet in its own section: its own footer is its own code
             ids = sections[part.section] if part.section < len(sections) else []

@@ -61,9 +61,12 @@ def match_label(text: str) -> Label | None:
     return None
 
 
+_INLINE = re.compile(r"^\s*([^:：\n]{1,12})[:：]\s*(.+)$", re.S)
+
+
 def _inline(text: str) -> tuple[Label, str] | None:
     """A cell holding label and value together, e.g. ``姓名：张伟``."""
-    match = re.match(r"^\s*([^:：\n]{1,12})[:：]\s*(.+)$", text, re.S)
+    match = _INLINE.match(text)
     if not match:
         return None
     label = match_label(match.group(1))

@@ -18,7 +18,6 @@ from .raw import RawSheet, ReadFailure
 from .wordml import GridCell
 
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 
@@ -51,9 +50,9 @@ def _first_sheet(package: Package) -> str:
         raise ReadFailure("NOT_A_RECORD_SHEET", "工作簿中没有工作表")
     rel_id = sheet.get(f"{{{_R_NS}}}id", "")
     if package.has("xl/_rels/workbook.xml.rels"):
-        for rel in package.xml("xl/_rels/workbook.xml.rels").iter(f"{{{_REL_NS}}}Relationship"):
-            if rel.get("Id") == rel_id:
-                target = str(rel.get("Target", "")).lstrip("/")
+        for found, _, written in package.relationships("xl/_rels/workbook.xml.rels"):
+            if found == rel_id:
+                target = written.lstrip("/")
                 return target if target.startswith("xl/") else f"xl/{target}"
     return "xl/worksheets/sheet1.xml"
 

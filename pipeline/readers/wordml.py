@@ -327,6 +327,12 @@ _TCPR, _GRID_SPAN, _VMERGE, _VAL = w("tcPr"), w("gridSpan"), w("vMerge"), w("val
 def table_grid(
     table: etree._Element, lists: ListLabels | None = None, plain: PlainTexts | None = None
 ) -> list[GridCell]:
+    """The table's cells on its column grid, row by row (a nested table's cells are part of
+    the text of the cell holding it)."""
+    if plain is not None:
+        found = _plain_grid(table, lists, plain)
+        if found is not None:
+            return found
     cells: list[GridCell] = []
     row_index = 0
     for row in _content_children(table):
@@ -393,3 +399,72 @@ def _inside_fallback(element: etree._Element) -> bool:
             return True
         parent = parent.getparent()
     return False
+
+
+_GRID_TAGS = (_TR, _TC, _P, _BEFORE, _GRID_SPAN, _VMERGE)
+
+
+def _within(element: etree._Element, container: etree._Element | None) -> bool:
+    """``element`` is a child of ``container``, directly or through the wrappers
+    ``_content_children`` looks through (in a plain part there is no content control)."""
+    parent = element.getparent()
+    while parent is not container:
+        if parent is None or parent.tag not in _THROUGH:
+            return False
+        parent = parent.getparent()
+    return True
+
+
+def _plain_grid(
+    table: etree._Element, lists: ListLabels | None, plain: PlainTexts
+) -> list[GridCell] | None:
+    """``table_grid`` of a table in a plain part, from one pass of lxml's C iterator over the
+    rows, cells, paragraphs and grid settings — or None when the table is not one this pass
+    reads exactly as the walk does (a nested table, or markup in an unusual place)."""
+    cells: list[GridCell] = []
+    row: etree._Element | None = None
+    cell: etree._Element | None = None
+    properties: etree._Element | None = None  # the cell's first w:tcPr
+    row_index, col, span, continued = -1, 0, 1, False
+    spanned = merged = False
+    lines: list[str] = []
+    for element in table.iter(*_GRID_TAGS, _TBL):
+        tag = element.tag
+        if tag == _P:
+            if cell is None or not _within(element, cell):
+                return None
+            lines.append(paragraph_text(element, lists, plain))
+            continue
+        if tag in (_TC, _TR):
+            if cell is not None:
+                cells.append(GridCell(row_index, col, span, "\n".join(lines), continued))
+                col += span
+                cell = None
+            if tag == _TR:
+                if not _within(element, table):
+                    return None
+                row, row_index, col = element, row_index + 1, 0
+                continue
+            if row is None or not _within(element, row):
+                return None
+            cell, properties, lines = element, child(element, _TCPR), []
+            span, continued, spanned, merged = 1, False, False, False
+        elif tag == _TBL:
+            if element is not table:
+                return None  # a nested table: its cells are the walk's business
+        elif tag == _BEFORE:
+            parent = element.getparent()
+            if parent is None or parent.tag != _TRPR or parent.getparent() is not row:
+                continue  # an earlier setting (w:trPrChange), not the row's own
+            if cell is not None or col or child(row, _TRPR) is not parent:  # type: ignore[arg-type]
+                return None
+            before = next(b for b in parent if b.tag == _BEFORE)
+            col = int(before.get(_VAL, "0"))
+        elif cell is not None and element.getparent() is properties:
+            if tag == _GRID_SPAN and not spanned:
+                span, spanned = max(int(element.get(_VAL, "1")), 1), True
+            elif tag == _VMERGE and not merged:
+                continued, merged = element.get(_VAL, "continue") == "continue", True
+    if cell is not None:
+        cells.append(GridCell(row_index, col, span, "\n".join(lines), continued))
+    return cells

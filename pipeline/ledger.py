@@ -30,6 +30,8 @@ LEDGER_NAME = "kaohe.sqlite"
 REVIEW_SUFFIX = "#人工核对"
 #: The n-th of several sheets in one file is stored as ``<file>#n``.
 _SHEET = re.compile(r"#(\d+)$")
+#: Values in one ``IN (…)`` list (SQLite allows 999 parameters in older builds).
+_IN_LIST = 500
 
 
 def sheet_key(path: str, number: int) -> str:
@@ -393,15 +395,28 @@ class Ledger:
     def readings(self, path: str, sha256: str) -> dict[str, int]:
         """The stored readings of one file version — ``path`` itself, or its sheets
         ``path#1``, ``path#2`` … — with the reader version of each."""
-        found: dict[str, int] = {}
-        for stored, version in self.db.execute(
-            "SELECT path, reader_version FROM files WHERE sha256 = ?"
-            " AND substr(path, 1, ?) = ? AND (length(path) = ? OR substr(path, ?, 1) = '#')",
-            (sha256, len(path), path, len(path), len(path) + 1),
-        ):
-            if stored == path or (original_path(stored) == path and sheet_number(stored)):
-                found[str(stored)] = int(version)
-        return found
+        return self.readings_of([(path, sha256)])[0]
+
+    def readings_of(self, versions: Sequence[tuple[str, str]]) -> list[dict[str, int]]:
+        """``readings`` of each (path, sha256) version, found with one query for all."""
+        hashes = sorted({sha256 for _, sha256 in versions})
+        stored: dict[str, list[tuple[str, int]]] = {}
+        for start in range(0, len(hashes), _IN_LIST):
+            chunk = hashes[start : start + _IN_LIST]
+            for path, sha256, version in self.db.execute(
+                "SELECT path, sha256, reader_version FROM files"
+                f" WHERE sha256 IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
+                stored.setdefault(str(sha256), []).append((str(path), int(version)))
+        return [
+            {
+                found: version
+                for found, version in stored.get(sha256, [])
+                if found == path or (original_path(found) == path and sheet_number(found))
+            }
+            for path, sha256 in versions
+        ]
 
     def add(self, files: Sequence[NewFile]) -> bool:
         """Record newly read file versions (one transaction for the batch); True if readings

@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipeline.models import Period
 from pipeline.stages.export import accepted_records
@@ -613,3 +615,39 @@ def test_a_whole_settle_leaves_the_ledger_a_partial_one_does(
         assert used == {main}
     else:
         assert main in used and len(used) > 1  # tried in a worker, then done here
+
+
+_path_text = st.text(alphabet=st.sampled_from(list("/\\.a文X ")), max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_path_text)
+def test_a_files_suffix_is_pathlibs(name: str) -> None:
+    """Ingest finds a file's suffix by string operations: exactly what pathlib says."""
+    from pathlib import PurePosixPath
+
+    from pipeline.readers.formats import suffix_of
+
+    assert suffix_of(name) == PurePosixPath(name.replace("\\", "/")).suffix.lower()
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.sampled_from(["inbox", "a", "..", ".", "b.docx", "", "inbox2"]), max_size=4),
+    st.booleans(),
+)
+def test_a_files_ledger_name_is_its_path_from_the_workspace(
+    workspace: Workspace, parts: list[str], absolute: bool
+) -> None:
+    from pipeline.stages.ingest import _key
+
+    path = Path(*parts) if parts else Path()
+    if absolute:
+        path = workspace.root / path
+    try:
+        expected = path.absolute().relative_to(workspace.root).as_posix()
+    except ValueError:
+        expected = path.absolute().as_posix()
+    assert _key(workspace, path) == expected

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from .docx import read_docx
 from .legacy import LEGACY, read_legacy
 from .limits import DEFAULT_LIMITS, Limits
@@ -20,7 +18,12 @@ BUNDLES = (".zip",)
 
 
 def suffix_of(name: str) -> str:
-    return PurePosixPath(name.replace("\\", "/")).suffix.lower()
+    """``PurePosixPath(name).suffix.lower()`` with ``\\`` as a separator too, by string
+    operations (ingest asks three times a file; pathlib's parsing cost more than hashing)."""
+    parts = [part for part in name.replace("\\", "/").split("/") if part and part != "."]
+    last = parts[-1] if parts else ""
+    dot = last.rfind(".")
+    return last[dot:].lower() if 0 < dot < len(last) - 1 else ""
 
 
 def format_of(name: str) -> str:

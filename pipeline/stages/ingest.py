@@ -15,6 +15,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,9 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
 
 def _key(workspace: Workspace, path: Path) -> str:
     """How a file is named in the ledger: relative to the workspace when inside it."""
+    text, root = str(path), str(workspace.root)
+    if os.sep == "/" and path.is_absolute() and root != "/" and text.startswith(root + "/"):
+        return text[len(root) + 1 :]  # what relative_to gives, without pathlib's parsing
     absolute = path.absolute()
     try:
         return absolute.relative_to(workspace.root).as_posix()
@@ -129,8 +133,11 @@ class Submission:
     failure: ReadFailure | None = None
 
 
-def _received(path: Path, received_at: datetime | None) -> str:
-    moment = received_at or datetime.fromtimestamp(os.lstat(path).st_mtime)
+def _received(path: Path, given: str | None) -> str:
+    """When a file was received: the time given for the whole run, or the file's own."""
+    if given is not None:
+        return given
+    moment = datetime.fromtimestamp(os.lstat(path).st_mtime)
     return moment.astimezone().isoformat(timespec="seconds")
 
 
@@ -203,10 +210,11 @@ def submissions(
     """Every submission in ``files``, bundles opened; skipped temp files go to ``skipped``.
     A file that vanished, cannot be opened, or is not a regular file gets its own outcome
     (UNREADABLE_FILE with the reason); the run goes on."""
+    given = _received_now(received_at) if received_at is not None else None
     for path in files:
         key = _key(workspace, path)
         try:
-            received = _received(path, received_at)
+            received = _received(path, given)
             opened = _open_regular(path, limits)
         except OSError as exc:
             yield _failed(key, _received_now(received_at), _unreadable(exc))
@@ -326,14 +334,16 @@ def ingest(
     with workspace.ledger() as ledger:
 
         def pending() -> Iterator[Submission]:
-            for item in submissions(workspace, files, received_at, skipped, limits):
-                order.setdefault(item.key, len(order))
-                stored = ledger.readings(item.key, item.sha256)
-                if stored and min(stored.values()) >= READER_VERSION:
-                    keys.extend(sorted(stored, key=_sheet_order))
-                    progress.advance()
-                    continue
-                yield item
+            found = submissions(workspace, files, received_at, skipped, limits)
+            for group in iter(lambda: list(islice(found, BATCH)), []):
+                known = ledger.readings_of([(item.key, item.sha256) for item in group])
+                for item, stored in zip(group, known, strict=True):
+                    order.setdefault(item.key, len(order))
+                    if stored and min(stored.values()) >= READER_VERSION:
+                        keys.extend(sorted(stored, key=_sheet_order))
+                        progress.advance()
+                        continue
+                    yield item
 
         batch: list[NewFile] = []
         changed: list[tuple[str, str]] = []

@@ -258,3 +258,101 @@ def test_a_member_read_directly_is_what_zipfile_reads(
             assert direct == _zipfile_reads(bytes(data), info.filename)
         if not damage:  # an ordinary member is always read directly
             assert direct is not None
+
+
+def _zip_view(archive: zipfile.ZipFile) -> tuple[dict[str, tuple[object, ...]], int]:
+    fields = ("orig_filename", "flag_bits", "compress_type", "CRC", "compress_size",
+              "file_size", "header_offset")  # fmt: skip
+    members = {
+        name: tuple(getattr(info, f) for f in fields) for name, info in archive.NameToInfo.items()
+    }
+    return members, len(archive.filelist)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(_member_names, st.binary(max_size=60), st.sampled_from([0, 8])), max_size=4),
+    st.sampled_from([b"", b"", b"MZ prefix", b"PK\x05\x06"]),
+    st.sampled_from([b"", b"", b"a comment"]),
+    st.booleans(),
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3),
+)
+def test_a_zip_directory_read_directly_is_what_zipfile_reads(
+    members: list[tuple[str, bytes, int]],
+    prefix: bytes,
+    comment: bytes,
+    extra: bool,
+    damage: list[tuple[int, int]],
+) -> None:
+    """The package reader reads an ordinary central directory itself; whenever it does, the
+    members (repeated names included) are exactly zipfile's, and otherwise it steps aside."""
+    import warnings
+
+    from pipeline.readers.package import directory
+
+    out = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w") as archive:
+        warnings.simplefilter("ignore")  # a repeated name, on purpose
+        for index, (name, content, method) in enumerate(members):
+            info = zipfile.ZipInfo(name)
+            info.compress_type = method
+            if extra and index == 0:
+                info.extra = b"\x55\x54\x05\x00\x01\x00\x00\x00\x00"
+            archive.writestr(info, content)
+        archive.comment = comment
+    data = bytearray(prefix + out.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as undamaged:
+        directory_at = undamaged.start_dir
+    for position, value in damage:  # half of the damage where the directory is
+        at = (
+            position % len(data)
+            if position % 2
+            else directory_at + position % (len(data) - directory_at)
+        )
+        data[at] = value
+    found = directory(bytes(data))
+    if found is None:
+        assert damage or prefix == b"PK\x05\x06" or comment or (extra and members)
+        return
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:  # zipfile opens it too
+        expected = _zip_view(archive)
+    assert ({n: tuple(m) for n, m in found[0].items()}, found[1]) == expected
+
+
+def test_ordinary_sheets_take_the_direct_directory() -> None:
+    from pipeline.readers.package import directory
+
+    for path in sorted(FIXTURES.glob("*.docx")):
+        assert directory(path.read_bytes()) is not None, path.name
+
+
+def test_every_damaged_directory_byte_is_read_as_zipfile_reads_it() -> None:
+    """Each byte of a small package's central directory and end record, set to each of a few
+    values: the direct read agrees with zipfile or steps aside, every time."""
+    from pipeline.readers.package import directory
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("word/document.xml", b"<w/>" * 10, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("表.xml", b"x")
+    whole = out.getvalue()
+    with zipfile.ZipFile(io.BytesIO(whole)) as undamaged:
+        start = undamaged.start_dir
+    checked = 0
+    for position in range(start, len(whole)):
+        for change in (
+            lambda b: 0,
+            lambda b: 255,
+            lambda b: (b + 1) % 256,
+            lambda b: (b + 16) % 256,
+        ):
+            data = bytearray(whole)
+            data[position] = change(data[position])
+            found = directory(bytes(data))
+            if found is None:
+                continue
+            with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+                expected = _zip_view(archive)
+            assert ({n: tuple(m) for n, m in found[0].items()}, found[1]) == expected, position
+            checked += 1
+    assert checked > 100  # most single-byte changes (times, attributes) are still ordinary

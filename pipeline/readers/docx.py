@@ -93,8 +93,8 @@ def _lists(package: Package, related: Related) -> Numbering:
         for kind in ("numbering", "styles")
         for value in (
             (
-                package.archive.getinfo(names[kind]).CRC,
-                package.archive.getinfo(names[kind]).file_size,
+                package.members[names[kind]].CRC,
+                package.members[names[kind]].file_size,
             )
             if kind in names
             else (0, 0)

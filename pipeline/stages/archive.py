@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -208,8 +209,8 @@ def build_archive(
             )
         entries.sort(key=lambda e: e.name)
         period_appeals = [a.as_json() for a in appeals(ledger, period).values()]
-        listed: list[str] = []  # each member's line of the manifest
-        with atomic.atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        listed = _Lines(target.parent)  # each member's line of the manifest
+        with listed, atomic.atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w") as archive:
             for entry in entries:
                 data = entry.data if entry.data is not None else originals.read(entry.source)
                 digest = hashlib.sha256(data).hexdigest() if data is not None else ""
@@ -228,7 +229,34 @@ def build_archive(
                 )
             with archive.open(_info(MANIFEST), "w") as manifest:
                 _write_manifest(manifest, workspace, period, listed, absent, period_appeals, result)
-    return ArchiveResult(target, len(listed), [str(a["source_path"]) for a in absent])
+    return ArchiveResult(target, listed.count, [str(a["source_path"]) for a in absent])
+
+
+class _Lines:
+    """The manifest's member lines, kept in an unnamed temporary file beside the archive
+    until the manifest is written (each holds a record: 10,000 would be ~40 MB in memory)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+        self._file: Any = None
+
+    def __enter__(self) -> _Lines:
+        atomic.private_dir(self.folder)
+        self._file = tempfile.TemporaryFile(dir=self.folder)  # owner-only, never named
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+    def append(self, line: str) -> None:
+        self._file.write(line.encode("utf-8") + b"\n")
+        self.count += 1
+
+    def __iter__(self) -> Iterator[str]:
+        self._file.seek(0)
+        for line in self._file:
+            yield line[:-1].decode("utf-8")
 
 
 def _line(member: dict[str, object], record: str | None) -> str:
@@ -242,7 +270,7 @@ def _write_manifest(
     out: Any,
     workspace: Workspace,
     period: Period,
-    listed: list[str],
+    listed: Iterable[str],
     absent: list[dict[str, object]],
     period_appeals: list[dict[str, object]],
     result: PeriodResult,

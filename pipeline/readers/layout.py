@@ -7,6 +7,7 @@ where each field's value sits relative to its label are data (``LABELS``), not b
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -83,15 +84,17 @@ def _is_label_text(text: str) -> bool:
     return bool(key) and (match_label(text) is not None or bool(OTHER_LABELS.match(key)))
 
 
-@dataclass
 class _Grid:
-    cells: Sequence[GridCell]
+    """A table's cells with each row's cells at hand (in the table's order)."""
+
+    def __init__(self, cells: Sequence[GridCell]) -> None:
+        self.rows: dict[int, list[GridCell]] = {}
+        for cell in cells:
+            self.rows.setdefault(cell.row, []).append(cell)
+        self.numbers = sorted(self.rows)
 
     def right_of(self, cell: GridCell) -> GridCell | None:
-        row = sorted(
-            (c for c in self.cells if c.row == cell.row and c.col >= cell.end),
-            key=lambda c: c.col,
-        )
+        row = sorted((c for c in self.rows[cell.row] if c.col >= cell.end), key=lambda c: c.col)
         for candidate in row:
             if not is_label(candidate):
                 return candidate
@@ -100,10 +103,9 @@ class _Grid:
         return None
 
     def below(self, cell: GridCell) -> GridCell | None:
-        rows = sorted({c.row for c in self.cells if c.row > cell.row})
-        for row in rows:
-            for candidate in self.cells:
-                if candidate.row == row and candidate.col <= cell.col < candidate.end:
+        for row in self.numbers[bisect_right(self.numbers, cell.row) :]:
+            for candidate in self.rows[row]:
+                if candidate.col <= cell.col < candidate.end:
                     if candidate.continued:
                         break  # still the label's own merged cell; look further down
                     if is_label(candidate) or self._starts_field(candidate):
@@ -114,10 +116,9 @@ class _Grid:
     def _starts_field(self, candidate: GridCell) -> bool:
         """The candidate's row begins another field left of it (it is that field's value)."""
         return any(
-            c.row == candidate.row and c.col < candidate.col and not c.continued
-            and match_label(c.text) is not None
-            for c in self.cells
-        )  # fmt: skip
+            c.col < candidate.col and not c.continued and match_label(c.text) is not None
+            for c in self.rows[candidate.row]
+        )
 
 
 def _where(cell: GridCell, table: str) -> str:

@@ -192,20 +192,27 @@ _plain_paragraph = st.lists(_text, max_size=2).map(
 _wrapper = st.sampled_from(["{}", "{}", '<w:ins w:id="3" w:author="a">{}</w:ins>',
                             "<w:customXml>{}</w:customXml>", "<w:moveTo>{}</w:moveTo>",
                             "<w:smartTag>{}</w:smartTag>"])  # fmt: skip
-_cell_properties = st.lists(
-    st.sampled_from(
-        [
-            '<w:gridSpan w:val="2"/>',
-            '<w:gridSpan w:val="0"/>',
-            '<w:vMerge w:val="restart"/>',
-            "<w:vMerge/>",
-            '<w:tcW w:w="100" w:type="dxa"/>',
-            '<w:tcPrChange w:id="4" w:author="a"><w:tcPr><w:gridSpan w:val="3"/>'
-            "<w:vMerge/></w:tcPr></w:tcPrChange>",
-        ]
-    ),
-    max_size=3,
-).map(lambda settings: f"<w:tcPr>{''.join(settings)}</w:tcPr>" if settings else "")
+
+
+def _properties(tag: str, settings: list[str]) -> st.SearchStrategy[str]:
+    """A w:tcPr or w:trPr holding up to three of ``settings`` (or none at all)."""
+    return st.lists(st.sampled_from(settings), max_size=3).map(
+        lambda chosen: f"<w:{tag}>{''.join(chosen)}</w:{tag}>" if chosen else ""
+    )
+
+
+_cell_properties = _properties(
+    "tcPr",
+    [
+        '<w:gridSpan w:val="2"/>',
+        '<w:gridSpan w:val="0"/>',
+        '<w:vMerge w:val="restart"/>',
+        "<w:vMerge/>",
+        '<w:tcW w:w="100" w:type="dxa"/>',
+        '<w:tcPrChange w:id="4" w:author="a"><w:tcPr><w:gridSpan w:val="3"/>'
+        "<w:vMerge/></w:tcPr></w:tcPrChange>",
+    ],
+)
 _cell_content = st.lists(
     st.one_of(
         st.builds(lambda form, p: form.format(p), _wrapper, _plain_paragraph),
@@ -220,18 +227,16 @@ _cell = st.builds(
     _cell_properties,
     _cell_content,
 )
-_row_properties = st.lists(
-    st.sampled_from(
-        [
-            '<w:gridBefore w:val="1"/>',
-            '<w:gridBefore w:val="0"/>',
-            '<w:trHeight w:val="300"/>',
-            '<w:trPrChange w:id="5" w:author="a"><w:trPr><w:gridBefore w:val="2"/></w:trPr>'
-            "</w:trPrChange>",
-        ]
-    ),
-    max_size=3,
-).map(lambda settings: f"<w:trPr>{''.join(settings)}</w:trPr>" if settings else "")
+_row_properties = _properties(
+    "trPr",
+    [
+        '<w:gridBefore w:val="1"/>',
+        '<w:gridBefore w:val="0"/>',
+        '<w:trHeight w:val="300"/>',
+        '<w:trPrChange w:id="5" w:author="a"><w:trPr><w:gridBefore w:val="2"/></w:trPr>'
+        "</w:trPrChange>",
+    ],
+)
 _row = st.builds(
     lambda form, props, cells, late: form.format(f"<w:tr>{props}{''.join(cells)}{late}</w:tr>"),
     _wrapper,

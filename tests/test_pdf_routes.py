@@ -4,6 +4,7 @@ committed LibreOffice exports, reportlab-made sheets, several sheets in one file
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,81 @@ def test_text_kaohe_does_not_assemble_itself_goes_through_pdfplumber() -> None:
             (t.text, t.x1) for t in _plumber_lines(chars)
         ]
     assert text_lines(ligature)[0].text == "fix"
+
+
+def _intersections(edges: list[dict[str, object]]) -> dict[tuple[float, float], object]:
+    from pdfplumber.table import edges_to_intersections, merge_edges
+
+    from pipeline.readers.pdf import SETTINGS
+
+    snap, join = SETTINGS.snap_tolerance, SETTINGS.join_tolerance
+    merged = merge_edges(edges, snap, snap, join, join)  # type: ignore[arg-type]
+    tolerance = SETTINGS.intersection_tolerance
+    return edges_to_intersections(merged, tolerance, tolerance)  # type: ignore[return-value]
+
+
+def _pdfplumbers_cells(intersections: dict[tuple[float, float], object]) -> list[object]:
+    from pdfplumber.table import intersections_to_cells as theirs
+
+    return [tuple(c) for c in theirs(intersections)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(PDFS))
+def test_table_cells_are_pdfplumbers_cells(name: str) -> None:
+    from pipeline.readers.pdf import intersections_to_cells
+
+    for page in pdfium_pages(PDFS[name]):
+        found = _intersections(page.edges)
+        cells = intersections_to_cells(found)  # type: ignore[arg-type]
+        assert cells == _pdfplumbers_cells(found) and cells
+
+
+def _edge(orientation: str, at: float, start: float, end: float) -> dict[str, object]:
+    if orientation == "h":
+        x0, x1, top, bottom = start, end, at, at
+    else:
+        x0, x1, top, bottom = at, at, start, end
+    return {"x0": x0, "x1": x1, "top": top, "bottom": bottom, "width": x1 - x0,
+            "height": bottom - top, "orientation": orientation, "object_type": "line"}  # fmt: skip
+
+
+_coordinate = st.sampled_from([10.0, 20.0, 20.5, 35.0, 50.0, 80.0, 81.0, 120.0])
+_edges = st.lists(
+    st.builds(
+        lambda orientation, at, a, b: _edge(orientation, at, min(a, b), max(a, b)),
+        st.sampled_from(["h", "v"]),
+        _coordinate,
+        _coordinate,
+        _coordinate,
+    ),
+    max_size=14,
+)
+
+
+@st.composite
+def _rulings(draw: st.DrawFn) -> list[dict[str, object]]:
+    """A table's ruling lines with segments left out (merged cells, a border not drawn),
+    plus stray lines: gaps, overlaps and near-misses within the tolerances."""
+    xs = sorted(draw(st.lists(_coordinate, min_size=2, max_size=5, unique=True)))
+    ys = sorted(draw(st.lists(_coordinate, min_size=2, max_size=5, unique=True)))
+    edges = [
+        _edge("h", y, a, b)
+        for y in ys
+        for a, b in itertools.pairwise(xs)
+        if draw(st.integers(0, 5))  # one segment in six left out
+    ] + [
+        _edge("v", x, a, b)
+        for x in xs
+        for a, b in itertools.pairwise(ys)
+        if draw(st.integers(0, 5))
+    ]
+    return edges + draw(_edges.map(lambda stray: stray[:3]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_rulings())
+def test_table_cells_of_any_ruling_are_pdfplumbers_cells(edges: list[dict[str, object]]) -> None:
+    from pipeline.readers.pdf import intersections_to_cells
+
+    found = _intersections(edges)
+    assert intersections_to_cells(found) == _pdfplumbers_cells(found)  # type: ignore[arg-type]

@@ -327,12 +327,7 @@ def _chars_by_cell(
 def _tables(page: PageData) -> list[list[Box]]:
     """The page's tables, each as its cells, from the ruling lines (pdfplumber's own
     table-finding steps, on edges read by pdfium)."""
-    from pdfplumber.table import (
-        cells_to_tables,
-        edges_to_intersections,
-        intersections_to_cells,
-        merge_edges,
-    )
+    from pdfplumber.table import cells_to_tables, edges_to_intersections, merge_edges
 
     settings = SETTINGS
     edges = merge_edges(
@@ -342,6 +337,55 @@ def _tables(page: PageData) -> list[list[Box]]:
     tolerance = settings.intersection_tolerance
     cells = intersections_to_cells(edges_to_intersections(edges, tolerance, tolerance))
     return [[(c[0], c[1], c[2], c[3]) for c in table] for table in cells_to_tables(cells)]
+
+
+def intersections_to_cells(intersections: dict[tuple[float, float], Any]) -> list[Box]:
+    """pdfplumber's ``table.intersections_to_cells``, the same cells in the same order: for
+    each ruling-line crossing, the smallest rectangle it is the top-left corner of. Each
+    crossing's edges are turned into boxes once (pdfplumber does it, and defines a function
+    with evaluated type hints, on every comparison: a seventh of reading a PDF), and the
+    crossings below and right of a point are looked up by column and row (tested against
+    pdfplumber on every test PDF and on generated grids)."""
+    from pdfplumber.utils.geometry import obj_to_bbox
+
+    vertical = {p: {obj_to_bbox(e) for e in found["v"]} for p, found in intersections.items()}
+    horizontal = {p: {obj_to_bbox(e) for e in found["h"]} for p, found in intersections.items()}
+
+    def connects(a: tuple[float, float], b: tuple[float, float]) -> bool:
+        return (a[0] == b[0] and not vertical[a].isdisjoint(vertical[b])) or (
+            a[1] == b[1] and not horizontal[a].isdisjoint(horizontal[b])
+        )
+
+    points = sorted(intersections)
+    if any(x != x or y != y for x, y in points):  # NaN: equal to nothing, not even itself
+        from pdfplumber.table import intersections_to_cells as theirs
+
+        return [(c[0], c[1], c[2], c[3]) for c in theirs(intersections)]
+    column: dict[float, list[tuple[float, float]]] = {}
+    row: dict[float, list[tuple[float, float]]] = {}
+    for point in points:  # each list in the points' order
+        column.setdefault(point[0], []).append(point)
+        row.setdefault(point[1], []).append(point)
+    cells: list[Box] = []
+    for point in points:
+        same_x, same_y = column[point[0]], row[point[1]]
+        below = same_x[same_x.index(point) + 1 :]
+        right = same_y[same_y.index(point) + 1 :]
+        cell = next(
+            (
+                (point[0], point[1], corner[0], corner[1])
+                for down in below
+                if connects(point, down)
+                for across in right
+                if connects(point, across)
+                for corner in [(across[0], down[1])]
+                if corner in intersections and connects(corner, across) and connects(corner, down)
+            ),
+            None,
+        )
+        if cell is not None:
+            cells.append(cell)
+    return cells
 
 
 def _grid(page: PageData, row_offset: int) -> tuple[list[GridCell], list[Box]]:

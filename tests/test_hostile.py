@@ -356,3 +356,34 @@ def test_every_damaged_directory_byte_is_read_as_zipfile_reads_it() -> None:
             assert ({n: tuple(m) for n, m in found[0].items()}, found[1]) == expected, position
             checked += 1
     assert checked > 100  # most single-byte changes (times, attributes) are still ordinary
+
+
+def test_large_relationship_parts_are_read_but_never_kept() -> None:
+    """Relationship parts are kept by their bytes (a template's repeat in every sheet); one
+    made large must not make the reader hold it, nor many distinct ones pile up."""
+    from pipeline.readers import package
+
+    def with_rels(rels: bytes) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("_rels/.rels", rels)
+        return out.getvalue()
+
+    ns = b'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"'
+    one = b'<Relationship Id="r%d" Type="t" Target="a.xml"/>'
+    large = (
+        b"<Relationships "
+        + ns
+        + b">"
+        + b"".join(one % i for i in range(2000))
+        + b"</Relationships>"
+    )
+    assert len(large) > package._RELATIONSHIPS_KEPT_BYTES
+    package._RELATIONSHIPS.clear()
+    found = package.open_package(with_rels(large)).relationships("_rels/.rels")
+    assert len(found) == 2000 and found[1999] == ("r1999", "t", "a.xml")
+    assert not package._RELATIONSHIPS
+    for i in range(package._RELATIONSHIPS_KEPT + 10):  # distinct small parts
+        small = b"<Relationships " + ns + b">" + one % i + b"</Relationships>"
+        package.open_package(with_rels(small)).relationships("_rels/.rels")
+        assert len(package._RELATIONSHIPS) <= package._RELATIONSHIPS_KEPT

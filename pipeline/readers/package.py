@@ -26,6 +26,9 @@ Relationship = tuple[str, str, str]
 #: same ``_rels/.rels`` and ``document.xml.rels``, so each distinct one is parsed once.
 _RELATIONSHIPS: dict[bytes, tuple[Relationship, ...]] = {}
 _RELATIONSHIPS_KEPT = 64
+#: Only parts this small are kept (a template's are 1–3 KB; a file made to be large must not
+#: make the cache hold 64 of it).
+_RELATIONSHIPS_KEPT_BYTES = 64 * 1024
 
 #: No entities, no network, no DTD, no huge trees; no ID table either (kaohe never looks an
 #: element up by xml:id, and building it costs a tenth of parsing a sheet).
@@ -139,9 +142,10 @@ class Package:
                 (str(rel.get("Id", "")), str(rel.get("Type", "")), str(rel.get("Target", "")))
                 for rel in _parse(data, name).iter(f"{{{REL_NS}}}Relationship")
             )
-            if len(_RELATIONSHIPS) >= _RELATIONSHIPS_KEPT:
-                _RELATIONSHIPS.clear()
-            _RELATIONSHIPS[data] = found
+            if len(data) <= _RELATIONSHIPS_KEPT_BYTES:
+                if len(_RELATIONSHIPS) >= _RELATIONSHIPS_KEPT:
+                    _RELATIONSHIPS.clear()
+                _RELATIONSHIPS[data] = found
         self._relations[name] = found
         return found
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import KaoheError
 
@@ -399,22 +399,27 @@ class Ledger:
 
     def readings_of(self, versions: Sequence[tuple[str, str]]) -> list[dict[str, int]]:
         """``readings`` of each (path, sha256) version, found with one query for all."""
+        return [{r.path: r.reader_version for r in found} for found in self._stored(versions)]
+
+    def _stored(self, versions: Sequence[tuple[str, str]]) -> list[list[_Stored]]:
+        """The stored readings of each (path, sha256) version — ``path`` itself or its sheets
+        ``path#1`` … — in id order, by one query per few hundred distinct contents."""
         hashes = sorted({sha256 for _, sha256 in versions})
-        stored: dict[str, list[tuple[str, int]]] = {}
+        by_hash: dict[str, list[_Stored]] = {}
         for start in range(0, len(hashes), _IN_LIST):
             chunk = hashes[start : start + _IN_LIST]
-            for path, sha256, version in self.db.execute(
-                "SELECT path, sha256, reader_version FROM files"
-                f" WHERE sha256 IN ({', '.join('?' * len(chunk))})",
+            for row in self.db.execute(
+                "SELECT id, path, sha256, reader_version, received_at, expected_period"
+                f" FROM files WHERE sha256 IN ({', '.join('?' * len(chunk))}) ORDER BY id",
                 chunk,
             ):
-                stored.setdefault(str(sha256), []).append((str(path), int(version)))
+                by_hash.setdefault(row[2], []).append(_Stored(*row))
         return [
-            {
-                found: version
-                for found, version in stored.get(sha256, [])
-                if found == path or (original_path(found) == path and sheet_number(found))
-            }
+            [
+                r
+                for r in by_hash.get(sha256, [])
+                if r.path == path or (original_path(r.path) == path and sheet_number(r.path))
+            ]
             for path, sha256 in versions
         ]
 
@@ -432,10 +437,18 @@ class Ledger:
             dropped = False
             new = {(f.path, f.sha256) for f in files}
             first_seen: dict[tuple[str, str], tuple[str, str | None]] = {}
-            for stale, sha, received, expected in self._earlier_readings(files):
-                first_seen.setdefault((original_path(stale), sha), (received, expected))
-                if (stale, sha) not in new:
-                    db.execute("DELETE FROM files WHERE path = ? AND sha256 = ?", (stale, sha))
+            bases = sorted({(original_path(f.path), f.sha256) for f in files})
+            earlier = sorted(  # in id order; each stored sheet of one of these files' bytes
+                r
+                for (base, _), found in zip(bases, self._stored(bases), strict=True)
+                for r in found
+                if original_path(r.path) == base
+            )
+            for stale in earlier:
+                key = (original_path(stale.path), stale.sha256)
+                first_seen.setdefault(key, (stale.received_at, stale.expected_period))
+                if (stale.path, stale.sha256) not in new:
+                    db.execute("DELETE FROM files WHERE id = ?", (stale.id,))
                     dropped = True
             files = [
                 dataclasses.replace(
@@ -473,26 +486,6 @@ class Ledger:
                 ],
             )
         return dropped
-
-    def _earlier_readings(self, files: Sequence[NewFile]) -> list[tuple[str, str, str, str | None]]:
-        """(path, sha256, received_at, expected_period) of the stored readings of the same
-        bytes as ``files`` — the file itself or its sheets (``path#n``) — in id order, by one
-        query per few hundred files."""
-        wanted = {(original_path(f.path), f.sha256) for f in files}
-        shas = sorted({sha for _, sha in wanted})
-        found: list[tuple[int, str, str, str, str | None]] = []
-        for start in range(0, len(shas), 500):
-            chunk = shas[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row_id, path, sha, received, expected in self.db.execute(
-                "SELECT id, path, sha256, received_at, expected_period FROM files"
-                f" WHERE sha256 IN ({marks})",
-                chunk,
-            ):
-                base = original_path(path)
-                if (base, sha) in wanted and (path == base or sheet_number(path)):
-                    found.append((row_id, path, sha, received, expected))
-        return [item[1:] for item in sorted(found)]
 
     def accepted_records(self, period: str) -> Iterator[str]:
         """The record (as stored JSON) of each person's accepted version in ``period``, one at
@@ -743,6 +736,17 @@ class Ledger:
             ):
                 found[row["path"]] = row
         return found
+
+
+class _Stored(NamedTuple):
+    """A stored reading of some bytes (what re-reading and skipping known files look at)."""
+
+    id: int
+    path: str
+    sha256: str
+    reader_version: int
+    received_at: str
+    expected_period: str | None
 
 
 #: A row of ``files`` as stored: column name → value, JSON columns as text.

@@ -97,7 +97,8 @@ _LEAVE_PART = re.compile(
 
 
 _SPACES = re.compile(r"\s+")
-_BLANKS = re.compile(r"[\s\u3000]+")
+#: Spaces of any width (the ideographic one too), as one run.
+BLANKS = re.compile(r"[\s\u3000]+")
 _BLANKS_AND_BRACKETS = re.compile(r"[\s\u3000（()）]+")
 _NEGATIVE = re.compile(r"[-－—–]\d+(?:\.\d+)?")
 _DECIMAL = re.compile(r"\d+(?:\.\d+)?")
@@ -115,7 +116,7 @@ def parse_number(text: str) -> Number:
             total = sum(v for v in values if v is not None)
             shown = _SPACES.sub(" ", text.strip())
             return Number(total, note=f"“{shown}”按合计 {total:g} 天计")
-    cleaned = _BLANKS.sub("", plain(_REMARK.sub("", text)))
+    cleaned = BLANKS.sub("", plain(_REMARK.sub("", text)))
     if not cleaned and text.strip() and _REMARK.search(text):
         inner = _BLANKS_AND_BRACKETS.sub("", plain(text))
         return Number(0) if inner in NONE_WORDS else Number(None)  # only a remark: no count

@@ -27,6 +27,7 @@ from .models import (
     Status,
 )
 from .normalize import (
+    BLANKS,
     TENTATIVE,
     committee_grades,
     find_date,
@@ -40,7 +41,6 @@ from .settings import ScanSettings
 from .writers.limits import CELL_LIMIT
 
 _DOTS = re.compile(r"[·•・･‧∙⋅．.]")
-_BLANKS = re.compile(r"[\s\u3000]+")
 _BLANKS_AND_COLONS = re.compile(r"[\s\u3000:：]+")
 #: The value quoted in an UNPLACED_TEXT message, when it holds a number.
 _QUOTED_NUMBER = re.compile(r"“([^”]*\d[^”]*)”")
@@ -78,7 +78,7 @@ def name_key(name: str) -> str:
     """A name for matching: nothing invisible, no spaces, one kind of middle dot,
     full-width folded."""
     folded = unicodedata.normalize("NFKC", visible(name))
-    return _DOTS.sub("·", _BLANKS.sub("", folded))
+    return _DOTS.sub("·", BLANKS.sub("", folded))
 
 
 def loose_key(name: str) -> str:

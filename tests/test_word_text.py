@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -256,6 +256,14 @@ _row = st.builds(
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_row, max_size=4))
+@example(  # a revision's old settings before the cell's own, and a row's after its cells
+    [
+        '<w:tr><w:tc><w:tcPr><w:tcPrChange w:id="4" w:author="a"><w:tcPr><w:gridSpan w:val="3"/>'
+        '<w:vMerge/></w:tcPr></w:tcPrChange><w:gridSpan w:val="2"/></w:tcPr><w:p/></w:tc></w:tr>',
+        '<w:tr><w:tc><w:p/></w:tc><w:tc><w:p/></w:tc><w:trPr><w:gridBefore w:val="1"/></w:trPr>'
+        "</w:tr>",
+    ]
+)
 def test_plain_table_route_gives_the_walks_grid_for_any_table(rows: list[str]) -> None:
     body = etree.fromstring(
         f"<w:body {NS}><w:tbl><w:tblPr/>{''.join(rows)}</w:tbl></w:body>".encode(), SAFE_PARSER

@@ -173,13 +173,7 @@ def _inflated(data: bytes, info: Member | zipfile.ZipInfo) -> bytes | None:
     if magic != b"PK\x03\x04" or end > len(data):
         return None
     flags = int.from_bytes(data[offset + 6 : offset + 8], "little")
-    try:
-        written = data[name_at : name_at + name_length].decode(
-            "utf-8" if flags & _UTF8_NAME else "cp437"
-        )
-    except UnicodeDecodeError:
-        return None
-    if written != info.orig_filename:
+    if _name(data, name_at, name_length, flags) != info.orig_filename:
         return None
     if info.compress_type == 0:
         out = data[start:end]
@@ -191,6 +185,14 @@ def _inflated(data: bytes, info: Member | zipfile.ZipInfo) -> bytes | None:
     if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
         return None
     return out
+
+
+def _name(data: bytes, at: int, length: int, flags: int) -> str | None:
+    """A member's name as zipfile decodes it (UTF-8 when flagged, else CP437), or None."""
+    try:
+        return data[at : at + length].decode("utf-8" if flags & _UTF8_NAME else "cp437")
+    except UnicodeDecodeError:
+        return None
 
 
 def _parse(data: bytes, name: str) -> etree._Element:
@@ -249,14 +251,9 @@ def directory(data: bytes) -> tuple[dict[str, Member], int] | None:
         at = name_at + name_length + extra_length + comment_length
         if magic != b"PK\x01\x02" or extra_length or extract > _MAX_EXTRACT_VERSION or at > end:
             return None
-        try:
-            name = data[name_at : name_at + name_length].decode(
-                "utf-8" if flags & _UTF8_NAME else "cp437"
-            )
-        except UnicodeDecodeError:
-            return None
-        if "\0" in name or any(sep != "/" and sep in name for sep in _SEPARATORS):
-            return None  # zipfile would change the name it is known by
+        name = _name(data, name_at, name_length, flags)
+        if name is None or "\0" in name or any(s != "/" and s in name for s in _SEPARATORS):
+            return None  # unreadable, or zipfile would change the name it is known by
         members[name] = Member(name, flags, method, crc, packed, size_, local + start - offset)
         count += 1
     return members, count

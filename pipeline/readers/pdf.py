@@ -1,11 +1,12 @@
 """A PDF of filled sheets (Word/WPS/LibreOffice "Save as PDF", print to PDF) → RawSheets.
 
 Characters and ruling lines are read through pdfium (pypdfium2, installed with pdfplumber),
-the table is found from the lines by pdfplumber's own table-finding steps, placed on the same
-grid the Word reader uses, and read by the same label finder. A cell's lines are put
+the table is found from the lines by pdfplumber's table-finding steps (its cells from the
+lines' crossings by ``intersections_to_cells``, the same steps done directly), placed on the
+same grid the Word reader uses, and read by the same label finder. A cell's lines are put
 together by ``text_lines``: pdfplumber's ``extract_text_lines`` rules, done directly. The
-pdfminer route (``pdfminer_pages``) gives the same fields, ~8× slower. Tests compare both
-pairs.
+pdfminer route (``pdfminer_pages``) gives the same fields, ~8× slower. Tests compare each
+pair.
 
 Text a PDF cannot give back as characters — a scan, or glyphs without a Unicode map
 (pdfium flags them; pdfminer writes ``(cid:NN)``) — is not data: such files are sent to
@@ -325,8 +326,8 @@ def _chars_by_cell(
 
 
 def _tables(page: PageData) -> list[list[Box]]:
-    """The page's tables, each as its cells, from the ruling lines (pdfplumber's own
-    table-finding steps, on edges read by pdfium)."""
+    """The page's tables, each as its cells, from the ruling lines read by pdfium
+    (pdfplumber's table-finding steps)."""
     from pdfplumber.table import cells_to_tables, edges_to_intersections, merge_edges
 
     settings = SETTINGS

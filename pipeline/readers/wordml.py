@@ -338,28 +338,37 @@ def table_grid(
     for row in _content_children(table):
         if row.tag != _TR:
             continue
-        before = next((b for p in row if p.tag == _TRPR for b in p if b.tag == _BEFORE), None)
-        col = int(before.get(_VAL, "0")) if before is not None else 0
+        col = _first_column(row)
         for cell in _content_children(row):
             if cell.tag != _TC:
                 continue
-            props = child(cell, _TCPR)
-            span, continued = 1, False
-            if props is not None:
-                grid_span = merge = None
-                for setting in props:  # the first of each, as find() would
-                    if setting.tag == _GRID_SPAN and grid_span is None:
-                        grid_span = setting
-                    elif setting.tag == _VMERGE and merge is None:
-                        merge = setting
-                if grid_span is not None:
-                    span = max(int(grid_span.get(_VAL, "1")), 1)
-                continued = merge is not None and merge.get(_VAL, "continue") == "continue"
+            span, continued = _span(cell)
             text = block_text(cell, lists, plain)
             cells.append(GridCell(row_index, col, span, text, continued))
             col += span
         row_index += 1
     return cells
+
+
+def _first_column(row: etree._Element) -> int:
+    """The grid column a row's first cell is in (``w:trPr/w:gridBefore``: columns skipped)."""
+    before = next((b for p in row if p.tag == _TRPR for b in p if b.tag == _BEFORE), None)
+    return int(before.get(_VAL, "0")) if before is not None else 0
+
+
+def _span(cell: etree._Element) -> tuple[int, bool]:
+    """How many grid columns a cell spans, and whether it continues the merged cell above."""
+    props = child(cell, _TCPR)
+    if props is None:
+        return 1, False
+    grid_span = merge = None
+    for setting in props:  # the first of each, as find() would
+        if setting.tag == _GRID_SPAN and grid_span is None:
+            grid_span = setting
+        elif setting.tag == _VMERGE and merge is None:
+            merge = setting
+    span = max(int(grid_span.get(_VAL, "1")), 1) if grid_span is not None else 1
+    return span, merge is not None and merge.get(_VAL, "continue") == "continue"
 
 
 def body_blocks(body: etree._Element) -> Iterator[etree._Element]:
@@ -401,9 +410,6 @@ def _inside_fallback(element: etree._Element) -> bool:
     return False
 
 
-_GRID_TAGS = (_TR, _TC, _P, _BEFORE, _GRID_SPAN, _VMERGE)
-
-
 def _within(element: etree._Element, container: etree._Element | None) -> bool:
     """``element`` is a child of ``container``, directly or through the wrappers
     ``_content_children`` looks through (in a plain part there is no content control)."""
@@ -415,27 +421,41 @@ def _within(element: etree._Element, container: etree._Element | None) -> bool:
     return True
 
 
+_GRID_TAGS = (_TR, _TC, _P, _TBL, _BEFORE, _GRID_SPAN, _VMERGE)
+
+
 def _plain_grid(
     table: etree._Element, lists: ListLabels | None, plain: PlainTexts
 ) -> list[GridCell] | None:
-    """``table_grid`` of a table in a plain part, from one pass of lxml's C iterator over the
-    rows, cells, paragraphs and grid settings — or None when the table is not one this pass
-    reads exactly as the walk does (a nested table, or markup in an unusual place)."""
+    """``table_grid`` of a table in a plain part, its rows, cells, paragraphs and grid
+    settings found by one pass of lxml's C iterator — or None when the table is not one this
+    pass reads exactly as the walk does (a nested table, a row's settings after its cells, a
+    row, cell or paragraph in an unusual place)."""
     cells: list[GridCell] = []
     row: etree._Element | None = None
     cell: etree._Element | None = None
     properties: etree._Element | None = None  # the cell's first w:tcPr
     row_index, col, span, continued = -1, 0, 1, False
-    spanned = merged = False
+    spanned = merged = False  # the cell's first w:gridSpan, w:vMerge seen
     lines: list[str] = []
-    for element in table.iter(*_GRID_TAGS, _TBL):
+    for element in table.iter(*_GRID_TAGS):
         tag = element.tag
         if tag == _P:
             if cell is None or not _within(element, cell):
                 return None
             lines.append(paragraph_text(element, lists, plain))
-            continue
-        if tag in (_TC, _TR):
+        elif tag == _TBL:
+            if element is not table:
+                return None  # a nested table: its cells are the walk's business
+        elif tag == _BEFORE:
+            parent = element.getparent()
+            owner = parent.getparent() if parent is not None else None
+            if row is None or parent is None or parent.tag != _TRPR or owner is not row:
+                continue  # an earlier setting (w:trPrChange), not the row's own
+            if cell is not None:
+                return None  # the row's settings after a cell of it
+            col = _first_column(row)  # the walk's own answer
+        elif tag in (_TC, _TR):  # either ends the cell before it
             if cell is not None:
                 cells.append(GridCell(row_index, col, span, "\n".join(lines), continued))
                 col += span
@@ -444,22 +464,11 @@ def _plain_grid(
                 if not _within(element, table):
                     return None
                 row, row_index, col = element, row_index + 1, 0
-                continue
-            if row is None or not _within(element, row):
+            elif row is None or not _within(element, row):
                 return None
-            cell, properties, lines = element, child(element, _TCPR), []
-            span, continued, spanned, merged = 1, False, False, False
-        elif tag == _TBL:
-            if element is not table:
-                return None  # a nested table: its cells are the walk's business
-        elif tag == _BEFORE:
-            parent = element.getparent()
-            if parent is None or parent.tag != _TRPR or parent.getparent() is not row:
-                continue  # an earlier setting (w:trPrChange), not the row's own
-            if cell is not None or col or child(row, _TRPR) is not parent:  # type: ignore[arg-type]
-                return None
-            before = next(b for b in parent if b.tag == _BEFORE)
-            col = int(before.get(_VAL, "0"))
+            else:
+                cell, properties, lines = element, child(element, _TCPR), []
+                span, continued, spanned, merged = 1, False, False, False
         elif cell is not None and element.getparent() is properties:
             if tag == _GRID_SPAN and not spanned:
                 span, spanned = max(int(element.get(_VAL, "1")), 1), True

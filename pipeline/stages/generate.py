@@ -113,11 +113,12 @@ def generate(
     sheets: list[GeneratedSheet] = []
     bundles: dict[str, str] = {}
     if unit is None:
+        folders = {name: safe_component(name) for name in groups}
         with atomic.staged_dir(blank) as staging:
-            for name in groups:
-                (staging / safe_component(name)).mkdir(mode=atomic.DIR_MODE)
+            for folder_name in folders.values():
+                (staging / folder_name).mkdir(mode=atomic.DIR_MODE)
             tasks = [
-                (staging / safe_component(name), staging / f"{safe_component(name)}.zip", members)
+                (staging / folders[name], staging / f"{folders[name]}.zip", members)
                 for name, members in groups.items()
             ]
             # the workers stop before the staging folder is swapped in or thrown away
@@ -126,15 +127,14 @@ def generate(
                     sheets.extend(
                         GeneratedSheet(p, name, n) for p, n in zip(members, names, strict=True)
                     )
-                    bundles[name] = f"{safe_component(name)}.zip"
+                    bundles[name] = f"{folders[name]}.zip"
             list_name = DISTRIBUTION_LIST
             _write_distribution_list(staging / list_name, sheets, bundles)
         # paths were recorded inside the staging folder; report them at their final place
         # (the folder resolved once: the files and folders in it are kaohe's own)
         under = workspace.relative(blank)
         sheets = [
-            GeneratedSheet(s.person, s.unit, f"{under}/{safe_component(s.unit)}/{s.file}")
-            for s in sheets
+            GeneratedSheet(s.person, s.unit, f"{under}/{folders[s.unit]}/{s.file}") for s in sheets
         ]
         bundles = {u: workspace.relative(blank / f) for u, f in bundles.items()}
     else:

@@ -267,17 +267,17 @@ def _limit_of(limits: Limits) -> Callable[[tuple[Any, ...]], float]:
 
 
 def _overran(reason: str, seconds: float) -> ReadResult:
-    return ReadResult(None, Code.UNREADABLE_FILE.value, _overran_text(reason, seconds))
+    """The result of a file whose reader overran its time limit or died."""
+    if reason == "timeout":
+        text = f"文件解析超过 {seconds:g} 秒仍未完成，已中止（文件可能已损坏或被构造得无法解析）"
+    else:
+        text = "解析时读取程序异常退出（文件可能已损坏）"
+    return ReadResult(None, Code.UNREADABLE_FILE.value, text)
 
 
 def _overran_encoded(reason: str, seconds: float) -> StoredReading:
-    return StoredReading(None, Code.UNREADABLE_FILE.value, _overran_text(reason, seconds))
-
-
-def _overran_text(reason: str, seconds: float) -> str:
-    if reason == "timeout":
-        return f"文件解析超过 {seconds:g} 秒仍未完成，已中止（文件可能已损坏或被构造得无法解析）"
-    return "解析时读取程序异常退出（文件可能已损坏）"
+    _, code, message = _overran(reason, seconds)
+    return StoredReading(None, code, message)  # no sheet to encode
 
 
 def read_limited(name: str, data: bytes, limits: Limits) -> ReadResult:

@@ -3,18 +3,20 @@ sheets, the committee's appeal decisions and the notice's rules, put together on
 output (export, explain, status, report, summary, annual, feedback, secondment lists,
 archive) reads this, so they cannot disagree.
 
-I/O is limited to gathering the inputs (roster, ledger); the rules themselves are pure
-(``rules.apply_rules``, ``rules.judge``).
+I/O is limited to gathering the inputs (roster, ledger) and parking the records in effect
+(``Spooled``); the rules themselves are pure (``rules.apply_rules``, ``rules.judge``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from .appeals import appeals
-from .ledger import Ledger
-from .models import Period, SheetRecord
-from .rules import PeriodResult, apply_rules
+from .ledger import Appeal, Ledger
+from .models import Grade, Period, Person, SheetRecord, Status
+from .rules import Held, Keeper, PeriodResult, apply_rules
+from .spool import Spool
 from .workspace import Workspace
 
 
@@ -40,16 +42,32 @@ def returned_by_period(workspace: Workspace, year: int) -> dict[str, set[str]]:
 
 
 def evaluate(workspace: Workspace, period: Period, *, today: date | None = None) -> PeriodResult:
-    """The period after appeals and the notice's rules, for the workspace's current roster."""
+    """The period after appeals and the notice's rules, for the workspace's current roster.
+
+    The records stream from the ledger into the rules, and each record in effect is parked in
+    a spool (``Spooled``): the result holds a few hundred bytes per person,
+    however large the quarter, and an output reads a record back when it writes it."""
     people = workspace.people()
-    returned: dict[str, set[str]] = {}
-    records: list[SheetRecord] = []
-    decided = {}
-    if workspace.has_ledger():  # every read from one consistent state of the ledger
-        with workspace.ledger() as ledger, ledger.snapshot():
-            returned = ledger.returned_by_period(period.year)
-            records = _accepted(ledger, period)
-            decided = appeals(ledger, period)
+    if not workspace.has_ledger():
+        return _apply(workspace, period, people, [], {}, {}, today)
+    with workspace.ledger() as ledger, ledger.snapshot():  # every read from one state
+        returned = ledger.returned_by_period(period.year)
+        records = (SheetRecord.model_validate_json(r) for r in ledger.accepted_records(period.code))
+        spool = Spool()  # the system's temporary folder: nothing appears in the workspace
+        return _apply(workspace, period, people, records, returned, appeals(ledger, period),
+                      today, Spooled.keeper(spool))  # fmt: skip
+
+
+def _apply(
+    workspace: Workspace,
+    period: Period,
+    people: list[Person],
+    records: Iterable[SheetRecord],
+    returned: dict[str, set[str]],
+    decided: dict[str, Appeal],
+    today: date | None,
+    keep: Keeper = Held,
+) -> PeriodResult:
     missing_before: dict[str, list[str]] = {}
     for quarter in range(1, period.quarter):
         earlier = Period(year=period.year, quarter=quarter).code
@@ -68,4 +86,26 @@ def evaluate(workspace: Workspace, period: Period, *, today: date | None = None)
         today=today,
         zone=workspace.zone,
         appeals=decided,
+        keep=keep,
     )
+
+
+class Spooled:
+    """A record in effect parked in a spool as JSON, read back (and parsed) on each ``load``;
+    the grade, state and file are kept at hand for the outputs that only need those."""
+
+    __slots__ = ("_length", "_offset", "_spool", "grade", "path", "status")
+
+    def __init__(self, spool: Spool, record: SheetRecord) -> None:
+        self._spool = spool
+        self._offset, self._length = spool.append(record.model_dump_json().encode("utf-8"))
+        self.grade: Grade | None = record.grade
+        self.status: Status = record.status
+        self.path: str = record.source.path
+
+    @classmethod
+    def keeper(cls, spool: Spool) -> Keeper:
+        return lambda record: cls(spool, record)
+
+    def load(self) -> SheetRecord:
+        return SheetRecord.model_validate_json(self._spool.read(self._offset, self._length))

@@ -8,9 +8,10 @@ reads it from the ``PersonResult`` instead of re-deciding grade-versus-status.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from .appeals import apply_appeal
@@ -26,13 +27,55 @@ BUREAU_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 RuleSettings = RulesSettings
 
 
+class Kept(Protocol):
+    """A person's record in effect as a result keeps it: what the light questions need at
+    hand (the grade, the state, the file), the whole record when an output asks for it."""
+
+    @property
+    def grade(self) -> Grade | None: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def path(self) -> str: ...
+    def load(self) -> SheetRecord: ...
+
+
+#: How ``apply_rules`` keeps each record in effect (in memory by default; ``evaluate`` parks
+#: them in a spool, so a result's size does not grow with the records).
+Keeper = Callable[[SheetRecord], Kept]
+
+
+class Held:
+    """A record kept as it is, in memory."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record: SheetRecord) -> None:
+        self.record = record
+
+    @property
+    def grade(self) -> Grade | None:
+        return self.record.grade
+
+    @property
+    def status(self) -> Status:
+        return self.record.status
+
+    @property
+    def path(self) -> str:
+        return self.record.source.path
+
+    def load(self) -> SheetRecord:
+        return self.record
+
+
 @dataclass(frozen=True)
 class PersonResult:
     """One roster person's quarter: what every output says about them."""
 
     person: Person
     #: The record in effect (after an appeal decision and the rules), or None if not returned.
-    record: SheetRecord | None
+    kept: Kept | None
     #: The grade as ticked or written on the sheet, before any appeal decision.
     grade_on_sheet: Grade | None
     outcome: Outcome
@@ -41,13 +84,23 @@ class PersonResult:
     findings: tuple[Finding, ...] = ()
 
     @property
+    def record(self) -> SheetRecord | None:
+        """The record in effect (read back from where it is kept: bind it once per use)."""
+        return self.kept.load() if self.kept is not None else None
+
+    @property
     def grade(self) -> Grade | None:
         """The grade in effect."""
-        return self.record.grade if self.record else None
+        return self.kept.grade if self.kept is not None else None
+
+    @property
+    def status(self) -> Status | None:
+        """The state of the record in effect, None if not returned."""
+        return self.kept.status if self.kept is not None else None
 
     @property
     def returned(self) -> bool:
-        return self.record is not None
+        return self.kept is not None
 
 
 @dataclass
@@ -68,8 +121,9 @@ class PeriodResult:
 
     @property
     def records(self) -> dict[str, SheetRecord]:
-        """The returned records in effect, by person id."""
-        return {pid: r.record for pid, r in self.results.items() if r.record is not None}
+        """The returned records in effect, by person id (every one read back: for outputs
+        that need them all at once)."""
+        return {pid: r.kept.load() for pid, r in self.results.items() if r.kept is not None}
 
 
 def _finding(code: Code, message: str, person: Person | None = None, *, file: str = "",
@@ -144,26 +198,54 @@ def apply_rules(
     today: date | None = None,
     zone: tzinfo = BUREAU_ZONE,
     appeals: Mapping[str, Appeal] | None = None,
+    keep: Keeper = Held,
 ) -> PeriodResult:
     """Apply the rules to ``records`` as read from the sheets. ``missing_before`` maps
     person_id → earlier periods of the year in which that person had no accepted sheet (for
-    REPEATED_NON_SUBMISSION); ``appeals`` maps person_id → their appeal this period."""
-    by_id = {r.person_id: r for r in records}
+    REPEATED_NON_SUBMISSION); ``appeals`` maps person_id → their appeal this period.
+    ``records`` are taken one at a time, and ``keep`` decides where each record in effect
+    is kept (see ``Keeper``)."""
+    wanted = {person.person_id: person for person in people}
+    judged: dict[str, PersonResult] = {}
+    for sheet in records:  # one at a time: only what each result keeps stays in memory
+        person = wanted.get(sheet.person_id)
+        if person is not None:  # a later record of the same person wins
+            judged[person.person_id] = _judged(
+                period, deadline, person, sheet, settings, missing_before, today, zone,
+                (appeals or {}).get(person.person_id), keep,
+            )  # fmt: skip
     result = PeriodResult(period, deadline, list(people))
     for person in people:
-        sheet = by_id.get(person.person_id)
-        appeal = (appeals or {}).get(person.person_id)
-        record, outcome = judge(sheet, settings, appeal)
-        found = _person_findings(
-            period, deadline, person, record, settings, missing_before, today, zone
-        )
-        result.findings.extend(found)
-        late = any(f.code == Code.LATE_RETURN.value for f in found)
-        result.results[person.person_id] = PersonResult(
-            person, record, sheet.grade if sheet else None, outcome, late, appeal, tuple(found)
-        )
+        found = judged.get(person.person_id) or _judged(
+            period, deadline, person, None, settings, missing_before, today, zone,
+            (appeals or {}).get(person.person_id), keep,
+        )  # fmt: skip
+        result.findings.extend(found.findings)
+        result.results[person.person_id] = found
     result.findings.extend(_quota(result, settings))
     return result
+
+
+def _judged(
+    period: Period,
+    deadline: Deadline,
+    person: Person,
+    sheet: SheetRecord | None,
+    settings: RuleSettings,
+    missing_before: dict[str, list[str]] | None,
+    today: date | None,
+    zone: tzinfo,
+    appeal: Appeal | None,
+    keep: Keeper,
+) -> PersonResult:
+    record, outcome = judge(sheet, settings, appeal)
+    found = _person_findings(
+        period, deadline, person, record, settings, missing_before, today, zone
+    )
+    late = any(f.code == Code.LATE_RETURN.value for f in found)
+    kept = keep(record) if record is not None else None
+    grade = sheet.grade if sheet else None
+    return PersonResult(person, kept, grade, outcome, late, appeal, tuple(found))
 
 
 def _person_findings(
@@ -250,16 +332,16 @@ def _from_issue(item: Issue, person: Person, file: str) -> Finding:
 def _quota(result: PeriodResult, settings: RuleSettings) -> list[Finding]:
     if settings.hao_quota <= 0:
         return []
-    groups: dict[str, list[SheetRecord]] = {}
+    groups: dict[str, list[Grade]] = {}
     for person in result.people:
-        record = result.record_of(person)
-        if record is None or record.grade is None:
+        grade = result.result_of(person).grade
+        if grade is None:
             continue
         key = person.assessing_unit if settings.hao_quota_scope == "unit" else "全局"
-        groups.setdefault(key, []).append(record)
+        groups.setdefault(key, []).append(grade)
     findings = []
     for unit, graded in groups.items():
-        hao = sum(1 for r in graded if r.grade is Grade.HAO)
+        hao = sum(1 for g in graded if g is Grade.HAO)
         if hao > settings.hao_quota * len(graded):
             findings.append(
                 _finding(

@@ -138,7 +138,7 @@ def test_stages_do_not_import_each_other_and_layers_point_down() -> None:
     bottom = {"models", "fields", "settings", "errors", "paths", "progress", "codes", "identity", "qr", "lock",
               "workers"}  # fmt: skip
     domain = {"rules", "quarter", "settle", "records", "appeals", "normalize", "roster", "backups",
-              "workdays", "template", "workspace", "sample", "ledger", "scanned"}  # fmt: skip
+              "workdays", "template", "workspace", "sample", "ledger", "scanned", "spool"}  # fmt: skip
     rank = {"base": 0, "readers": 1, "writers": 1, "domain": 2, "stages": 3, "flows": 4,
             "demo": 4, "cli": 5, "__main__": 5, "web": 5}  # fmt: skip
 

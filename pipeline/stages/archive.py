@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from ..paths import safe_component
 from ..quarter import evaluate
 from ..readers.bundle import members
 from ..rules import PeriodResult, PersonResult
+from ..spool import Spool
 from ..workspace import Workspace, writes
 from ..writers import atomic
 
@@ -165,7 +165,7 @@ def _person(found: PersonResult) -> dict[str, object]:
         "outcome": found.outcome.value,
         "grade_on_sheet": found.grade_on_sheet.value if found.grade_on_sheet else None,
         "late": found.late,
-        "source_path": found.record.source.path if found.record else None,
+        "source_path": found.kept.path if found.kept else None,
     }
 
 
@@ -233,30 +233,30 @@ def build_archive(
 
 
 class _Lines:
-    """The manifest's member lines, kept in an unnamed temporary file beside the archive
-    until the manifest is written (each holds a record: 10,000 would be ~40 MB in memory)."""
+    """The manifest's member lines, spooled beside the archive until the manifest is written
+    (each holds a record: 10,000 would be ~40 MB in memory). JSON lines hold no newline."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.count = 0
-        self._file: Any = None
+        self._spool: Spool | None = None
 
     def __enter__(self) -> _Lines:
-        atomic.private_dir(self.folder)
-        self._file = tempfile.TemporaryFile(dir=self.folder)  # owner-only, never named
+        self._spool = Spool(self.folder)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._file.close()
+        assert self._spool is not None
+        self._spool.close()
 
     def append(self, line: str) -> None:
-        self._file.write(line.encode("utf-8") + b"\n")
+        assert self._spool is not None
+        self._spool.append(line.encode("utf-8") + b"\n")
         self.count += 1
 
     def __iter__(self) -> Iterator[str]:
-        self._file.seek(0)
-        for line in self._file:
-            yield line[:-1].decode("utf-8")
+        assert self._spool is not None
+        return (line[:-1].decode("utf-8") for line in self._spool.lines())
 
 
 def _line(member: dict[str, object], record: str | None) -> str:

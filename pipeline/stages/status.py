@@ -71,7 +71,7 @@ def status(
             continue
         counts[1] += 1
         counts[2] += found.outcome.grade is not None or found.outcome is Outcome.UNGRADED
-        counts[3] += found.record is not None and found.record.status is Status.REVIEWED
+        counts[3] += found.status is Status.REVIEWED
         counts[5] += found.late
     if unit is not None and not units:
         from ..errors import KaoheError

@@ -1,0 +1,87 @@
+"""A spool: bytes parked in an unnamed, owner-only temporary file instead of in memory, for
+data that grows with the roster but is read back only a piece at a time (a period's records
+while its outputs are written, the archive manifest's lines).
+
+Appending returns where the piece lies; reading it back is a seek and a read under a lock,
+so threads of the workbench may share one spool (``os.pread`` would not run on Windows).
+The file has no name on Linux and is removed when closed elsewhere; it is closed with the
+spool, or when the spool is garbage-collected (a period's result owns its spool).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from .writers import atomic
+
+#: Pieces are written out once this much is waiting (one write per ~1 MB, not per piece).
+FLUSH_AT = 1 << 20
+
+
+class Spool:
+    """Bytes appended and read back by their place in the file."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        if folder is not None:
+            atomic.private_dir(folder)
+        self._file: IO[bytes] = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed by close()
+        self._waiting: list[bytes] = []
+        self._waiting_size = 0
+        self._size = 0  # bytes appended, written out or waiting
+        self._lock = threading.Lock()
+        # a result's spool lives as long as the result: closed with it, without a warning
+        self._closed = weakref.finalize(self, self._file.close)
+
+    def append(self, data: bytes) -> tuple[int, int]:
+        """Park ``data``; its (offset, length) in the spool."""
+        with self._lock:
+            offset = self._size
+            self._waiting.append(data)
+            self._waiting_size += len(data)
+            self._size += len(data)
+            if self._waiting_size >= FLUSH_AT:
+                self._write_out()
+        return offset, len(data)
+
+    def read(self, offset: int, length: int) -> bytes:
+        """The bytes appended at ``offset``."""
+        with self._lock:
+            self._write_out()
+            self._file.seek(offset)
+            data = self._file.read(length)
+        if len(data) != length:
+            raise OSError(f"临时文件被截断：应有 {length} 字节，读到 {len(data)} 字节")
+        return data
+
+    def lines(self) -> Iterator[bytes]:
+        """Everything appended so far, line by line with its newline (for pieces that each
+        end with one), read a megabyte at a time."""
+        size, position, rest = self._size, 0, b""
+        while position < size:
+            chunk = self.read(position, min(FLUSH_AT, size - position))
+            position += len(chunk)
+            *whole, rest = (rest + chunk).split(b"\n")
+            yield from (line + b"\n" for line in whole)
+        if rest:
+            yield rest
+
+    def close(self) -> None:
+        self._closed()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write_out(self) -> None:
+        if self._waiting:
+            self._file.seek(0, 2)
+            self._file.write(b"".join(self._waiting))
+            self._waiting.clear()
+            self._waiting_size = 0

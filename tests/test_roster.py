@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -216,6 +217,28 @@ def test_damaged_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
     cache.write_bytes(cache.read_bytes()[:200])
     assert _fresh(path, cache) == read_roster(path)
     assert _fresh(path, cache) == read_roster(path)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b[: b.rindex(b"\n", 0, len(b) - 1) + 1],  # the last person cut off at a line end
+        lambda b: b.replace("张伟".encode(), "张卫".encode(), 1),  # a name changed, still valid
+        lambda b: b[: b.index(b"\n") + 1] + b[b.index(b"\n", b.index(b"\n") + 1) + 1 :],
+        lambda b: b + b'{"person_id":"9999"}\n',  # one more line
+    ],
+    ids=["cut-at-line-end", "name-changed", "first-person-gone", "line-added"],
+)
+def test_a_cache_that_still_parses_but_was_altered_is_not_served(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    path, cache = write_xlsx(tmp_path / "名单.xlsx", sample_rows()), tmp_path / "cache"
+    _fresh(path, cache)
+    stored = cache.read_bytes()
+    cache.write_bytes(damage(stored))
+    assert cache.read_bytes() != stored
+    assert _fresh(path, cache) == read_roster(path)
+    assert cache.read_bytes() == stored  # replaced by a good one
 
 
 def test_a_roster_with_problems_is_refused_every_time_and_never_cached(tmp_path: Path) -> None:

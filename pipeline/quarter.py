@@ -45,8 +45,8 @@ def evaluate(workspace: Workspace, period: Period, *, today: date | None = None)
     """The period after appeals and the notice's rules, for the workspace's current roster.
 
     The records stream from the ledger into the rules, and each record in effect is parked in
-    a spool (``Spooled``): the result holds a few hundred bytes per person,
-    however large the quarter, and an output reads a record back when it writes it."""
+    a spool (``Spooled``): the result keeps a few hundred bytes per person however long the
+    records are, and an output reads a record back when it writes it."""
     people = workspace.people()
     if not workspace.has_ledger():
         return _apply(workspace, period, people, [], {}, {}, today)
@@ -68,6 +68,7 @@ def _apply(
     today: date | None,
     keep: Keeper = Held,
 ) -> PeriodResult:
+    """The rules over ``records``, with who was missing in the year's earlier quarters."""
     missing_before: dict[str, list[str]] = {}
     for quarter in range(1, period.quarter):
         earlier = Period(year=period.year, quarter=quarter).code

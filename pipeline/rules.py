@@ -205,47 +205,31 @@ def apply_rules(
     REPEATED_NON_SUBMISSION); ``appeals`` maps person_id → their appeal this period.
     ``records`` are taken one at a time, and ``keep`` decides where each record in effect
     is kept (see ``Keeper``)."""
+
+    def result_of(person: Person, sheet: SheetRecord | None) -> PersonResult:
+        appeal = (appeals or {}).get(person.person_id)
+        record, outcome = judge(sheet, settings, appeal)
+        found = _person_findings(
+            period, deadline, person, record, settings, missing_before, today, zone
+        )
+        late = any(f.code == Code.LATE_RETURN.value for f in found)
+        kept = keep(record) if record is not None else None
+        grade = sheet.grade if sheet else None
+        return PersonResult(person, kept, grade, outcome, late, appeal, tuple(found))
+
     wanted = {person.person_id: person for person in people}
     judged: dict[str, PersonResult] = {}
     for sheet in records:  # one at a time: only what each result keeps stays in memory
         person = wanted.get(sheet.person_id)
         if person is not None:  # a later record of the same person wins
-            judged[person.person_id] = _judged(
-                period, deadline, person, sheet, settings, missing_before, today, zone,
-                (appeals or {}).get(person.person_id), keep,
-            )  # fmt: skip
+            judged[person.person_id] = result_of(person, sheet)
     result = PeriodResult(period, deadline, list(people))
     for person in people:
-        found = judged.get(person.person_id) or _judged(
-            period, deadline, person, None, settings, missing_before, today, zone,
-            (appeals or {}).get(person.person_id), keep,
-        )  # fmt: skip
+        found = judged.get(person.person_id) or result_of(person, None)
         result.findings.extend(found.findings)
         result.results[person.person_id] = found
     result.findings.extend(_quota(result, settings))
     return result
-
-
-def _judged(
-    period: Period,
-    deadline: Deadline,
-    person: Person,
-    sheet: SheetRecord | None,
-    settings: RuleSettings,
-    missing_before: dict[str, list[str]] | None,
-    today: date | None,
-    zone: tzinfo,
-    appeal: Appeal | None,
-    keep: Keeper,
-) -> PersonResult:
-    record, outcome = judge(sheet, settings, appeal)
-    found = _person_findings(
-        period, deadline, person, record, settings, missing_before, today, zone
-    )
-    late = any(f.code == Code.LATE_RETURN.value for f in found)
-    kept = keep(record) if record is not None else None
-    grade = sheet.grade if sheet else None
-    return PersonResult(person, kept, grade, outcome, late, appeal, tuple(found))
 
 
 def _person_findings(

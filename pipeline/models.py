@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -136,10 +136,6 @@ class Person(BaseModel):
     def assessing_unit(self) -> str:
         """The unit that assesses the person: the host unit when seconded (notice 四(六))."""
         return self.host_unit if self.seconded else self.unit
-
-
-#: A list of people as JSON and back (the roster cache, the roster's fingerprint).
-PEOPLE: TypeAdapter[list[Person]] = TypeAdapter(list[Person])
 
 
 class Issue(BaseModel):

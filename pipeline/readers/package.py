@@ -150,7 +150,8 @@ class Package:
         return found
 
 
-_LOCAL_HEADER = struct.Struct("<4s22xHH")
+#: A local file header: signature, flags, name and extra-field lengths.
+_LOCAL_HEADER = struct.Struct("<4s2xH18xHH")
 #: Encrypted, compressed-patched or strongly encrypted entries (zipfile's own checks).
 _UNUSUAL_FLAGS = 0x1 | 0x20 | 0x40
 _UTF8_NAME = 0x800
@@ -166,13 +167,12 @@ def _inflated(data: bytes, info: Member | zipfile.ZipInfo) -> bytes | None:
     offset = info.header_offset
     if offset < 0 or offset + _LOCAL_HEADER.size > len(data):
         return None
-    magic, name_length, extra_length = _LOCAL_HEADER.unpack_from(data, offset)
+    magic, flags, name_length, extra_length = _LOCAL_HEADER.unpack_from(data, offset)
     name_at = offset + _LOCAL_HEADER.size
     start = name_at + name_length + extra_length
     end = start + info.compress_size
     if magic != b"PK\x03\x04" or end > len(data):
         return None
-    flags = int.from_bytes(data[offset + 6 : offset + 8], "little")
     if _name(data, name_at, name_length, flags) != info.orig_filename:
         return None
     if info.compress_type == 0:

@@ -222,7 +222,7 @@ def build_archive(
                 assert data is not None
                 archive.writestr(_info(entry.name), data)
                 member = {"name": entry.name, "sha256": digest, "size": len(data), **entry.info}
-                listed.append(
+                listed.add(
                     _line(member, ledger.record_text(entry.row_id))
                     if entry.row_id  # a ledger version: its record, as stored
                     else json.dumps(member, ensure_ascii=False)
@@ -232,31 +232,18 @@ def build_archive(
     return ArchiveResult(target, listed.count, [str(a["source_path"]) for a in absent])
 
 
-class _Lines:
+class _Lines(Spool):
     """The manifest's member lines, spooled beside the archive until the manifest is written
     (each holds a record: 10,000 would be ~40 MB in memory). JSON lines hold no newline."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.count = 0
-        self._spool: Spool | None = None
+    count = 0
 
-    def __enter__(self) -> _Lines:
-        self._spool = Spool(self.folder)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._spool is not None
-        self._spool.close()
-
-    def append(self, line: str) -> None:
-        assert self._spool is not None
-        self._spool.append(line.encode("utf-8") + b"\n")
+    def add(self, line: str) -> None:
+        self.append(line.encode("utf-8") + b"\n")
         self.count += 1
 
     def __iter__(self) -> Iterator[str]:
-        assert self._spool is not None
-        return (line[:-1].decode("utf-8") for line in self._spool.lines())
+        return (line[:-1].decode("utf-8") for line in self.lines())
 
 
 def _line(member: dict[str, object], record: str | None) -> str:

@@ -217,7 +217,7 @@ def submissions(
             received = _received(path, given)
             opened = _open_regular(path, limits)
         except OSError as exc:
-            yield _failed(key, _received_now(received_at), _unreadable(exc))
+            yield _failed(key, given or _received_now(None), _unreadable(exc))
             continue
         if opened.data is None:
             if opened.sha256:  # too big: the version is its content

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .rulings import table_cells as ruling_tables
+
 Gray = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels of the registered table
 
@@ -172,22 +174,38 @@ class Table:
 
 
 def table_cells(image: Gray, settings: OpticsSettings = SETTINGS) -> Table:
-    """Cells of the registered table, by pdfplumber's own table-finding steps over the
-    ruling segments seen in the image (the same steps the PDF reader uses on vector lines)."""
+    """Cells of the registered table, by pdfplumber's table-finding steps (``rulings``) over
+    the ruling segments seen in the image (the same steps the PDF reader uses on vector
+    lines)."""
     cv2 = _cv()
-    from pdfplumber.table import (
-        cells_to_tables,
-        edges_to_intersections,
-        intersections_to_cells,
-        merge_edges,
+    ink, horizontal, vertical = ruling_masks(image)
+    snap = settings.snap
+    found = ruling_tables(ruling_edges(horizontal, vertical), snap, snap, snap)
+    largest = max(found, key=len) if found else []
+    boxes = sorted(
+        {(int(c[0]), int(c[1]), int(c[2]), int(c[3])) for c in largest},
+        key=lambda b: (b[1], b[0]),
     )
+    rules = cv2.dilate(horizontal | vertical, np.ones((5, 5), np.uint8))
+    text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+    return Table(boxes, _despeckle(text_ink, settings.speck))
 
+
+def ruling_masks(image: Gray) -> tuple[Gray, Gray, Gray]:
+    """The image's ink, and its horizontal and vertical ruling lines."""
+    cv2 = _cv()
     ink = ink_of(image)
     dilated = cv2.dilate(ink, np.ones((3, 3), np.uint8))
     # the shortest rules of the form: a cell's width across (>= 1.3 cm), an attendance
     # row down (0.8 cm); a character is at most ~0.4 cm either way
     width = image.shape[1]
     horizontal, vertical = _rules(dilated, max(width // 17, 20), max(width // 24, 16))
+    return ink, horizontal, vertical
+
+
+def ruling_edges(horizontal: Gray, vertical: Gray) -> list[dict[str, Any]]:
+    """The ruling segments of the two masks, as pdfplumber-shaped edges (pixels)."""
+    cv2 = _cv()
     edges: list[dict[str, Any]] = []
     for mask, orientation in ((horizontal, "h"), (vertical, "v")):
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
@@ -203,17 +221,7 @@ def table_cells(image: Gray, settings: OpticsSettings = SETTINGS) -> Table:
                 edges.append({"x0": middle, "x1": middle, "top": float(y),
                               "bottom": float(y + h), "width": 0.0, "height": float(h),
                               "orientation": "v", "object_type": "line"})  # fmt: skip
-    snap = settings.snap
-    merged = merge_edges(edges, snap, snap, snap, snap)
-    found = cells_to_tables(intersections_to_cells(edges_to_intersections(merged, snap, snap)))
-    largest = max(found, key=len) if found else []
-    boxes = sorted(
-        {(int(c[0]), int(c[1]), int(c[2]), int(c[3])) for c in largest},
-        key=lambda b: (b[1], b[0]),
-    )
-    rules = cv2.dilate(horizontal | vertical, np.ones((5, 5), np.uint8))
-    text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
-    return Table(boxes, _despeckle(text_ink, settings.speck))
+    return edges
 
 
 def _despeckle(ink: Gray, smallest: int) -> Gray:

@@ -1,12 +1,12 @@
 """A PDF of filled sheets (Word/WPS/LibreOffice "Save as PDF", print to PDF) → RawSheets.
 
 Characters and ruling lines are read through pdfium (pypdfium2, installed with pdfplumber),
-the table is found from the lines by pdfplumber's table-finding steps (its cells from the
-lines' crossings by ``intersections_to_cells``, the same steps done directly), placed on the
-same grid the Word reader uses, and read by the same label finder. A cell's lines are put
-together by ``text_lines``: pdfplumber's ``extract_text_lines`` rules, done directly. The
-pdfminer route (``pdfminer_pages``) gives the same fields, ~8× slower. Tests compare each
-pair.
+the table is found from the lines by pdfplumber's table-finding steps (done directly in
+``rulings``), placed on the same grid the Word reader uses, and read by the same label
+finder. A cell's lines are put together by ``text_lines``: pdfplumber's
+``extract_text_lines`` rules, done directly. A reader process reads an ordinary PDF without
+importing pdfplumber at all. The pdfminer route (``pdfminer_pages``) gives the same fields,
+~8× slower. Tests compare each pair.
 
 Text a PDF cannot give back as characters — a scan, or glyphs without a Unicode map
 (pdfium flags them; pdfminer writes ``(cid:NN)``) — is not data: such files are sent to
@@ -15,6 +15,7 @@ review rather than read wrongly.
 
 from __future__ import annotations
 
+import bisect
 import io
 import itertools
 import re
@@ -24,7 +25,8 @@ from typing import Any
 
 from .layout import MIN_LABELS, find_fields, match_label, read_loose_lines
 from .raw import NoTextLayer, RawSheet, ReadFailure
-from .wordml import GridCell, symbol_char
+from .rulings import Box, table_cells
+from .wordml import GridCell, may_be_symbol, symbol_char
 
 #: A sheet is one or two pages; a unit's stack of sheets in one file is read up to this
 #: many pages (pages past it are not read).
@@ -98,22 +100,26 @@ def _page_data(page: Any) -> PageData:
     raw_page = textpage.raw
     chars: list[dict[str, Any]] = []
     box = pdfium_c.FS_RECTF()
+    box_at = ctypes.byref(box)
+    unicode_of, box_of = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
+    unmapped = pdfium_c.FPDFText_HasUnicodeMapError
     try:
         for index in range(pdfium_c.FPDFText_CountChars(raw_page)):
-            code = pdfium_c.FPDFText_GetUnicode(raw_page, index)
+            code = unicode_of(raw_page, index)
             if code in (0, 2, 10, 13) or 0xD800 <= code <= 0xDFFF:
                 continue  # generated line ends and the halves of a surrogate pair
             text = chr(code)
-            pdfium_c.FPDFText_GetLooseCharBox(raw_page, index, ctypes.byref(box))
+            box_of(raw_page, index, box_at)
             left, right, top, bottom = box.left, box.right, height - box.top, height - box.bottom
-            # symbol fonts give letters (Wingdings 2 "R") or private-use codes for their marks
-            fontname = _font_name(raw_page, index) if code < 0x3000 or code >= 0xE000 else ""
+            # symbol fonts give letters (Wingdings 2 "R") or private-use codes for their
+            # marks; the font is asked only for a character a symbol font could turn into one
+            fontname = _font_name(raw_page, index) if may_be_symbol(code) else ""
             shown = symbol_char(text, fontname) if fontname or code >= 0xE000 else text
             chars.append({
                 "text": shown, "x0": left, "x1": right, "top": top, "bottom": bottom,
                 "doctop": top, "upright": True, "size": bottom - top, "width": right - left,
                 "height": bottom - top, "fontname": fontname,
-                "unmapped": pdfium_c.FPDFText_HasUnicodeMapError(raw_page, index) == 1,
+                "unmapped": unmapped(raw_page, index) == 1,
             })  # fmt: skip
     finally:
         textpage.close()
@@ -205,9 +211,6 @@ def _edges(x0: float, x1: float, top: float, bottom: float) -> list[dict[str, An
     return []
 
 
-Box = tuple[float, float, float, float]
-
-
 def _cell_text(chars: list[dict[str, Any]], bbox: Box) -> str:
     """Text in a cell, wrapped lines rejoined: a visual line that stops well short of the
     cell's right edge ends a paragraph; one that runs to the edge was wrapped by the layout."""
@@ -236,6 +239,9 @@ class TextLine:
     chars: list[dict[str, Any]]
 
 
+#: The ligatures pdfplumber spells out ("ﬁ" as "fi"; ``pdfplumber.utils.text.LIGATURES``,
+#: tested): lines holding one are pdfplumber's to assemble.
+LIGATURES = frozenset("ﬀﬃﬄﬁﬂﬆﬅ")
 #: pdfplumber's default tolerances (points): a gap wider than X starts a word, tops further
 #: apart than Y start a line.
 _X_TOLERANCE = _Y_TOLERANCE = 3
@@ -246,8 +252,6 @@ def text_lines(chars: list[dict[str, Any]]) -> list[TextLine]:
     directly for upright single characters (every character pdfium gives): the same lines,
     the same text, the same characters (a hypothesis test compares them); anything else —
     rotated text, ligatures, multi-letter glyphs — goes through pdfplumber itself."""
-    from pdfplumber.utils.text import LIGATURES
-
     if any(not c["upright"] or len(c["text"]) != 1 or c["text"] in LIGATURES for c in chars):
         return _plumber_lines(chars)
     # characters into lines by their tops (clusters in order), each line into words
@@ -314,7 +318,40 @@ def _plumber_lines(chars: list[dict[str, Any]]) -> list[TextLine]:
 def _chars_by_cell(
     chars: list[dict[str, Any]], boxes: list[Box]
 ) -> dict[Box, list[dict[str, Any]]]:
-    """Each character placed in the cell holding its centre (one pass, not one crop per cell)."""
+    """Each character placed in the first cell (in ``boxes``' order) holding its centre. The
+    cells a centre's height can be in are found by one bisect among the cells' top and
+    bottom edges, so each character is tested against its row's few cells, not all of them
+    (a tenth of reading a page). ``_chars_by_cell_scan`` is the plain definition (tested)."""
+    edges = sorted({b[1] for b in boxes} | {b[3] for b in boxes})
+    if any(y != y for y in edges):  # NaN sorts nowhere: the plain scan
+        return _chars_by_cell_scan(chars, boxes)
+    # the cells holding a height equal to edges[i] (at 2i), or between it and the next (2i+1)
+    spans: list[list[Box]] = []
+    for i, y in enumerate(edges):
+        spans.append([b for b in boxes if b[1] <= y <= b[3]])
+        below = edges[i + 1] if i + 1 < len(edges) else y
+        spans.append([b for b in boxes if b[1] <= y and below <= b[3]])
+    placed: dict[Box, list[dict[str, Any]]] = {box: [] for box in boxes}
+    for char in chars:
+        cx, cy = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
+        i = bisect.bisect_left(edges, cy)
+        if i < len(edges) and edges[i] == cy:
+            candidates = spans[2 * i]
+        elif 0 < i < len(edges):
+            candidates = spans[2 * i - 1]
+        else:
+            continue  # above every cell, below every cell, or no number
+        for box in candidates:
+            if box[0] <= cx <= box[2]:
+                placed[box].append(char)
+                break
+    return placed
+
+
+def _chars_by_cell_scan(
+    chars: list[dict[str, Any]], boxes: list[Box]
+) -> dict[Box, list[dict[str, Any]]]:
+    """Each character placed in the first cell holding its centre, every cell tested."""
     placed: dict[Box, list[dict[str, Any]]] = {box: [] for box in boxes}
     for char in chars:
         cx, cy = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
@@ -327,66 +364,12 @@ def _chars_by_cell(
 
 def _tables(page: PageData) -> list[list[Box]]:
     """The page's tables, each as its cells, from the ruling lines read by pdfium
-    (pdfplumber's table-finding steps)."""
-    from pdfplumber.table import cells_to_tables, edges_to_intersections, merge_edges
-
+    (pdfplumber's table-finding steps, see ``rulings``)."""
     settings = SETTINGS
-    edges = merge_edges(
-        page.edges, settings.snap_tolerance, settings.snap_tolerance,
-        settings.join_tolerance, settings.join_tolerance,
+    return table_cells(
+        page.edges, settings.snap_tolerance, settings.join_tolerance,
+        settings.intersection_tolerance,
     )  # fmt: skip
-    tolerance = settings.intersection_tolerance
-    cells = intersections_to_cells(edges_to_intersections(edges, tolerance, tolerance))
-    return [[(c[0], c[1], c[2], c[3]) for c in table] for table in cells_to_tables(cells)]
-
-
-def intersections_to_cells(intersections: dict[tuple[float, float], Any]) -> list[Box]:
-    """pdfplumber's ``table.intersections_to_cells``, the same cells in the same order: for
-    each ruling-line crossing, the smallest rectangle it is the top-left corner of. Each
-    crossing's edges are turned into boxes once (pdfplumber does it, and defines a function
-    with evaluated type hints, on every comparison: a seventh of reading a PDF), and the
-    crossings below and right of a point are looked up by column and row (tested against
-    pdfplumber on every test PDF and on generated grids)."""
-    from pdfplumber.utils.geometry import obj_to_bbox
-
-    vertical = {p: {obj_to_bbox(e) for e in found["v"]} for p, found in intersections.items()}
-    horizontal = {p: {obj_to_bbox(e) for e in found["h"]} for p, found in intersections.items()}
-
-    def connects(a: tuple[float, float], b: tuple[float, float]) -> bool:
-        return (a[0] == b[0] and not vertical[a].isdisjoint(vertical[b])) or (
-            a[1] == b[1] and not horizontal[a].isdisjoint(horizontal[b])
-        )
-
-    points = sorted(intersections)
-    if any(x != x or y != y for x, y in points):  # NaN: equal to nothing, not even itself
-        from pdfplumber.table import intersections_to_cells as theirs
-
-        return [(c[0], c[1], c[2], c[3]) for c in theirs(intersections)]
-    column: dict[float, list[tuple[float, float]]] = {}
-    row: dict[float, list[tuple[float, float]]] = {}
-    for point in points:  # each list in the points' order
-        column.setdefault(point[0], []).append(point)
-        row.setdefault(point[1], []).append(point)
-    cells: list[Box] = []
-    for point in points:
-        same_x, same_y = column[point[0]], row[point[1]]
-        below = same_x[same_x.index(point) + 1 :]
-        right = same_y[same_y.index(point) + 1 :]
-        cell = next(
-            (
-                (point[0], point[1], corner[0], corner[1])
-                for down in below
-                if connects(point, down)
-                for across in right
-                if connects(point, across)
-                for corner in [(across[0], down[1])]
-                if corner in intersections and connects(corner, across) and connects(corner, down)
-            ),
-            None,
-        )
-        if cell is not None:
-            cells.append(cell)
-    return cells
 
 
 def _grid(page: PageData, row_offset: int) -> tuple[list[GridCell], list[Box]]:
@@ -413,9 +396,8 @@ def _outside(page: PageData, boxes: list[Box]) -> list[str]:
     """Lines of text outside the tables (title, period line, signature line, footer)."""
 
     def keep(obj: dict[str, Any]) -> bool:
-        return not any(
-            b[0] <= obj.get("x0", 0) <= b[2] and b[1] <= obj.get("top", 0) <= b[3] for b in boxes
-        )
+        x, top = obj.get("x0", 0), obj.get("top", 0)
+        return not any(b[0] <= x <= b[2] and b[1] <= top <= b[3] for b in boxes)
 
     outside = [c for c in page.chars if keep(c)]
     if not outside:

@@ -79,6 +79,18 @@ def _symbol(font: str, code: int) -> str:
     return SYMBOLS.get((font.lower(), 0xF000 | (code & 0xFF)), "")
 
 
+#: The low bytes of the symbol codes: only a character with one of them can show a mark
+#: in a symbol font (the font maps ``0xF000 | code & 0xFF``).
+_SYMBOL_BYTES = frozenset(code & 0xFF for _, code in SYMBOLS)
+
+
+def may_be_symbol(code: int) -> bool:
+    """Whether a PDF character with this code point could show as a tick or box depending
+    on its font: a private-use code, or one a symbol font maps to a mark (Wingdings 2 "R").
+    For any other character ``symbol_char`` gives the character whatever the font is."""
+    return code >= 0xE000 or (code < 0x3000 and (code & 0xFF) in _SYMBOL_BYTES)
+
+
 #: The same glyphs by private-use code point alone: the two fonts' tick and box codes do not
 #: overlap, so a PDF that lost the font name (a substitute font) still gives the right mark.
 _BY_CODE: dict[int, str] = {code: mark for (_, code), mark in SYMBOLS.items()}

@@ -245,6 +245,27 @@ def test_a_damaged_ledger_comes_back_from_its_backup(
     assert kaohe(capsys, *ws, "export", "-p", "2026Q4")[1] == before
 
 
+def test_the_backup_an_ingest_takes_is_the_ledger_before_it(
+    returned: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy is taken beside reading the roster, and is whole before the run writes."""
+    import sqlite3
+
+    import pipeline.backups as backups
+
+    monkeypatch.setattr(backups, "MIN_INTERVAL", 0.0)
+    first = ingest(returned, received_at=AT)
+    with sqlite3.connect(returned.ledger_path) as db:
+        before = sorted(db.execute("SELECT path, sha256, outcome FROM files"))
+    (returned.inbox / "新来的.docx").write_bytes(b"new")
+    ingest(returned, received_at=AT)
+    newest = backups.listed(returned.backup_dir)[0]
+    with sqlite3.connect(newest) as db:
+        copied = sorted(db.execute("SELECT path, sha256, outcome FROM files"))
+    assert copied == before and len(before) == len(first.files)
+    assert "新来的.docx" not in {path for path, _, _ in copied}
+
+
 def test_backups_are_kept_few_and_only_when_changed(
     returned: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,6 +13,7 @@ import re
 import sqlite3
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -318,8 +319,13 @@ def ingest(
     limits: Limits | None = None,
 ) -> IngestResult:
     """Ingest files (default: the whole inbox) and settle every file's outcome."""
-    people = workspace.people(roster)
-    workspace.back_up_ledger()  # a damaged ledger can go back to its state before this run
+    # a damaged ledger can go back to its state before this run: the copy (SQLite's own work,
+    # which lets go of the interpreter) is taken while this thread reads the roster, and is
+    # finished before anything is read or written
+    with ThreadPoolExecutor(max_workers=1) as background:
+        copied = background.submit(workspace.back_up_ledger)
+        people = workspace.people(roster)
+        copied.result()
     limits = limits or workspace.limits()
     files, skipped_files = collect(list(paths) if paths else [workspace.inbox])
     skipped = [_key(workspace, p) for p in skipped_files]

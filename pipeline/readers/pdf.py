@@ -254,16 +254,6 @@ def text_lines(chars: list[dict[str, Any]]) -> list[TextLine]:
     rotated text, ligatures, multi-letter glyphs — goes through pdfplumber itself."""
     if any(not c["upright"] or len(c["text"]) != 1 or c["text"] in LIGATURES for c in chars):
         return _plumber_lines(chars)
-    tops = [c["top"] for c in chars]
-    if tops and max(tops) - min(tops) <= _Y_TOLERANCE:
-        # one cluster of tops (most cells hold one line): one row, and its words' tops, all
-        # between the same two, make one line — what the steps below give, without them
-        found = list(_words(chars))
-        if not found:
-            return []
-        line_chars = [c for w in found for c in w]
-        text = " ".join("".join(c["text"] for c in w) for w in found)
-        return [TextLine(text, max(c["x1"] for c in line_chars), line_chars)]
     # characters into lines by their tops (clusters in order), each line into words
     by_top = _clusters([c["top"] for c in chars])
     rows: dict[int, list[dict[str, Any]]] = {}

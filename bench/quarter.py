@@ -199,6 +199,10 @@ class Quarter:
     words: dict[str, float]
     pdf: dict[str, float] | None
     outputs: dict[str, float]
+    #: Each naive ingest route, measured just before and just after kaohe's own stage (the
+    #: machine's speed drifts over minutes: a ratio to one measurement taken later can be 30%
+    #: off); naive generation once, after.
+    naive: dict[str, tuple[dict[str, float], dict[str, float]]]
 
     @property
     def seconds(self) -> float:
@@ -218,17 +222,45 @@ def _stage(*args: str) -> dict[str, float]:
     return run_child(__file__, *args)
 
 
-def run_quarter(setup: SetUp, root: Path, people: int) -> Quarter:
+def run_quarter(setup: SetUp, root: Path, people: int, naive_sample: int = 0) -> Quarter:
+    """The quarter's stages in order; with ``naive_sample``, each naive ingest route is run on
+    that many files just before and just after the stage it is compared with (naive
+    generation once, after kaohe's)."""
     fresh_workspace(setup, root)
+    naive: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+
+    def compared(route: str, sample: int, *stage: str) -> dict[str, float]:
+        if not naive_sample or not sample:
+            return _stage(*stage)
+        before = run_child(__file__, route, str(root), str(sample))
+        done = _stage(*stage)
+        naive[route] = (before, run_child(__file__, route, str(root), str(sample)))
+        return done
+
     generated = _stage("generate", str(root))
-    words = _stage("ingest", str(root), *setup.words)
-    pdf = _stage("ingest", str(root), "PDF") if setup.pdfs else None
+    if naive_sample:  # after: before, it would read the roster and leave generate its cache
+        naive["naive-generate"] = (
+            run_child(__file__, "naive-generate", str(root), str(naive_sample)),
+        ) * 2
+    words = compared("naive-ingest", naive_sample, "ingest", str(root), *setup.words)
+    pdf = (
+        compared("naive-pdf", min(naive_sample, setup.pdfs), "ingest", str(root), "PDF")
+        if setup.pdfs
+        else None
+    )
     outputs = _stage("outputs", str(root))
-    return Quarter(people, generated, words, pdf, outputs)
+    return Quarter(people, generated, words, pdf, outputs, naive)
 
 
 def rate(result: dict[str, float]) -> float:
     return result["count"] / result["seconds"]
+
+
+def naive_rate(pair: tuple[dict[str, float], dict[str, float]]) -> tuple[float, str]:
+    """The naive route's rate (both measurements' files over both's seconds), and the two."""
+    before, after = pair
+    both = (before["count"] + after["count"]) / (before["seconds"] + after["seconds"])
+    return both, f"before {rate(before):.1f}, after {rate(after):.1f}"
 
 
 def main() -> None:
@@ -269,30 +301,23 @@ def main() -> None:
         say(f"  (set-up: {sum(1 for _ in (setup.folder / 'inbox').rglob('*.docx'))} Word and "
             f"{setup.pdfs} PDF returns ({setup.pages} pages), {made:.0f} s)")  # fmt: skip
         flat = run_quarter(small, work / "small", args.flat) if small else None
-        big = run_quarter(setup, work / "big", args.people)
-        naive_root = work / "big"
-        naive_gen = run_child(__file__, "naive-generate", str(naive_root), str(args.naive_sample))
-        naive_docx = run_child(__file__, "naive-ingest", str(naive_root), str(args.naive_sample))
-        naive_pdf = (
-            run_child(
-                __file__, "naive-pdf", str(naive_root), str(min(args.naive_sample, setup.pdfs))
-            )
-            if setup.pdfs
-            else None
-        )
+        big = run_quarter(setup, work / "big", args.people, args.naive_sample)
 
     gen, words, pdf, outputs = big.generate, big.words, big.pdf, big.outputs
+    naive_gen = rate(big.naive["naive-generate"][0])
+    naive_docx, docx_when = naive_rate(big.naive["naive-ingest"])
     say(f"  generate        {rate(gen):8.0f} sheets/s  ({gen['seconds']:.1f} s, peak {gen['peak_mb']:.0f} MB)"
-        f"   naive docxtpl {rate(naive_gen):.1f}/s  -> {rate(gen) / rate(naive_gen):.1f}x")  # fmt: skip
+        f"   naive docxtpl {naive_gen:.1f}/s  -> {rate(gen) / naive_gen:.1f}x")  # fmt: skip
     say(f"  ingest Word     {rate(words):8.0f} files/s   ({words['seconds']:.1f} s, "
         f"{int(words['accepted'])} accepted, peak {words['peak_mb']:.0f} MB)"
-        f"   naive python-docx {rate(naive_docx):.1f}/s  -> {rate(words) / rate(naive_docx):.1f}x"
+        f"   naive python-docx {naive_docx:.1f}/s ({docx_when})  -> {rate(words) / naive_docx:.1f}x"
         f"   target >= 800/s and >= 12x")  # fmt: skip
-    if pdf is not None and naive_pdf is not None:
+    if pdf is not None and "naive-pdf" in big.naive:
         pages = setup.pages / pdf["seconds"]
+        naive_pdf, pdf_when = naive_rate(big.naive["naive-pdf"])
         say(f"  ingest PDF      {pages:8.1f} pages/s   ({pdf['seconds']:.1f} s for {setup.pages} pages, "
-            f"peak {pdf['peak_mb']:.0f} MB)   naive extract_tables {rate(naive_pdf):.1f} pages/s"
-            f"  -> {pages / rate(naive_pdf):.1f}x   target >= 100 pages/s and >= 3x")  # fmt: skip
+            f"peak {pdf['peak_mb']:.0f} MB)   naive extract_tables {naive_pdf:.1f} pages/s ({pdf_when})"
+            f"  -> {pages / naive_pdf:.1f}x   target >= 100 pages/s and >= 3x")  # fmt: skip
     say(f"  report + summary {outputs['files_s']:.1f} s, archive {outputs['archive_s']:.1f} s "
         f"(peak {outputs['peak_mb']:.0f} MB)")  # fmt: skip
     say(f"  whole quarter   {big.seconds:8.1f} s      target < 35 s")

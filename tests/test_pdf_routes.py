@@ -317,6 +317,19 @@ def test_rulings_seen_in_a_picture_give_pdfplumbers_tables() -> None:
         document.close()
 
 
+def test_a_table_whose_cells_join_it_over_several_passes_is_one_table() -> None:
+    """A border left out low in the first column: that column's lower cells touch the table
+    only through the next column, so grouping reaches them in a second pass over the cells
+    (after 31 cells in the first) — still one table of 35, as pdfplumber has it."""
+    steps = [float(v) for v in range(0, 61, 10)]
+    edges = [_edge("h", y, 0.0, 60.0) for y in steps]
+    edges += [_edge("v", x, 0.0, 60.0) for x in steps[1:]]
+    edges += [_edge("v", 0.0, 0.0, 10.0), _edge("v", 0.0, 20.0, 60.0)]
+    mine = _kaohes_tables(edges, 3, 3, 3)
+    assert mine == _pdfplumbers_tables(edges, 3, 3, 3)
+    assert [len(table) for table in mine] == [35]
+
+
 def test_lines_that_are_not_numbers_go_through_pdfplumber() -> None:
     """A NaN or infinite coordinate (a broken path) is pdfplumber's to handle, as it was."""
     grid = [

@@ -340,6 +340,7 @@ def test_lines_that_are_not_numbers_go_through_pdfplumber() -> None:
         edges = [*grid, _edge("v", odd, 10.0, 30.0), _edge("h", 20.0, odd, 50.0)]
         assert _kaohes_tables(edges, 3, 3, 3) == _pdfplumbers_tables(edges, 3, 3, 3)
     assert len(_kaohes_tables(grid, 3, 3, 3)[0]) == 2
+    assert _kaohes_tables([], 3, 3, 3) == _pdfplumbers_tables([], 3, 3, 3) == []
 
 
 def test_ligatures_are_pdfplumbers() -> None:
@@ -413,6 +414,17 @@ def test_characters_go_to_the_cells_the_plain_scan_puts_them_in(
     fast = {box: [id(c) for c in placed] for box, placed in _chars_by_cell(chars, boxes).items()}
     plain = _chars_by_cell_scan(chars, boxes)  # type: ignore[arg-type]
     assert fast == {box: [id(c) for c in placed] for box, placed in plain.items()}
+
+
+def test_cells_with_a_coordinate_that_is_no_number_are_scanned_plainly() -> None:
+    from pipeline.readers.pdf import _chars_by_cell, _chars_by_cell_scan
+
+    nan = float("nan")  # a NaN among the edges leaves them unsorted: no bisect
+    boxes = [(20.0, 0.0, 30.0, nan), (5.0, 0.0, 30.0, 15.0)]
+    chars = [_char("字", x, top, 2, 2) for x, top in [(14, 19), (4, 9), (4, 29), (4, 14), (9, -1)]]
+    fast = _chars_by_cell(chars, boxes)  # type: ignore[arg-type]
+    assert fast == _chars_by_cell_scan(chars, boxes)  # type: ignore[arg-type]
+    assert [len(placed) for placed in fast.values()] == [0, 3]
 
 
 def test_the_font_is_asked_for_every_character_a_font_could_turn_into_a_mark() -> None:

@@ -199,10 +199,10 @@ class Quarter:
     words: dict[str, float]
     pdf: dict[str, float] | None
     outputs: dict[str, float]
-    #: Each naive ingest route, measured just before and just after kaohe's own stage (the
-    #: machine's speed drifts over minutes: a ratio to one measurement taken later can be 30%
-    #: off); naive generation once, after.
-    naive: dict[str, tuple[dict[str, float], dict[str, float]]]
+    #: Each naive route's measurements: an ingest route just before and just after kaohe's
+    #: own stage (the machine's speed drifts over minutes: a ratio to one measurement taken
+    #: later can be 30% off); naive generation once, after.
+    naive: dict[str, list[dict[str, float]]]
 
     @property
     def seconds(self) -> float:
@@ -227,21 +227,21 @@ def run_quarter(setup: SetUp, root: Path, people: int, naive_sample: int = 0) ->
     that many files just before and just after the stage it is compared with (naive
     generation once, after kaohe's)."""
     fresh_workspace(setup, root)
-    naive: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+    naive: dict[str, list[dict[str, float]]] = {}
 
     def compared(route: str, sample: int, *stage: str) -> dict[str, float]:
         if not naive_sample or not sample:
             return _stage(*stage)
         before = run_child(__file__, route, str(root), str(sample))
         done = _stage(*stage)
-        naive[route] = (before, run_child(__file__, route, str(root), str(sample)))
+        naive[route] = [before, run_child(__file__, route, str(root), str(sample))]
         return done
 
     generated = _stage("generate", str(root))
     if naive_sample:  # after: before, it would read the roster and leave generate its cache
-        naive["naive-generate"] = (
-            run_child(__file__, "naive-generate", str(root), str(naive_sample)),
-        ) * 2
+        naive["naive-generate"] = [
+            run_child(__file__, "naive-generate", str(root), str(naive_sample))
+        ]
     words = compared("naive-ingest", naive_sample, "ingest", str(root), *setup.words)
     pdf = (
         compared("naive-pdf", min(naive_sample, setup.pdfs), "ingest", str(root), "PDF")
@@ -256,11 +256,14 @@ def rate(result: dict[str, float]) -> float:
     return result["count"] / result["seconds"]
 
 
-def naive_rate(pair: tuple[dict[str, float], dict[str, float]]) -> tuple[float, str]:
-    """The naive route's rate (both measurements' files over both's seconds), and the two."""
-    before, after = pair
-    both = (before["count"] + after["count"]) / (before["seconds"] + after["seconds"])
-    return both, f"before {rate(before):.1f}, after {rate(after):.1f}"
+def naive_rate(measured: list[dict[str, float]]) -> tuple[float, str]:
+    """A naive route's rate over all its measurements (their files over their seconds), and
+    when there were two, each one's ("before …, after …")."""
+    together = sum(m["count"] for m in measured) / sum(m["seconds"] for m in measured)
+    if len(measured) != 2:
+        return together, ""
+    before, after = measured
+    return together, f"before {rate(before):.1f}, after {rate(after):.1f}"
 
 
 def main() -> None:
@@ -304,7 +307,7 @@ def main() -> None:
         big = run_quarter(setup, work / "big", args.people, args.naive_sample)
 
     gen, words, pdf, outputs = big.generate, big.words, big.pdf, big.outputs
-    naive_gen = rate(big.naive["naive-generate"][0])
+    naive_gen, _ = naive_rate(big.naive["naive-generate"])
     naive_docx, docx_when = naive_rate(big.naive["naive-ingest"])
     say(f"  generate        {rate(gen):8.0f} sheets/s  ({gen['seconds']:.1f} s, peak {gen['peak_mb']:.0f} MB)"
         f"   naive docxtpl {naive_gen:.1f}/s  -> {rate(gen) / naive_gen:.1f}x")  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import partial
 
 from .appeals import appeals
 from .ledger import Appeal, Ledger
@@ -55,7 +56,7 @@ def evaluate(workspace: Workspace, period: Period, *, today: date | None = None)
         records = (SheetRecord.model_validate_json(r) for r in ledger.accepted_records(period.code))
         spool = Spool()  # the system's temporary folder: nothing appears in the workspace
         return _apply(workspace, period, people, records, returned, appeals(ledger, period),
-                      today, Spooled.keeper(spool))  # fmt: skip
+                      today, partial(Spooled, spool))  # fmt: skip
 
 
 def _apply(
@@ -103,10 +104,6 @@ class Spooled:
         self.grade: Grade | None = record.grade
         self.status: Status = record.status
         self.path: str = record.source.path
-
-    @classmethod
-    def keeper(cls, spool: Spool) -> Keeper:
-        return lambda record: cls(spool, record)
 
     def load(self) -> SheetRecord:
         return SheetRecord.model_validate_json(self._spool.read(self._offset, self._length))

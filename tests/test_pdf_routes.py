@@ -164,9 +164,9 @@ def _pdfplumbers_tables(
 def _kaohes_tables(
     edges: list[dict[str, object]], snap: float, join: float, cross: float
 ) -> list[list[tuple[float, float, float, float]]]:
-    from pipeline.readers.rulings import table_cells
+    from pipeline.readers.rulings import find_tables
 
-    return table_cells(edges, snap, join, cross)
+    return find_tables(edges, snap, join, cross)
 
 
 @pytest.mark.parametrize("name", sorted(PDFS))

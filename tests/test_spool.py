@@ -151,7 +151,7 @@ def test_evaluate_with_spooled_records_is_evaluate_in_memory(
 ) -> None:
     spooled = evaluate(quarter, Q4)
     assert all(isinstance(r.kept, Spooled) for r in spooled.results.values() if r.returned)
-    monkeypatch.setattr(quarter_module.Spooled, "keeper", classmethod(lambda cls, spool: Held))
+    monkeypatch.setattr(quarter_module, "Spooled", lambda spool, record: Held(record))
     held = evaluate(quarter, Q4)
     assert all(isinstance(r.kept, Held) for r in held.results.values() if r.returned)
     assert _seen(spooled) == _seen(held)

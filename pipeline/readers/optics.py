@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .rulings import table_cells as ruling_tables
+from .rulings import find_tables
 
 Gray = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels of the registered table
@@ -180,7 +180,7 @@ def table_cells(image: Gray, settings: OpticsSettings = SETTINGS) -> Table:
     cv2 = _cv()
     ink, horizontal, vertical = ruling_masks(image)
     snap = settings.snap
-    found = ruling_tables(ruling_edges(horizontal, vertical), snap, snap, snap)
+    found = find_tables(ruling_edges(horizontal, vertical), snap, snap, snap)
     largest = max(found, key=len) if found else []
     boxes = sorted(
         {(int(c[0]), int(c[1]), int(c[2]), int(c[3])) for c in largest},

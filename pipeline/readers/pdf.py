@@ -25,7 +25,7 @@ from typing import Any
 
 from .layout import MIN_LABELS, find_fields, match_label, read_loose_lines
 from .raw import NoTextLayer, RawSheet, ReadFailure
-from .rulings import Box, table_cells
+from .rulings import Box, cluster_ids, find_tables
 from .wordml import GridCell, may_be_symbol, symbol_char
 
 #: A sheet is one or two pages; a unit's stack of sheets in one file is read up to this
@@ -43,16 +43,11 @@ PRINTED_LINE = re.compile(r"^\s*(签\s*字|签\s*名|(考核)?等\s*次|\d{4}\s*
 
 @dataclass(frozen=True)
 class TableSettings:
-    """How tables are found: by ruling lines, with tolerances for exporters' rounding."""
+    """How tables are found from the ruling lines: tolerances for exporters' rounding."""
 
-    vertical_strategy: str = "lines"
-    horizontal_strategy: str = "lines"
     snap_tolerance: float = 3
     join_tolerance: float = 3
     intersection_tolerance: float = 3
-
-    def as_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
 
 
 SETTINGS = TableSettings()
@@ -255,13 +250,13 @@ def text_lines(chars: list[dict[str, Any]]) -> list[TextLine]:
     if any(not c["upright"] or len(c["text"]) != 1 or c["text"] in LIGATURES for c in chars):
         return _plumber_lines(chars)
     # characters into lines by their tops (clusters in order), each line into words
-    by_top = _clusters([c["top"] for c in chars])
+    by_top = cluster_ids([c["top"] for c in chars], _Y_TOLERANCE)
     rows: dict[int, list[dict[str, Any]]] = {}
     for char in sorted(chars, key=lambda c: by_top[c["top"]]):
         rows.setdefault(by_top[char["top"]], []).append(char)
     words = [(min(c["top"] for c in w), w) for row in rows.values() for w in _words(row)]
     # words into text lines: consecutive words whose tops cluster together
-    by_word_top = _clusters([top for top, _ in words])
+    by_word_top = cluster_ids([top for top, _ in words], _Y_TOLERANCE)
     lines: list[TextLine] = []
     for _, group in itertools.groupby(words, key=lambda word: by_word_top[word[0]]):
         line = [w for _, w in group]
@@ -291,19 +286,6 @@ def _words(row: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
             current.append(char)
     if current:
         yield current
-
-
-def _clusters(values: list[float]) -> dict[float, int]:
-    """Each value's cluster: sorted distinct values, a new cluster where the step from the
-    previous one exceeds the tolerance (pdfplumber's ``make_cluster_dict``)."""
-    found: dict[float, int] = {}
-    cluster, last = 0, None
-    for value in sorted(set(values)):
-        if last is not None and value > last + _Y_TOLERANCE:
-            cluster += 1
-        found[value] = cluster
-        last = value
-    return found
 
 
 def _plumber_lines(chars: list[dict[str, Any]]) -> list[TextLine]:
@@ -366,7 +348,7 @@ def _tables(page: PageData) -> list[list[Box]]:
     """The page's tables, each as its cells, from the ruling lines read by pdfium
     (pdfplumber's table-finding steps, see ``rulings``)."""
     settings = SETTINGS
-    return table_cells(
+    return find_tables(
         page.edges, settings.snap_tolerance, settings.join_tolerance,
         settings.intersection_tolerance,
     )  # fmt: skip

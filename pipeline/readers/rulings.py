@@ -23,7 +23,7 @@ Box = tuple[float, float, float, float]
 Point = tuple[float, float]
 
 
-def table_cells(
+def find_tables(
     edges: Iterable[Mapping[str, Any]], snap: float, join: float, cross: float
 ) -> list[list[Box]]:
     """The tables the ruling ``edges`` (pdfplumber-shaped: ``orientation`` "h" or "v",
@@ -36,7 +36,8 @@ def table_cells(
     if snap > 0:
         vertical = _snapped(vertical, 0, snap)
         horizontal = _snapped(horizontal, 1, snap)
-    # a sum of the coordinates is finite when each is (or overflows: pdfplumber then too)
+    # the sum of the coordinates is finite when each is (a sum too large for a float sends
+    # finite lines to pdfplumber too: still right, only slower)
     if not math.isfinite(sum(itertools.chain.from_iterable(itertools.chain(vertical, horizontal)))):
         return _pdfplumbers(edges, snap, join, cross)
     horizontal = _joined(horizontal, 1, 0, join)
@@ -53,7 +54,7 @@ def _snapped(boxes: list[Box], axis: int, tolerance: float) -> list[Box]:
     within the tolerance chain of each other are moved to their average position — moved as
     pdfplumber moves them (``position + (average - position)``, the sum in its order), so
     the coordinates are the same floats. Cluster by cluster, each in the lines' order."""
-    clusters = _cluster_ids([b[axis] for b in boxes], tolerance)
+    clusters = cluster_ids([b[axis] for b in boxes], tolerance)
     grouped: dict[int, list[Box]] = {}
     for box in boxes:
         grouped.setdefault(clusters[box[axis]], []).append(box)
@@ -71,9 +72,10 @@ def _snapped(boxes: list[Box], axis: int, tolerance: float) -> list[Box]:
     return moved
 
 
-def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
-    """``make_cluster_dict``: sorted distinct values, a new cluster where the step from the
-    previous value exceeds the tolerance (each value in a cluster of its own at 0)."""
+def cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
+    """pdfplumber's ``make_cluster_dict``: each value's cluster — sorted distinct values, a
+    new cluster where the step from the previous value exceeds the tolerance (each value in
+    a cluster of its own at 0). Lines are snapped by it, and characters put into lines."""
     found: dict[float, int] = {}
     cluster, last = 0, None
     for value in sorted(set(values)):

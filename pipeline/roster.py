@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Problem, RosterError
-from .models import Gender, Person
+from .models import PERSON, Gender, Person
 from .writers import atomic
 
 #: The contract: field → (printed column name, required, accepted header spellings).
@@ -217,7 +217,7 @@ def _read_cached(path: Path, cache: Path) -> list[Person]:
 
 def _cache_lines(people: list[Person]) -> bytes:
     """The cache's body: one person's JSON a line (JSON text holds no raw newline)."""
-    return b"".join(person.model_dump_json().encode("utf-8") + b"\n" for person in people)
+    return b"".join(PERSON.dump_json(person) + b"\n" for person in people)
 
 
 def _cached_people(sealed: bytes) -> list[Person]:
@@ -228,7 +228,7 @@ def _cached_people(sealed: bytes) -> list[Person]:
     seal, _, body = sealed.partition(b"\n")
     if hashlib.sha256(body).hexdigest().encode() != seal:
         raise ValueError("roster cache damaged")
-    return [Person.model_validate_json(line) for line in body.split(b"\n")[:-1]]
+    return [PERSON.validate_json(line) for line in body.split(b"\n")[:-1]]
 
 
 def _read_roster(path: Path) -> list[Person]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 from pathlib import Path
@@ -113,7 +114,7 @@ def test_same_person_gives_byte_identical_sheets() -> None:
 
 
 def test_xml_special_characters_in_values_are_escaped() -> None:
-    person = ZHANG.model_copy(update={"name": "A&B<C>", "position": "x\"y'z"})
+    person = dataclasses.replace(ZHANG, name="A&B<C>", position="x\"y'z")
     sheet = open_sheet(SheetTemplate.load(shipped_template()).prepare(Q4).render(person))
     assert cell(sheet, *NAME) == "A&B<C>"
     assert cell(sheet, *UNIT_POSITION) == "综合行政执法队 x\"y'z"
@@ -163,7 +164,7 @@ def test_template_with_logic_on_person_values_falls_back_and_stays_correct(tmp_p
     )
     prepared = SheetTemplate.load(path).prepare(Q4)
     assert prepared.fast is False
-    seconded = ZHANG.model_copy(update={"host_unit": "泽州分局"})
+    seconded = dataclasses.replace(ZHANG, host_unit="泽州分局")
     assert "挂职：泽州分局" in body_text(open_sheet(prepared.render(seconded)))
     assert "本单位考核" in body_text(open_sheet(prepared.render(ZHANG)))
 
@@ -186,11 +187,11 @@ def test_identity_in_document_properties() -> None:
 
 
 def test_seconded_person_shows_home_unit_and_host() -> None:
-    values = person_values(Q4, ZHANG.model_copy(update={"unit": "办公室", "host_unit": "泽州分局"}))
+    values = person_values(Q4, dataclasses.replace(ZHANG, unit="办公室", host_unit="泽州分局"))
     assert values["unit_and_position"] == "办公室 科长（挂职泽州分局）"
     assert values["assessing_unit"] == "泽州分局"
 
 
 def test_line_breaks_from_excel_cells_print_as_one_line() -> None:
-    values = person_values(Q4, ZHANG.model_copy(update={"duties": "执法检查\n案件审核"}))
+    values = person_values(Q4, dataclasses.replace(ZHANG, duties="执法检查\n案件审核"))
     assert values["duties"] == "执法检查 案件审核"

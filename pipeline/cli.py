@@ -536,7 +536,7 @@ def report_command(ctx: click.Context, period: str | None, as_json: bool) -> Non
     files = write_quarter_files(ws, chosen)
     written, summary, feedback = files.report, files.summary, files.secondment
     if as_json:
-        data = [f.model_dump() for f in written.findings]
+        data = [dataclasses.asdict(f) for f in written.findings]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     counts: dict[str, int] = {}

@@ -229,8 +229,10 @@ class SheetRecord(BaseModel):
     issues: list[Issue]
 
 
-class Finding(BaseModel):
-    """One row of the exception report: a code about a person (or a unit) in a period."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One row of the exception report: a code about a person (or a unit) in a period.
+    Validated, and stored in slots (a quarter of 10,000 people has ~40,000)."""
 
     code: str
     severity: Literal["error", "warning", "info"]

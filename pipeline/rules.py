@@ -69,7 +69,7 @@ class Held:
         return self.record
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonResult:
     """One roster person's quarter: what every output says about them."""
 

@@ -36,14 +36,12 @@ def _unattributed(workspace: Workspace, period: Period) -> list[Finding]:
             continue
         first = row.issues[0]
         found.append(
-            Finding.model_validate(
-                {
-                    "code": first["code"],
-                    "severity": first["severity"],
-                    "file": row.path,
-                    "field": first.get("field", ""),
-                    "message": first["message"],
-                }
+            Finding(
+                code=first["code"],
+                severity=first["severity"],  # type: ignore[arg-type]  # validated here
+                file=row.path,
+                field=first.get("field", ""),
+                message=first["message"],
             )
         )
     return found

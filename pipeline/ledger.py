@@ -144,6 +144,18 @@ class NewFile:
     reader_version: int
 
 
+class AttributedRow(NamedTuple):
+    """What deciding who counts needs of a version with a record."""
+
+    id: int
+    period: str
+    person_id: str
+    received_at: str
+    path: str
+    sha256: str
+    scan: bool  # a scanned or photographed sheet (its reading's format is "scan")
+
+
 @dataclass(frozen=True)
 class Settled:
     """What settling decided for one stored version."""
@@ -608,6 +620,36 @@ class Ledger:
                 return
             yield batch
             last = int(batch[-1]["id"])
+
+    def attributed_chunks(self, chunk: int = 500) -> Iterator[list[AttributedRow]]:
+        """Every version with a record (somebody's sheet, as settled or written so far),
+        ordered by period and person, a chunk at a time; one person's versions are never
+        split between two chunks (a chunk grows to hold one person's when it must). Each
+        chunk is read whole before it is handed over: the caller may write in between."""
+        after: tuple[str, str] = ("", "")
+        limit = chunk
+        while True:
+            rows = [
+                AttributedRow(int(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6]))
+                for r in self.db.execute(
+                    "SELECT id, period, person_id, received_at, path, sha256,"
+                    " json_extract(raw, '$.format') IS 'scan' FROM files"
+                    " WHERE record IS NOT NULL AND (period, person_id) > (?, ?)"
+                    " ORDER BY period, person_id, id LIMIT ?",
+                    (*after, limit),
+                )
+            ]
+            if len(rows) < limit:  # the last chunk
+                if rows:
+                    yield rows
+                return
+            last = (rows[-1].period, rows[-1].person_id)
+            whole = [r for r in rows if (r.period, r.person_id) != last]
+            if not whole:  # one person's versions fill the chunk: read more at once
+                limit *= 2
+                continue
+            yield whole
+            after, limit = (whole[-1].period, whole[-1].person_id), chunk
 
     def update_outcomes(self, outcomes: Sequence[Settled]) -> None:
         """Write what settling decided; call inside ``transaction()`` so a whole settlement

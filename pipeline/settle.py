@@ -47,7 +47,7 @@ def _expected(row: FileRow) -> Period | None:
     return Period.parse(row.expected_period) if row.expected_period else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Decision:
     outcome: str
     reason: str
@@ -101,7 +101,7 @@ def settle(
         ledger.set_meta("settled_roster", fingerprint)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Attributed:
     """Who a stored reading is (its person and quarter), and what settling compares."""
 
@@ -127,17 +127,36 @@ def _settle_all(ledger: Ledger, roster: RosterIndex, scan: ScanSettings) -> None
 
     One pass (in worker processes when there are many) builds each version's record once and
     writes it as it would stand if it counted; a version attributed to nobody (it has no
-    record) is rejected there for good. With every version's person and time then known,
-    ``_decide`` picks who counts and only the outcomes are written — except for the few
-    versions a decision adds an issue to (a duplicate, a signed copy that differs): their
-    written record is read back and given the issue. The ledger ends as ``_settled`` of each
-    version with its decision leaves it (tested)."""
-    attributed: list[_Attributed] = []  # the versions whose outcome is still to decide
+    record) is rejected there for good. Every version with a record is then somebody's, with
+    its person and period written: the ledger hands them back a few hundred at a time, one
+    person's versions never split (``Ledger.attributed_chunks``), ``_decide`` picks who
+    counts among them and only the outcomes are written — except for the few versions a
+    decision adds an issue to (a duplicate, a signed copy that differs): their written
+    record is read back and given the issue. Memory stays flat in the number of versions.
+    The ledger ends as ``_settled`` of each version with its decision leaves it (tested)."""
     with _Shared(roster, scan, sum(ledger.counts().values())) as work:
         for results in work.map(ledger):
-            ledger.write_outcomes([values for _, values in results])
-            attributed.extend(found for found, _ in results if found is not None)
-    decisions = _decide(attributed, roster, ledger, scan)
+            ledger.write_outcomes(results)
+    for chunk in ledger.attributed_chunks(DECIDE_CHUNK):
+        found = [
+            _Attributed(
+                (row.period, row.person_id),
+                row.received_at,
+                row.path,
+                row.id,
+                _Kind(row.scan, row.path, row.sha256),
+            )
+            for row in chunk
+        ]
+        _write_decisions(ledger, _decide(found, roster, ledger, scan))
+
+
+#: Versions with a record decided at a time (each person's versions together).
+DECIDE_CHUNK = 500
+
+
+def _write_decisions(ledger: Ledger, decisions: dict[int, _Decision]) -> None:
+    """The outcomes of versions whose record is written as if they counted."""
     plain: list[tuple[str, str, int]] = []
     for row_id in sorted(decisions):
         decision = decisions[row_id]
@@ -151,22 +170,21 @@ def _settle_all(ledger: Ledger, roster: RosterIndex, scan: ScanSettings) -> None
     ledger.set_outcomes(plain)
 
 
-#: How a version with a record is written before who counts is decided.
-_AS_IF_ACCEPTED = _Decision(ACCEPTED, "", "")
+#: A version that counts, with nothing to add to its record; also how a version with a
+#: record is written before who counts is decided.
+_ACCEPTED = _AS_IF_ACCEPTED = _Decision(ACCEPTED, "", "")
 
 
 def _first_chunk(
     rows: list[StoredRow], roster: RosterIndex, scan: ScanSettings
-) -> list[tuple[_Attributed | None, OutcomeValues]]:
-    """Each version's attribution and its row as written before the decision (final when
-    it is nobody's: rejected)."""
-    results: list[tuple[_Attributed | None, OutcomeValues]] = []
+) -> list[OutcomeValues]:
+    """Each version's row as written before the decision (final when it is nobody's:
+    rejected)."""
+    results: list[OutcomeValues] = []
     for stored in rows:
         row = file_row(stored)
         found = _interpret_row(row, roster, scan)
-        results.append(
-            (_attribution(row, found), outcome_values(_settled(row, found, _AS_IF_ACCEPTED)))
-        )
+        results.append(outcome_values(_settled(row, found, _AS_IF_ACCEPTED)))
     return results
 
 
@@ -188,7 +206,7 @@ class _Shared:
         except Exception:  # done again in the main process, which reports it
             return None
 
-    def map(self, ledger: Ledger) -> Iterator[list[tuple[_Attributed | None, OutcomeValues]]]:
+    def map(self, ledger: Ledger) -> Iterator[list[OutcomeValues]]:
         chunks = ledger.stored_chunks(CHUNK)
         if self.pool is None:
             yield from (_first_chunk(rows, self.roster, self.scan) for rows in chunks)
@@ -258,11 +276,12 @@ def _decide(
             [latest_row] = ledger.versions([(mine.path, mine.sha256)])
             [copy_row] = ledger.versions([(theirs.path, theirs.sha256)])
             differs = _compare(latest_row, copy_row, roster, scan)
-        decisions[latest_id] = _Decision(ACCEPTED, "", duplicate, differs)
+        plain = not duplicate and not differs  # nearly everyone: one shared decision
+        decisions[latest_id] = _ACCEPTED if plain else _Decision(ACCEPTED, "", duplicate, differs)
     return decisions
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Kind:
     scan: bool
     path: str

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import sqlite3
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -571,14 +573,18 @@ def _mixed_returns(workspace: Workspace) -> None:
     drop(workspace, "批量/坏文件.docx", b"PK\x03\x04 truncated")
 
 
-@pytest.mark.parametrize("how", ["here", "workers", "a worker fails"])
+@pytest.mark.parametrize(
+    ("how", "decided"),
+    [("here", 500), ("workers", 500), ("a worker fails", 500), ("here", 1), ("here", 2)],
+)
 def test_a_whole_settle_leaves_the_ledger_a_partial_one_does(
-    quarter: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, how: str
+    quarter: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, how: str, decided: int
 ) -> None:
     """A whole settle builds each record once, writes it, and then only the outcomes (the
     records of duplicates read back and given their issue): the ledger ends as a settle
     of each version with its decision leaves it — here, in worker processes, or with a
-    worker that fails and the main process doing its chunk."""
+    worker that fails and the main process doing its chunk; and deciding ``decided``
+    versions at a time (one person's two versions never split between two chunks)."""
     import os
 
     import pipeline.settle as settle
@@ -593,6 +599,7 @@ def test_a_whole_settle_leaves_the_ledger_a_partial_one_does(
         ledger.db.execute("UPDATE files SET outcome = 'rejected', record = NULL, issues = '[]'")
     monkeypatch.setattr(settle, "PARALLEL_FROM", 10**9 if how == "here" else 1)
     monkeypatch.setattr(settle, "CHUNK", 2)
+    monkeypatch.setattr(settle, "DECIDE_CHUNK", decided)
     monkeypatch.setattr("os.cpu_count", lambda: 2)  # workers on any machine, one core too
     main = os.getpid()
     real = settle._first_chunk
@@ -616,6 +623,40 @@ def test_a_whole_settle_leaves_the_ledger_a_partial_one_does(
         assert used == {main}
     else:
         assert main in used and len(used) > 1  # tried in a worker, then done here
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=8), st.integers(1, 4))
+def test_versions_to_decide_come_a_chunk_at_a_time_one_persons_together(
+    versions: list[int], chunk: int
+) -> None:
+    """Every version with a record, each once, in period and person order; no chunk holds
+    only part of one person's versions, however many they have against the chunk's size;
+    versions without a record never come."""
+    from pipeline.ledger import Ledger
+
+    with tempfile.TemporaryDirectory() as folder, Ledger(Path(folder) / "l.sqlite") as ledger:
+        expected = []
+        for person, count in enumerate(versions):
+            for copy in range(count):
+                path, pid = f"{person}-{copy}.docx", f"{person:04d}"
+                ledger.db.execute(
+                    "INSERT INTO files (path, sha256, size, received_at, format, raw, person_id,"
+                    " period, record) VALUES (?, 'x', 1, 't', 'docx', ?, ?, '2026Q4', ?)",
+                    (path, '{"format": "scan"}' if copy else "{}", pid, "{}"),
+                )
+                expected.append((pid, path, bool(copy)))
+            ledger.db.execute(  # somebody's name on a sheet that was rejected: no record
+                "INSERT INTO files (path, sha256, size, received_at, format, person_id, period)"
+                " VALUES (?, 'x', 1, 't', 'docx', ?, '2026Q4')",
+                (f"{person}-rejected.docx", f"{person:04d}"),
+            )
+        chunks = list(ledger.attributed_chunks(chunk))
+    got = [(r.person_id, r.path, r.scan) for c in chunks for r in c]
+    assert got == expected
+    people_in = [{r.person_id for r in c} for c in chunks]
+    for one, other in itertools.combinations(people_in, 2):
+        assert not one & other  # nobody's versions in two chunks
 
 
 _path_text = st.text(alphabet=st.sampled_from(list("/\\.a文X ")), max_size=12)

@@ -12,6 +12,7 @@ import os
 import re
 import sqlite3
 import stat
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from ..readers.reading import (
     too_big,
 )
 from ..records import RosterIndex
-from ..settle import settle
+from ..settle import PARTIAL_UP_TO, settle
 from ..workers import reader_pool
 from ..workspace import Workspace, writes
 
@@ -59,7 +60,7 @@ POOL_FROM = 24
 BATCH = 50
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileOutcome:
     """What became of one file of this run."""
 
@@ -122,7 +123,7 @@ def _key(workspace: Workspace, path: Path) -> str:
         return absolute.as_posix()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Submission:
     """One thing to read: a file in the inbox, or a member of a bundle (``a.zip!/b.docx``)."""
 
@@ -203,7 +204,7 @@ def _unreadable(exc: OSError) -> str:
 
 def submissions(
     workspace: Workspace,
-    files: Sequence[Path],
+    files: Iterable[Path | str],
     received_at: datetime | None,
     skipped: list[str],
     limits: Limits = DEFAULT_LIMITS,
@@ -212,7 +213,8 @@ def submissions(
     A file that vanished, cannot be opened, or is not a regular file gets its own outcome
     (UNREADABLE_FILE with the reason); the run goes on."""
     given = _received_now(received_at) if received_at is not None else None
-    for path in files:
+    for named in files:
+        path = Path(named)
         key = _key(workspace, path)
         try:
             received = _received(path, given)
@@ -327,12 +329,17 @@ def ingest(
         people = workspace.people(roster)
         copied.result()
     limits = limits or workspace.limits()
-    files, skipped_files = collect(list(paths) if paths else [workspace.inbox])
+    found_files, skipped_files = collect(list(paths) if paths else [workspace.inbox])
     skipped = [_key(workspace, p) for p in skipped_files]
+    count = len(found_files)
+    # the paths to read, as text, let go of as they are read (a Path is ~500 bytes, and
+    # 10,000 of them would stay to the end of the run)
+    files = deque(str(p) for p in found_files)
+    del found_files
     progress = progress or NoProgress()
-    progress.start(len(files))
+    progress.start(count)
     processes = workers or (os.cpu_count() or 2)
-    if len(files) < POOL_FROM:
+    if count < POOL_FROM:
         processes = 1
     keys: list[str] = []
     new_keys: set[str] = set()
@@ -340,7 +347,8 @@ def ingest(
     with workspace.ledger() as ledger:
 
         def pending() -> Iterator[Submission]:
-            found = submissions(workspace, files, received_at, skipped, limits)
+            taken = (files.popleft() for _ in range(len(files)))
+            found = submissions(workspace, taken, received_at, skipped, limits)
             for group in iter(lambda: list(islice(found, BATCH)), []):
                 known = ledger.readings_of([(item.key, item.sha256) for item in group])
                 for item, stored in zip(group, known, strict=True):
@@ -371,7 +379,8 @@ def ingest(
                 )  # fmt: skip
             progress.advance()
             if len(batch) >= BATCH:
-                changed += [(f.path, f.sha256) for f in batch]
+                if len(changed) <= PARTIAL_UP_TO:  # beyond, everything is settled: not kept
+                    changed += [(f.path, f.sha256) for f in batch]
                 dropped = ledger.add(batch) or dropped
                 batch = []
         changed += [(f.path, f.sha256) for f in batch]

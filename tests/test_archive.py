@@ -8,15 +8,17 @@ import io
 import json
 import zipfile
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.cli import run
 from pipeline.errors import KaoheError
 from pipeline.flows import archive_quarter
 from pipeline.models import Period
-from pipeline.stages.archive import verify
+from pipeline.stages.archive import posix_name, verify
 from pipeline.stages.generate import generate
 from pipeline.stages.ingest import ingest
 from pipeline.workspace import Workspace
@@ -116,3 +118,12 @@ def test_moved_accepted_original_stops_the_archive(ingested: Workspace) -> None:
     (ingested.inbox / "汇总.zip").rename(ingested.root / "汇总.zip")
     with pytest.raises(KaoheError, match=r"原文件已被移动或修改，无法归档：inbox/汇总\.zip!/"):
         archive_quarter(ingested, Q4)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("/.\\a文 ~")), max_size=12))
+def test_an_archived_names_stem_and_suffix_are_pathlibs(path: str) -> None:
+    """Member names are made from the original's stem and suffix by string operations (no
+    pathlib per member); they are what PurePosixPath gives, for any mix of dots and slashes."""
+    pure = PurePosixPath(path)
+    assert posix_name(path) == (pure.stem, pure.suffix)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -54,24 +55,33 @@ class _Originals:
         self.workspace = workspace
         self.bundle: tuple[str, dict[str, bytes]] = ("", {})
 
-    def _path(self, outer: str) -> Path:
-        return Path(outer) if PurePosixPath(outer).is_absolute() else self.workspace.root / outer
+    def _path(self, outer: str) -> str:
+        """As text: a Path per member would put every name part of 10,000 paths into
+        Python's table of interned strings (pathlib interns them), which stays grown."""
+        if outer.startswith("/"):  # absolute (outside the workspace)
+            return outer
+        return os.path.join(self.workspace.root, outer)
 
     def exists(self, key: str) -> bool:
-        return self._path(original_path(key).partition("!/")[0]).is_file()
+        return os.path.isfile(self._path(original_path(key).partition("!/")[0]))
 
     def read(self, key: str) -> bytes | None:
         key = original_path(key)  # the n-th sheet of a file: the file itself
         outer, _, inner = key.partition("!/")
         path = self._path(outer)
-        if not path.is_file():
+        if not os.path.isfile(path):
             return None
         if not inner:
-            return path.read_bytes()
+            return _read_bytes(path)
         if self.bundle[0] != outer:
-            found = {m.name: m.data for m in members(path.read_bytes(), outer) if m.failure is None}
+            found = {m.name: m.data for m in members(_read_bytes(path), outer) if m.failure is None}
             self.bundle = (outer, found)
         return self.bundle[1].get(key)
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
 
 
 def original_bytes(workspace: Workspace, key: str) -> bytes | None:
@@ -86,7 +96,7 @@ def original_bytes(workspace: Workspace, key: str) -> bytes | None:
     return _Originals(workspace).read(key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     """An archive member to write: its name, where its bytes come from, what the manifest says."""
 
@@ -94,8 +104,14 @@ class _Entry:
     info: dict[str, object]
     source: str = ""  # ledger path of an original to read and check against ``sha256``
     sha256: str = ""
-    data: bytes | None = None  # for members made here (reviewed rows, summary, report)
+    data: bytes | None = None  # for members made here (reviewed rows)
     row_id: int = 0  # the ledger version whose record the manifest gives (0: none)
+    file: Path | None = None  # an output written for the period, read when its turn comes
+
+    def read(self, originals: _Originals) -> bytes | None:
+        if self.file is not None:
+            return self.file.read_bytes()
+        return self.data if self.data is not None else originals.read(self.source)
 
 
 #: Formats that are compressed already: deflating them again costs time and saves nothing.
@@ -110,8 +126,17 @@ def _info(name: str) -> zipfile.ZipInfo:
     return info
 
 
+def posix_name(path: str) -> tuple[str, str]:
+    """``PurePosixPath(path)``'s (stem, suffix), by string operations: pathlib would intern
+    every part of every archived path (a table that stays grown)."""
+    parts = [part for part in path.split("/") if part and part != "."]
+    name = parts[-1] if parts else ""
+    dot = name.rfind(".")
+    return (name[:dot], name[dot:]) if 0 < dot < len(name) - 1 else (name, "")
+
+
 def _suffix(key: str) -> str:
-    return PurePosixPath(original_path(key).split("!/")[-1]).suffix.lower() or ".bin"
+    return posix_name(original_path(key).split("!/")[-1])[1].lower() or ".bin"
 
 
 def _planned(row: ArchivedRow, used: set[str]) -> _Entry:
@@ -132,7 +157,7 @@ def _planned(row: ArchivedRow, used: set[str]) -> _Entry:
         base = f"{unit}/{person}_{name_part}_{row.period}"
     else:
         kind = "被替代" if row.outcome == SUPERSEDED else "拒收"
-        stem = safe_component(PurePosixPath(source_key.split("!/")[-1]).stem)
+        stem = safe_component(posix_name(source_key.split("!/")[-1])[0])
         number = sheet_number(row.path.removesuffix(REVIEW_SUFFIX))
         base = f"{OTHER}/{kind}_{stem}" + (f"_第{number}张" if number else "")
     name = f"{base}{suffix}"
@@ -204,15 +229,13 @@ def build_archive(
                 continue
             entries.append(entry)
         for output in outputs:
-            entries.append(
-                _Entry(output.name, {"kind": output.kind}, data=output.path.read_bytes())
-            )
+            entries.append(_Entry(output.name, {"kind": output.kind}, file=output.path))
         entries.sort(key=lambda e: e.name)
         period_appeals = [a.as_json() for a in appeals(ledger, period).values()]
         listed = _Lines(target.parent)  # each member's line of the manifest
         with listed, atomic.atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w") as archive:
             for entry in entries:
-                data = entry.data if entry.data is not None else originals.read(entry.source)
+                data = entry.read(originals)
                 digest = hashlib.sha256(data).hexdigest() if data is not None else ""
                 if entry.source and digest != entry.sha256:
                     if entry.info["outcome"] == ACCEPTED:

@@ -188,9 +188,14 @@ def _inflated(data: bytes, info: Member | zipfile.ZipInfo) -> bytes | None:
 
 
 def _name(data: bytes, at: int, length: int, flags: int) -> str | None:
-    """A member's name as zipfile decodes it (UTF-8 when flagged, else CP437), or None."""
+    """A member's name as zipfile decodes it (UTF-8 when flagged, else CP437), or None.
+    Plain ASCII (every name Word and WPS write) is the same in either, and decodes at a
+    seventh of CP437's cost (Python's charmap codec)."""
+    raw = data[at : at + length]
     try:
-        return data[at : at + length].decode("utf-8" if flags & _UTF8_NAME else "cp437")
+        if flags & _UTF8_NAME:
+            return raw.decode("utf-8")
+        return raw.decode("ascii") if raw.isascii() else raw.decode("cp437")
     except UnicodeDecodeError:
         return None
 

@@ -144,6 +144,17 @@ class NewFile:
     reader_version: int
 
 
+class FiledRow(NamedTuple):
+    """A stored version as the archive's manifest gives it (``Ledger.filed``)."""
+
+    path: str
+    sha256: str
+    received_at: str
+    outcome: str
+    reason: str
+    record: str | None
+
+
 class AttributedRow(NamedTuple):
     """What deciding who counts needs of a version with a record."""
 
@@ -594,6 +605,17 @@ class Ledger:
             values = {key: r[key] for key in r.keys()}  # noqa: SIM118 - sqlite3.Row
             values["raw"] = json.loads(values["raw"]) if values["raw"] else None
             yield ArchivedRow(**values)
+
+    def filed(self, row_id: int) -> FiledRow:
+        """What the archive's manifest says of a stored version, its record as stored (JSON
+        text, written out unchanged) — read when its member is written."""
+        found = self.db.execute(
+            "SELECT path, sha256, received_at, outcome, reason, record FROM files WHERE id = ?",
+            (row_id,),
+        ).fetchone()
+        if found is None:
+            raise LedgerError(f"台账中没有第 {row_id} 条记录（归档途中被改动？请重新运行）")
+        return FiledRow(*found)
 
     def record_text(self, row_id: int) -> str | None:
         """A version's record as stored (JSON text), for writing it out unchanged."""

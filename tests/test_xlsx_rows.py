@@ -7,6 +7,7 @@ import io
 import zipfile
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from pipeline.writers import xlsx
-from pipeline.writers.xlsx import CellValue, Table, workbook_bytes
+from pipeline.writers.xlsx import CellValue, Table, workbook_bytes, write_workbook
 
 _TEXT = st.text(
     alphabet=st.sampled_from(
@@ -128,6 +129,25 @@ def test_text_a_sheet_cannot_hold_fails_as_openpyxl_fails(
 def test_same_data_same_bytes() -> None:
     tables = [Table("t", ["a", "b"], [["张伟", 1], ["李娜", date(2027, 1, 4)]])]
     assert workbook_bytes(tables) == workbook_bytes(tables)
+
+
+def test_a_workbook_written_part_by_part_is_the_same_bytes(tmp_path: Path) -> None:
+    """Written to its file a part at a time (never whole in memory), a workbook is the same
+    bytes as the one made in memory; one that fails half way leaves no file and no
+    temporary file behind, and the one there before stays as it was."""
+    tables = [
+        Table("全部", ["a", "b"], [[f"张伟{i}", i] for i in range(500)], chart_title="图",
+              chart_columns=(2, 2)),
+        Table("说明", ["项目"], [["x"]]),
+    ]  # fmt: skip
+    path = tmp_path / "汇总表.xlsx"
+    write_workbook(path, tables)
+    assert path.read_bytes() == workbook_bytes(tables)
+    before = path.read_bytes()
+    with pytest.raises(ValueError):  # a cell a worksheet cannot hold, after other parts
+        write_workbook(path, [*tables, Table("坏", ["h"], [["ok"], ["a\ud800b"]])])
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["汇总表.xlsx"]
 
 
 def test_typed_error_words_stay_text() -> None:

@@ -98,20 +98,17 @@ def original_bytes(workspace: Workspace, key: str) -> bytes | None:
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    """An archive member to write: its name, where its bytes come from, what the manifest says."""
+    """An archive member to write: its name, and where its bytes and its manifest line come
+    from — a ledger version (``row_id``: what the manifest says of it, and the original, are
+    read back when its turn comes, so 10,000 planned members hold little more than their
+    names) or an output written for the period (``file``, of ``kind``)."""
 
     name: str
-    info: dict[str, object]
-    source: str = ""  # ledger path of an original to read and check against ``sha256``
-    sha256: str = ""
-    data: bytes | None = None  # for members made here (reviewed rows)
-    row_id: int = 0  # the ledger version whose record the manifest gives (0: none)
-    file: Path | None = None  # an output written for the period, read when its turn comes
-
-    def read(self, originals: _Originals) -> bytes | None:
-        if self.file is not None:
-            return self.file.read_bytes()
-        return self.data if self.data is not None else originals.read(self.source)
+    row_id: int = 0
+    original: bool = False  # the version's bytes are its original's (checked against its hash)
+    data: bytes | None = None  # made here (a reviewed row's entry)
+    file: Path | None = None
+    kind: str = ""
 
 
 #: Formats that are compressed already: deflating them again costs time and saves nothing.
@@ -141,12 +138,6 @@ def _suffix(key: str) -> str:
 
 def _planned(row: ArchivedRow, used: set[str]) -> _Entry:
     """The member a ledger row becomes (bytes are read later, one at a time)."""
-    info: dict[str, object] = {
-        "source_path": row.path,
-        "received_at": row.received_at,
-        "outcome": row.outcome,
-        "reason": row.reason,
-    }
     reviewed = row.path.endswith(REVIEW_SUFFIX)
     source_key = original_path(row.path)
     suffix = ".人工核对.json" if reviewed else _suffix(row.path)
@@ -168,8 +159,8 @@ def _planned(row: ArchivedRow, used: set[str]) -> _Entry:
     used.add(name)
     if reviewed:
         data = json.dumps(row.raw, ensure_ascii=False, indent=2).encode("utf-8")
-        return _Entry(name, info, data=data, row_id=row.id)
-    return _Entry(name, info, source=row.path, sha256=row.sha256, row_id=row.id)
+        return _Entry(name, row.id, data=data)
+    return _Entry(name, row.id, original=True)
 
 
 @dataclass(frozen=True)
@@ -220,7 +211,7 @@ def build_archive(
     with workspace.ledger() as ledger, ledger.snapshot():
         for row in ledger.archived_rows(period.code):
             entry = _planned(row, used)
-            if entry.source and not originals.exists(entry.source):
+            if entry.original and not originals.exists(row.path):
                 if row.outcome == ACCEPTED:
                     raise _moved([row.path])
                 absent.append(
@@ -229,27 +220,37 @@ def build_archive(
                 continue
             entries.append(entry)
         for output in outputs:
-            entries.append(_Entry(output.name, {"kind": output.kind}, file=output.path))
+            entries.append(_Entry(output.name, file=output.path, kind=output.kind))
         entries.sort(key=lambda e: e.name)
         period_appeals = [a.as_json() for a in appeals(ledger, period).values()]
         listed = _Lines(target.parent)  # each member's line of the manifest
         with listed, atomic.atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w") as archive:
             for entry in entries:
-                data = entry.read(originals)
-                digest = hashlib.sha256(data).hexdigest() if data is not None else ""
-                if entry.source and digest != entry.sha256:
-                    if entry.info["outcome"] == ACCEPTED:
-                        raise _moved([entry.source])
-                    absent.append({k: entry.info[k] for k in ("source_path", "outcome", "reason")})
+                if entry.file is not None:  # an output
+                    data = entry.file.read_bytes()
+                    digest = hashlib.sha256(data).hexdigest()
+                    archive.writestr(_info(entry.name), data)
+                    member = {"name": entry.name, "sha256": digest, "size": len(data)}
+                    listed.add(json.dumps({**member, "kind": entry.kind}, ensure_ascii=False))
                     continue
-                assert data is not None
-                archive.writestr(_info(entry.name), data)
-                member = {"name": entry.name, "sha256": digest, "size": len(data), **entry.info}
-                listed.add(
-                    _line(member, ledger.record_text(entry.row_id))
-                    if entry.row_id  # a ledger version: its record, as stored
-                    else json.dumps(member, ensure_ascii=False)
-                )
+                filed = ledger.filed(entry.row_id)
+                info: dict[str, object] = {
+                    "source_path": filed.path,
+                    "received_at": filed.received_at,
+                    "outcome": filed.outcome,
+                    "reason": filed.reason,
+                }
+                found = originals.read(filed.path) if entry.original else entry.data
+                digest = hashlib.sha256(found).hexdigest() if found is not None else ""
+                if entry.original and digest != filed.sha256:
+                    if filed.outcome == ACCEPTED:
+                        raise _moved([filed.path])
+                    absent.append({k: info[k] for k in ("source_path", "outcome", "reason")})
+                    continue
+                assert found is not None
+                archive.writestr(_info(entry.name), found)
+                member = {"name": entry.name, "sha256": digest, "size": len(found), **info}
+                listed.add(_line(member, filed.record))  # its record, as stored
             with archive.open(_info(MANIFEST), "w") as manifest:
                 _write_manifest(manifest, workspace, period, listed, absent, period_appeals, result)
     return ArchiveResult(target, listed.count, [str(a["source_path"]) for a in absent])

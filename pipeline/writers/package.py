@@ -8,10 +8,12 @@ copied as bytes. Timestamps are fixed, so the same input gives the same bytes.
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 _DEFLATED = 8
 _STORED = 0
@@ -57,14 +59,21 @@ class Member:
 
 def assemble(members: Iterable[Member]) -> bytes:
     """The bytes of a ZIP archive holding ``members`` in the given order."""
-    body = bytearray()
+    out = io.BytesIO()
+    write_package(out, members)
+    return out.getvalue()
+
+
+def write_package(out: BinaryIO, members: Iterable[Member]) -> None:
+    """Write the ZIP archive holding ``members`` (in the given order) to ``out``: each member
+    is written and let go as it comes (a workbook's sheets need not all be held at once)."""
     central = bytearray()
-    count = 0
+    count = written = 0
     for member in members:
         name = member.name.encode("utf-8")
         flags = 0 if name.isascii() else _UTF8_FLAG
-        offset = len(body)
-        body += struct.pack(
+        offset = written
+        header = struct.pack(
             "<IHHHHHIIIHH",
             0x04034B50,
             20,
@@ -78,8 +87,10 @@ def assemble(members: Iterable[Member]) -> bytes:
             len(name),
             0,
         )
-        body += name
-        body += member.data
+        out.write(header)
+        out.write(name)
+        out.write(member.data)
+        written += len(header) + len(name) + len(member.data)
         central += struct.pack(
             "<IHHHHHHIIIHHHHHII",
             0x02014B50,
@@ -102,7 +113,7 @@ def assemble(members: Iterable[Member]) -> bytes:
         )
         central += name
         count += 1
-    if count > 0xFFFF or len(body) > 0xFFFFFFFF:
+    if count > 0xFFFF or written > 0xFFFFFFFF:
         raise ValueError("package too large for a plain ZIP")
-    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(central), len(body), 0)
-    return bytes(body + central + end)
+    out.write(central)
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(central), written, 0))

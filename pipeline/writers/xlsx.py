@@ -26,7 +26,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 
 from . import atomic
 from .limits import CELL_LIMIT
-from .package import Member, assemble
+from .package import Member, assemble, write_package
 
 
 @dataclass(frozen=True)
@@ -362,6 +362,11 @@ def _add_chart(sheet: Any, table: Table) -> None:
 
 def workbook_bytes(tables: Sequence[Table]) -> bytes:
     """The .xlsx bytes for ``tables``, with fixed timestamps (same data → same bytes)."""
+    return assemble(_members(tables))
+
+
+def _members(tables: Sequence[Table]) -> Iterator[Member]:
+    """The workbook's parts, each made as its turn comes in the package."""
     workbook = Workbook(write_only=True)
     written: list[tuple[Any, _RowWriter]] = []
     for table in tables:
@@ -372,33 +377,34 @@ def workbook_bytes(tables: Sequence[Table]) -> bytes:
     workbook.properties.creator = "kaohe"
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return _fixed_times(buffer.getvalue(), {s.path.lstrip("/"): rows for s, rows in written})
+    yield from _fixed_times(buffer.getvalue(), {s.path.lstrip("/"): rows for s, rows in written})
 
 
 _CORE_TIME = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
 
 
-def _fixed_times(data: bytes, rows: dict[str, _RowWriter]) -> bytes:
-    """The package with fixed document times and each sheet's directly written ``rows``
-    placed after its header row (the first ``</sheetData>``: cell text has its ``<`` escaped)."""
-    members = []
+def _fixed_times(data: bytes, rows: dict[str, _RowWriter]) -> Iterator[Member]:
+    """The package's parts with fixed document times and each sheet's directly written
+    ``rows`` placed after its header row (the first ``</sheetData>``: cell text has its
+    ``<`` escaped), a part at a time."""
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         for info in package.infolist():
             content = package.read(info)
             if info.filename in rows:
                 head, end, tail = content.partition(b"</sheetData>")
                 chunks = itertools.chain([head], rows[info.filename].chunks(), [end + tail])
-                members.append(Member.streamed(info.filename, chunks))
+                yield Member.streamed(info.filename, chunks)
                 continue
             if info.filename == "docProps/core.xml":
                 content = _CORE_TIME.sub(
                     lambda m: m.group(1) + FIXED_TIME.encode() + m.group(3), content
                 )
-            members.append(Member.of(info.filename, content))
-    return assemble(members)
+            yield Member.of(info.filename, content)
 
 
 def write_workbook(path: Path, tables: Sequence[Table]) -> Path:
-    """Write ``tables`` to ``path`` atomically."""
-    atomic.write_bytes(path, workbook_bytes(tables))
+    """Write ``tables`` to ``path`` atomically, each part as it is made (a 10,000-person
+    summary is not held whole in memory, nor copied on its way to the disk)."""
+    with atomic.atomic_path(path) as tmp, open(tmp, "wb") as out:
+        write_package(out, _members(tables))
     return path

@@ -232,7 +232,7 @@ class SheetRecord(BaseModel):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """One row of the exception report: a code about a person (or a unit) in a period.
-    Validated, and stored in slots (a quarter of 10,000 people has ~40,000)."""
+    Validated, and stored in slots (a quarter has one or more for most people)."""
 
     code: str
     severity: Literal["error", "warning", "info"]

@@ -788,18 +788,21 @@ class Ledger:
 
     def outcomes_for(self, paths: Sequence[str]) -> dict[str, sqlite3.Row]:
         """The latest version's outcome of each path (for reporting a run)."""
-        found: dict[str, sqlite3.Row] = {}
+        return {row["path"]: row for row in self.outcome_rows(paths)}
+
+    def outcome_rows(self, paths: Sequence[str]) -> Iterator[sqlite3.Row]:
+        """Every version's outcome of these paths, a path's later versions after its earlier
+        ones (the last of each is its latest), a few hundred paths at a time: a caller that
+        keeps what it needs of each need not hold every row."""
         for start in range(0, len(paths), 500):
             chunk = list(paths[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(
+            yield from self.db.execute(
                 "SELECT path, outcome, person_id, period, reason,"
                 " json_extract(record, '$.name') AS name, json_extract(record, '$.unit') AS unit"
                 f" FROM files WHERE path IN ({marks}) ORDER BY id",
                 chunk,
-            ):
-                found[row["path"]] = row
-        return found
+            )
 
 
 class _Stored(NamedTuple):

@@ -387,10 +387,13 @@ def ingest(
         dropped = ledger.add(batch) or dropped
         # only what changed is settled again, unless readings were dropped
         settle(ledger, RosterIndex(people), None if dropped else changed, workspace.settings.scan)
-        latest = ledger.outcomes_for(keys)  # the newest version of each path
-    ordered = sorted(dict.fromkeys(keys), key=lambda k: (order[original_path(k)], _sheet_order(k)))
-    outcomes = [_outcome(latest[key], key in new_keys) for key in ordered]
-    return IngestResult(outcomes, skipped)
+        ordered = sorted(
+            dict.fromkeys(keys), key=lambda k: (order[original_path(k)], _sheet_order(k))
+        )
+        latest: dict[str, FileOutcome] = {}  # the newest version of each path
+        for row in ledger.outcome_rows(ordered):
+            latest[row["path"]] = _outcome(row, row["path"] in new_keys)
+    return IngestResult([latest[key] for key in ordered], skipped)
 
 
 def _sheet_order(key: str) -> tuple[int, str]:

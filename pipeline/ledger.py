@@ -164,7 +164,7 @@ class AttributedRow(NamedTuple):
     received_at: str
     path: str
     sha256: str
-    scan: bool  # a scanned or photographed sheet (its reading's format is "scan")
+    scan: bool  # a scanned or photographed sheet: its reading's format is "scan" (settle._is_scan)
 
 
 @dataclass(frozen=True)

@@ -141,8 +141,10 @@ class Person:
         return self.host_unit if self.seconded else self.unit
 
 
-#: How a Person is encoded and decoded (JSON): as the pydantic model it was, field for field.
+#: How a Person is encoded and decoded (JSON): as the pydantic model it was, field for field
+#: (the roster cache, a line each); and a list of them (the roster's fingerprint).
 PERSON: TypeAdapter[Person] = TypeAdapter(Person)
+PEOPLE: TypeAdapter[list[Person]] = TypeAdapter(list[Person])
 
 
 class Issue(BaseModel):

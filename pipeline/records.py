@@ -12,12 +12,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from pydantic import TypeAdapter
-
 from . import identity, scanned
 from .codes import Code, issue
 from .fields import header
-from .models import Attendance, Grade, Issue, Period, Person, SheetRecord, Source, Status
+from .models import (
+    PEOPLE,
+    Attendance,
+    Grade,
+    Issue,
+    Period,
+    Person,
+    SheetRecord,
+    Source,
+    Status,
+)
 from .normalize import (
     BLANKS,
     TENTATIVE,
@@ -97,10 +105,7 @@ class RosterIndex:
     @cached_property
     def fingerprint(self) -> str:
         """The roster as settling sees it (a changed roster settles everything again)."""
-        return hashlib.sha256(_PEOPLE.dump_json(list(self.people))).hexdigest()
-
-
-_PEOPLE: TypeAdapter[list[Person]] = TypeAdapter(list[Person])
+        return hashlib.sha256(PEOPLE.dump_json(list(self.people))).hexdigest()
 
 
 @dataclass

@@ -16,6 +16,7 @@ from .ledger import (
     ACCEPTED,
     REJECTED,
     SUPERSEDED,
+    AttributedRow,
     FileRow,
     Ledger,
     OutcomeValues,
@@ -101,25 +102,17 @@ def settle(
         ledger.set_meta("settled_roster", fingerprint)
 
 
-@dataclass(frozen=True, slots=True)
-class _Attributed:
-    """Who a stored reading is (its person and quarter), and what settling compares."""
-
-    key: tuple[str, str]  # (period, person_id)
-    received_at: str
-    path: str
-    id: int
-    kind: _Kind
-
-
-def _attribution(row: FileRow, found: Interpretation) -> _Attributed | None:
-    """What deciding needs of a version: only one with a record is somebody's (``interpret``
+def _attribution(row: FileRow, found: Interpretation) -> AttributedRow | None:
+    """What deciding needs of a version, as the ledger gives it after a whole settle's first
+    pass (``Ledger.attributed_chunks``): only one with a record is somebody's (``interpret``
     builds a record exactly when the sheet is attributed)."""
     if found.record is None:
         return None
     assert found.period is not None and found.person_id is not None
-    kind = _Kind(_is_scan(row), row.path, row.sha256)
-    return _Attributed((found.period, found.person_id), row.received_at, row.path, row.id, kind)
+    return AttributedRow(
+        row.id, found.period, found.person_id, row.received_at, row.path, row.sha256,
+        _is_scan(row),
+    )  # fmt: skip
 
 
 def _settle_all(ledger: Ledger, roster: RosterIndex, scan: ScanSettings) -> None:
@@ -138,17 +131,7 @@ def _settle_all(ledger: Ledger, roster: RosterIndex, scan: ScanSettings) -> None
         for results in work.map(ledger):
             ledger.write_outcomes(results)
     for chunk in ledger.attributed_chunks(DECIDE_CHUNK):
-        found = [
-            _Attributed(
-                (row.period, row.person_id),
-                row.received_at,
-                row.path,
-                row.id,
-                _Kind(row.scan, row.path, row.sha256),
-            )
-            for row in chunk
-        ]
-        _write_decisions(ledger, _decide(found, roster, ledger, scan))
+        _write_decisions(ledger, _decide(chunk, roster, ledger, scan))
 
 
 #: Versions with a record decided at a time (each person's versions together).
@@ -242,13 +225,14 @@ def _concerned(
 
 
 def _decide(
-    found: Iterable[_Attributed], roster: RosterIndex, ledger: Ledger, scan: ScanSettings
+    found: Iterable[AttributedRow], roster: RosterIndex, ledger: Ledger, scan: ScanSettings
 ) -> dict[int, _Decision]:
     versions: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
-    by_id: dict[int, _Kind] = {}  # kept small: the rows stream by (flat memory)
+    by_id: dict[int, AttributedRow] = {}
     for item in found:
-        versions.setdefault(item.key, []).append((item.received_at, item.path, item.id))
-        by_id[item.id] = item.kind
+        key = (item.period, item.person_id)
+        versions.setdefault(key, []).append((item.received_at, item.path, item.id))
+        by_id[item.id] = item
     decisions: dict[int, _Decision] = {}
     for group in versions.values():
         group.sort(key=lambda v: (received_instant(v[0]), v[1], v[2]))  # instants, not text
@@ -281,14 +265,9 @@ def _decide(
     return decisions
 
 
-@dataclass(frozen=True, slots=True)
-class _Kind:
-    scan: bool
-    path: str
-    sha256: str
-
-
 def _is_scan(row: FileRow) -> bool:
+    """A scanned or photographed sheet (``Ledger.attributed_chunks`` asks the same of the
+    stored reading in SQL)."""
     return row.raw is not None and row.raw.get("format") == "scan"
 
 

@@ -226,31 +226,33 @@ def build_archive(
         listed = _Lines(target.parent)  # each member's line of the manifest
         with listed, atomic.atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w") as archive:
             for entry in entries:
+                info: dict[str, object]
                 if entry.file is not None:  # an output
-                    data = entry.file.read_bytes()
-                    digest = hashlib.sha256(data).hexdigest()
-                    archive.writestr(_info(entry.name), data)
-                    member = {"name": entry.name, "sha256": digest, "size": len(data)}
-                    listed.add(json.dumps({**member, "kind": entry.kind}, ensure_ascii=False))
-                    continue
-                filed = ledger.filed(entry.row_id)
-                info: dict[str, object] = {
-                    "source_path": filed.path,
-                    "received_at": filed.received_at,
-                    "outcome": filed.outcome,
-                    "reason": filed.reason,
-                }
-                found = originals.read(filed.path) if entry.original else entry.data
-                digest = hashlib.sha256(found).hexdigest() if found is not None else ""
-                if entry.original and digest != filed.sha256:
+                    data: bytes | None = entry.file.read_bytes()
+                    info, filed = {"kind": entry.kind}, None
+                else:
+                    filed = ledger.filed(entry.row_id)
+                    info = {
+                        "source_path": filed.path,
+                        "received_at": filed.received_at,
+                        "outcome": filed.outcome,
+                        "reason": filed.reason,
+                    }
+                    data = originals.read(filed.path) if entry.original else entry.data
+                digest = hashlib.sha256(data).hexdigest() if data is not None else ""
+                if filed is not None and entry.original and digest != filed.sha256:
                     if filed.outcome == ACCEPTED:
                         raise _moved([filed.path])
                     absent.append({k: info[k] for k in ("source_path", "outcome", "reason")})
                     continue
-                assert found is not None
-                archive.writestr(_info(entry.name), found)
-                member = {"name": entry.name, "sha256": digest, "size": len(found), **info}
-                listed.add(_line(member, filed.record))  # its record, as stored
+                assert data is not None
+                archive.writestr(_info(entry.name), data)
+                member = {"name": entry.name, "sha256": digest, "size": len(data), **info}
+                listed.add(
+                    _line(member, filed.record)  # a ledger version: its record, as stored
+                    if filed is not None
+                    else json.dumps(member, ensure_ascii=False)
+                )
             with archive.open(_info(MANIFEST), "w") as manifest:
                 _write_manifest(manifest, workspace, period, listed, absent, period_appeals, result)
     return ArchiveResult(target, listed.count, [str(a["source_path"]) for a in absent])

@@ -360,8 +360,18 @@ def ingest(
                     yield item
 
         batch: list[NewFile] = []
-        changed: list[tuple[str, str]] = []
+        # the versions this run added, while few enough to settle only them (None: more)
+        changed: list[tuple[str, str]] | None = []
         dropped = False
+
+        def write(files: list[NewFile]) -> bool:
+            nonlocal changed
+            if changed is not None:
+                changed += [(f.path, f.sha256) for f in files]
+                if len(changed) > PARTIAL_UP_TO:
+                    changed = None
+            return ledger.add(files)
+
         for item, (raws, code, message) in _read_stream(pending(), processes, limits):
             sheets: list[str | None] = list(raws) if raws else [None]
             for number, raw in enumerate(sheets, start=1):
@@ -379,12 +389,9 @@ def ingest(
                 )  # fmt: skip
             progress.advance()
             if len(batch) >= BATCH:
-                if len(changed) <= PARTIAL_UP_TO:  # beyond, everything is settled: not kept
-                    changed += [(f.path, f.sha256) for f in batch]
-                dropped = ledger.add(batch) or dropped
+                dropped = write(batch) or dropped
                 batch = []
-        changed += [(f.path, f.sha256) for f in batch]
-        dropped = ledger.add(batch) or dropped
+        dropped = write(batch) or dropped
         # only what changed is settled again, unless readings were dropped
         settle(ledger, RosterIndex(people), None if dropped else changed, workspace.settings.scan)
         ordered = sorted(

@@ -153,9 +153,9 @@ def _write_decisions(ledger: Ledger, decisions: dict[int, _Decision]) -> None:
     ledger.set_outcomes(plain)
 
 
-#: A version that counts, with nothing to add to its record; also how a version with a
-#: record is written before who counts is decided.
-_ACCEPTED = _AS_IF_ACCEPTED = _Decision(ACCEPTED, "", "")
+#: A version that counts, with nothing to add to its record (also how every version with a
+#: record is first written, before who counts is decided).
+_ACCEPTED = _Decision(ACCEPTED, "", "")
 
 
 def _first_chunk(
@@ -167,7 +167,7 @@ def _first_chunk(
     for stored in rows:
         row = file_row(stored)
         found = _interpret_row(row, roster, scan)
-        results.append(outcome_values(_settled(row, found, _AS_IF_ACCEPTED)))
+        results.append(outcome_values(_settled(row, found, _ACCEPTED)))
     return results
 
 

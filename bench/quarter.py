@@ -57,8 +57,12 @@ def child(stage: str, root: Path, extra: list[str]) -> dict[str, float]:
     elif stage == "ingest":
         from pipeline.stages.ingest import ingest
 
-        done = ingest(workspace, [root / "inbox" / p for p in extra], received_at=RECEIVED)
-        result["count"] = len(done.files)
+        # each outcome passed on and none kept, as the command line does (it prints them)
+        done = ingest(
+            workspace, [root / "inbox" / p for p in extra], received_at=RECEIVED,
+            each=lambda outcome: None,
+        )  # fmt: skip
+        result["count"] = sum(done.counts.values()) - done.counts["skipped"]
         result["accepted"] = done.counts["accepted"]
     elif stage == "outputs":
         from pipeline.flows import archive_quarter, write_quarter_files

@@ -30,7 +30,7 @@ from .stages.explain import FIELD_LABELS, Explanation, explain
 from .stages.export import FORMATS, export
 from .stages.feedback import write_feedback
 from .stages.generate import GenerateResult, generate
-from .stages.ingest import ingest
+from .stages.ingest import FileOutcome, ingest
 from .stages.remind import write_reminders
 from .stages.review import export_review, import_review
 from .stages.status import status
@@ -343,16 +343,9 @@ def ingest_command(
     """登记交回的记实表（默认读取 inbox/ 下全部文件，含子文件夹）。"""
     ws = _workspace(ctx)
     bar = _Bar("读取记实表")
-    try:
-        result = ingest(
-            ws, list(paths) or None, period=Period.parse(period) if period else None,
-            received_at=received_at, roster=roster, progress=bar,
-        )  # fmt: skip
-    except ValueError as exc:
-        raise KaoheError(str(exc)) from exc
-    finally:
-        bar.close()
-    for item in result.files:
+
+    def show(item: FileOutcome) -> None:
+        bar.close()  # done once outcomes come (closing again does nothing)
         word = INGEST_WORDS.get(item.outcome, item.outcome)
         if item.outcome == "rejected":
             click.echo(one_line(f"{word}  {item.path}：{item.reason}"))
@@ -360,6 +353,16 @@ def ingest_command(
             who = f"{item.person_id} {item.name}（{item.unit}）{item.period}"
             note = f"；{item.reason}" if item.reason else ""
             click.echo(one_line(f"{word}  {item.path} → {who}{note}"))
+
+    try:
+        result = ingest(
+            ws, list(paths) or None, period=Period.parse(period) if period else None,
+            received_at=received_at, roster=roster, progress=bar, each=show,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise KaoheError(str(exc)) from exc
+    finally:
+        bar.close()
     counts = result.counts
     total = sum(counts.values())
     click.echo(

@@ -16,7 +16,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -529,33 +529,39 @@ class Ledger:
         """Call inside ``transaction()``."""
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
-    def versions(self, keys: Sequence[tuple[str, str]]) -> list[FileRow]:
-        """The stored versions named by (path, sha256)."""
-        found: list[FileRow] = []
+    def versions(self, keys: Sequence[tuple[str, str]]) -> Iterator[FileRow]:
+        """The stored versions named by (path, sha256), one at a time."""
         for path, sha in keys:
-            found += [
-                _row(r)
+            for r in self.db.execute(
+                "SELECT * FROM files WHERE path = ? AND sha256 = ?", (path, sha)
+            ):
+                yield _row(r)
+
+    def unsettled(self) -> Iterator[FileRow]:
+        """Versions stored but never settled (a run stopped between reading and settling),
+        one at a time."""
+        for r in self.db.execute("SELECT * FROM files WHERE outcome = ? ORDER BY id", (PENDING,)):
+            yield _row(r)
+
+    def ids_of_people(self, keys: Sequence[tuple[str, str]]) -> set[int]:
+        """The ids of every stored version settled as one of these (period, person_id)."""
+        found: set[int] = set()
+        for period, person_id in keys:
+            found.update(
+                r[0]
                 for r in self.db.execute(
-                    "SELECT * FROM files WHERE path = ? AND sha256 = ?", (path, sha)
+                    "SELECT id FROM files WHERE person_id = ? AND period = ?", (person_id, period)
                 )
-            ]
+            )
         return found
 
-    def unsettled(self) -> list[FileRow]:
-        """Versions stored but never settled (a run stopped between reading and settling)."""
+    def rows(self, ids: Sequence[int]) -> list[FileRow]:
+        """The versions with these ids, in id order."""
+        marks = ",".join("?" * len(ids))
         return [
             _row(r)
-            for r in self.db.execute(
-                "SELECT * FROM files WHERE outcome = ? ORDER BY id", (PENDING,)
-            )
+            for r in self.db.execute(f"SELECT * FROM files WHERE id IN ({marks}) ORDER BY id", ids)
         ]
-
-    def versions_of_people(self, keys: Sequence[tuple[str, str]]) -> list[FileRow]:
-        """Every stored version settled as one of these (period, person_id)."""
-        found: list[FileRow] = []
-        for period, person_id in keys:
-            found += self.versions_of(person_id, period)
-        return found
 
     def versions_of(self, person_id: str, period: str) -> list[FileRow]:
         """Every stored version attributed to a person in a period, oldest first."""
@@ -673,17 +679,13 @@ class Ledger:
             yield whole
             after, limit = (whole[-1].period, whole[-1].person_id), chunk
 
-    def update_outcomes(self, outcomes: Sequence[Settled]) -> None:
-        """Write what settling decided; call inside ``transaction()`` so a whole settlement
-        lands at once."""
-        self.write_outcomes([outcome_values(s) for s in outcomes])
-
     def set_outcomes(self, outcomes: Sequence[tuple[str, str, int]]) -> None:
         """(outcome, reason, id) of versions whose record is already written."""
         self.db.executemany("UPDATE files SET outcome = ?, reason = ? WHERE id = ?", outcomes)
 
     def write_outcomes(self, values: Sequence[OutcomeValues]) -> None:
-        """``update_outcomes`` for outcomes already encoded (``outcome_values``)."""
+        """Write what settling decided, encoded (``outcome_values``); call inside
+        ``transaction()`` so a whole settlement lands at once."""
         self.db.executemany(
             "UPDATE files SET person_id = ?, period = ?, outcome = ?, reason = ?,"
             " record = ?, issues = ? WHERE id = ?",
@@ -787,22 +789,53 @@ class Ledger:
         return found
 
     def outcomes_for(self, paths: Sequence[str]) -> dict[str, sqlite3.Row]:
-        """The latest version's outcome of each path (for reporting a run)."""
-        return {row["path"]: row for row in self.outcome_rows(paths)}
-
-    def outcome_rows(self, paths: Sequence[str]) -> Iterator[sqlite3.Row]:
-        """Every version's outcome of these paths, a path's later versions after its earlier
-        ones (the last of each is its latest), a few hundred paths at a time: a caller that
-        keeps what it needs of each need not hold every row."""
-        for start in range(0, len(paths), 500):
-            chunk = list(paths[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            yield from self.db.execute(
-                "SELECT path, outcome, person_id, period, reason,"
-                " json_extract(record, '$.name') AS name, json_extract(record, '$.unit') AS unit"
-                f" FROM files WHERE path IN ({marks}) ORDER BY id",
-                chunk,
+        """The latest version's outcome of each path (for reporting one file)."""
+        marks = ",".join("?" * len(paths))
+        return {
+            row["path"]: row
+            for row in self.db.execute(
+                f"SELECT {_OUTCOME} FROM files f WHERE path IN ({marks}) ORDER BY id", paths
             )
+        }
+
+    def start_run(self) -> None:
+        """Begin listing the paths a run met (``note_run``), in a table of this connection's
+        own (TEMP: no other reader sees it, and it goes with the connection): a run of any
+        size keeps none of them in memory."""
+        self.db.execute("DROP TABLE IF EXISTS temp.run_files")
+        # its pages beyond a few go to SQLite's temporary file, not this process's memory
+        self.db.execute("PRAGMA temp.cache_size = -256")
+        self.db.execute(_RUN_FILES)
+        self.db.execute("CREATE INDEX temp.run_order ON run_files (place, sheet, path)")
+
+    def note_run(self, paths: Iterable[tuple[str, int, bool]]) -> None:
+        """Paths the run met: (stored path, the place of its file in the run, read this
+        run). A path met twice keeps its first place and is new if either time was."""
+        self.db.executemany(
+            "INSERT INTO run_files (path, place, sheet, new) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (path) DO UPDATE SET new = max(new, excluded.new)",
+            [(path, place, sheet_number(path) or 0, int(new)) for path, place, new in paths],
+        )
+
+    def run_outcomes(self) -> Iterator[sqlite3.Row]:
+        """The latest version's outcome of each path of the run, in the run's order (a
+        file's place, then its sheets in order), with ``new``; streamed as SQLite finds them."""
+        return self.db.execute(
+            f"SELECT {_OUTCOME}, r.new FROM run_files r"
+            " JOIN files f ON f.id = (SELECT max(id) FROM files WHERE path = r.path)"
+            " ORDER BY r.place, r.sheet, r.path"
+        )
+
+
+#: A file version's outcome as a run reports it (the columns, of ``files f``).
+_OUTCOME = (
+    "f.path, f.outcome, f.person_id, f.period, f.reason,"
+    " json_extract(f.record, '$.name') AS name, json_extract(f.record, '$.unit') AS unit"
+)
+_RUN_FILES = (
+    "CREATE TEMP TABLE run_files (path TEXT PRIMARY KEY, place INTEGER NOT NULL,"
+    " sheet INTEGER NOT NULL, new INTEGER NOT NULL) WITHOUT ROWID"
+)
 
 
 class _Stored(NamedTuple):

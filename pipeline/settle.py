@@ -5,6 +5,7 @@ run followed by a clean one ends where one clean run would."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -92,11 +93,7 @@ def settle(
         )
         if partial:
             assert changed is not None
-            rows = _concerned(ledger, roster, changed)
-            found = [(r, _interpret_row(r, roster, scan)) for r in rows]
-            attributed = (_attribution(r, i) for r, i in found)
-            decisions = _decide([a for a in attributed if a], roster, ledger, scan)
-            ledger.update_outcomes([_settled(r, i, decisions.get(r.id)) for r, i in found])
+            _settle_some(ledger, roster, _concerned(ledger, roster, changed), scan)
         else:
             _settle_all(ledger, roster, scan)
         ledger.set_meta("settled_roster", fingerprint)
@@ -207,21 +204,42 @@ class _Shared:
 
 def _concerned(
     ledger: Ledger, roster: RosterIndex, changed: Sequence[tuple[str, str]]
-) -> list[FileRow]:
-    """The changed versions, and every version of the people they were or now are read as."""
-    rows = ledger.versions(changed) + ledger.unsettled()
+) -> list[int]:
+    """The ids of the changed versions, and of every version of the people they were or now
+    are read as, in id order (each version read and let go of in turn)."""
     keys: set[tuple[str, str]] = set()
-    for row in rows:
+    ids: set[int] = set()
+    for row in itertools.chain(ledger.versions(changed), ledger.unsettled()):
+        ids.add(row.id)
         if row.period and row.person_id:  # who it was settled as before (it may move)
             keys.add((row.period, row.person_id))
         if row.raw is not None:
             found = attribute(raw_from_json(row.raw), roster, _expected(row))
             if found.person is not None and found.period is not None:
                 keys.add((found.period.code, found.person.person_id))
-    concerned = {r.id: r for r in rows}
-    for row in ledger.versions_of_people(sorted(keys)):
-        concerned.setdefault(row.id, row)
-    return sorted(concerned.values(), key=lambda r: r.id)
+    return sorted(ids | ledger.ids_of_people(sorted(keys)))
+
+
+def _settle_some(
+    ledger: Ledger, roster: RosterIndex, ids: Sequence[int], scan: ScanSettings
+) -> None:
+    """The versions ``ids`` (every version of the people they concern) settled the way a
+    whole settle does, a chunk at a time: each written as if it counted, then who counts is
+    decided among those with a record and the outcomes written."""
+    attributed: list[AttributedRow] = []
+    for start in range(0, len(ids), SOME_CHUNK):
+        written: list[OutcomeValues] = []
+        for row in ledger.rows(ids[start : start + SOME_CHUNK]):
+            found = _interpret_row(row, roster, scan)
+            written.append(outcome_values(_settled(row, found, _ACCEPTED)))
+            if (attribution := _attribution(row, found)) is not None:
+                attributed.append(attribution)
+        ledger.write_outcomes(written)
+    _write_decisions(ledger, _decide(attributed, roster, ledger, scan))
+
+
+#: Versions of a partial settle read and written at a time.
+SOME_CHUNK = 50
 
 
 def _decide(

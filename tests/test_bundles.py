@@ -147,3 +147,25 @@ def test_zip_bomb_member_is_refused_before_inflating_everything(workspace: Works
     (workspace.inbox / "bomb.zip").write_bytes(out.getvalue())
     [item] = ingest(workspace, received_at=AT).files
     assert item.reason.startswith("UNREADABLE_FILE 压缩包中的文件解压后过大")
+
+
+def test_a_name_twice_in_a_zip_is_new_if_either_copy_is(
+    workspace: Workspace, filled: dict[str, bytes]
+) -> None:
+    """A zip may hold one name twice: each copy is a submission under that name, and the
+    name's outcome in the run is new when either copy was read this time."""
+
+    def bundle(*contents: bytes) -> bytes:
+        out = io.BytesIO()
+        with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(out, "w") as zf:
+            for data in contents:
+                zf.writestr("表.docx", data)
+        return out.getvalue()
+
+    first, second = sorted(filled.values())[:2]
+    target = workspace.inbox / "科室.zip"
+    target.write_bytes(bundle(first, first))
+    ingest(workspace, received_at=AT)
+    target.write_bytes(bundle(second, first))  # a new copy, then the one read last time
+    result = ingest(workspace, received_at=AT)
+    assert [(f.path, f.new) for f in result.files] == [("inbox/科室.zip!/表.docx", True)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
+import os
+import shutil
 import sqlite3
 import tempfile
 from datetime import datetime
@@ -17,11 +19,12 @@ from hypothesis import strategies as st
 from pipeline.models import Period
 from pipeline.stages.export import accepted_records
 from pipeline.stages.generate import generate
-from pipeline.stages.ingest import ingest
+from pipeline.stages.ingest import FileOutcome, ingest
 from pipeline.workspace import Workspace
 
 from .docs import (
     original_attachment,
+    pasted_together,
     with_checkbox_grade,
     with_comment,
     with_line_breaks,
@@ -692,4 +695,101 @@ def test_a_files_ledger_name_is_its_path_from_the_workspace(
         expected = path.absolute().relative_to(workspace.root).as_posix()
     except ValueError:
         expected = path.absolute().as_posix()
-    assert _key(workspace, path) == expected
+    assert _key(workspace, str(path)) == expected  # the walk gives paths as text
+
+
+def test_outcomes_passed_one_by_one_are_the_run_in_its_order(
+    quarter: Workspace, tmp_path: Path
+) -> None:
+    """``each`` (what the command line uses) gets every outcome in the order the result's list
+    has: a file's place in the run, then its sheets; known files as well as new ones."""
+    several = [fill(blank(quarter, p), MODEST) for p in ("0001", "0002", "0003")]
+    drop(quarter, "b/三人.docx", pasted_together(several))
+    drop(quarter, "a/张伟.docx", fill(blank(quarter, "0007"), MODEST))
+    drop(quarter, "a0.docx", b"PK\x03\x04 truncated")
+    drop(quarter, "c.docx", fill(blank(quarter, "0004"), MODEST))
+    copy = tmp_path / "copy"
+    shutil.copytree(quarter.root, copy)
+    listed = ingest(quarter, received_at=AT)
+    passed: list[FileOutcome] = []
+    streamed = ingest(Workspace.open(copy), received_at=AT, each=passed.append)
+    expected = [
+        ("inbox/a/张伟.docx", "accepted", "0007"),
+        ("inbox/a0.docx", "rejected", None),
+        ("inbox/b/三人.docx#1", "accepted", "0001"),
+        ("inbox/b/三人.docx#2", "accepted", "0002"),
+        ("inbox/b/三人.docx#3", "accepted", "0003"),
+        ("inbox/c.docx", "accepted", "0004"),
+    ]
+    assert [(f.path, f.outcome, f.person_id) for f in listed.files] == expected
+    assert passed == listed.files and streamed.files == []
+    assert streamed.counts == listed.counts == {
+        "accepted": 5, "superseded": 0, "rejected": 1, "skipped": 0
+    }  # fmt: skip
+    assert all(f.new for f in passed)
+    drop(quarter, "b/新.docx", fill(blank(quarter, "0005"), MODEST))
+    again: list[FileOutcome] = []
+    ingest(quarter, received_at=AT, each=again.append)  # the known ones are not read again
+    assert (
+        [(f.path, f.new) for f in again]
+        == [  # 三 (U+4E09) sorts before 新 (U+65B0)
+            *((path, False) for path, _, _ in expected[:5]),
+            ("inbox/b/新.docx", True),
+            ("inbox/c.docx", False),
+        ]
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=3 << 20), max_size=120))
+def test_submissions_are_read_ahead_in_groups_of_bounded_size(sizes: list[int]) -> None:
+    from pipeline.stages.ingest import BATCH, GROUP_BYTES, Submission, _groups
+
+    found = [
+        (n, Submission(f"{n}.docx", b"x" * size, "", size, "")) for n, size in enumerate(sizes)
+    ]
+    groups = list(_groups(iter(found)))
+    assert [item for group in groups for item in group] == found  # all, once, in order
+    for group in groups:
+        assert 1 <= len(group) <= BATCH
+        held = [len(item.data) for _, item in group]
+        assert sum(held[:-1]) < GROUP_BYTES  # full only with its last one
+
+
+_NAMES = ["a", "a b", "a-b", "a.b", "a0", "ab", "张", "三", "~$a"]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.lists(st.sampled_from(_NAMES), min_size=1, max_size=3), max_size=12),
+    st.lists(st.integers(min_value=0, max_value=20), max_size=4),
+)
+def test_the_inbox_is_walked_in_sorted_order_without_listing_it(
+    tmp_path_factory: pytest.TempPathFactory, tree: list[list[str]], roots: list[int]
+) -> None:
+    """``walk`` gives what sorting every path found would (the order files are read and
+    reported in), each once even under two of the paths given, a symlinked folder as a file."""
+    from pipeline.stages.ingest import collect, walk
+
+    base = tmp_path_factory.mktemp("inbox")
+    for parts in tree:
+        folder = base.joinpath(*parts[:-1])
+        if any(p.is_file() for p in [folder, *folder.parents] if p != base and p.exists()):
+            continue
+        if not (folder / parts[-1]).is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / parts[-1]).write_bytes(b"x")
+    (base / "link").symlink_to(base, target_is_directory=True)
+    everything = sorted(
+        [os.path.join(r, name) for r, _, names in os.walk(base) for name in names]
+        + [str(base / "link")]
+    )
+    folders = sorted(r for r, _, _ in os.walk(base))  # base, and each folder in it
+    candidates = [*everything, *folders]
+    given = [Path(candidates[i]) for i in roots if i < len(candidates)] + [base]
+    assert list(walk(given)) == everything
+    count, skipped = collect(given)
+    assert skipped == [p for p in everything if os.path.basename(p).startswith("~$")]
+    assert count == len(everything) - len(skipped)

@@ -249,3 +249,18 @@ def test_a_roster_with_problems_is_refused_every_time_and_never_cached(tmp_path:
         with pytest.raises(RosterError):
             _fresh(path, cache)
     assert not cache.exists()
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 7])
+def test_the_rosters_fingerprint_is_the_hash_of_its_json(count: int) -> None:
+    """Settling keeps the fingerprint of the roster it settled with; hashed a person at a
+    time, it must stay the hash of the roster's JSON it has always been."""
+    import hashlib
+
+    from pipeline.models import PEOPLE
+    from pipeline.records import RosterIndex
+    from pipeline.sample import sample_people
+
+    people = sample_people()[:count]
+    expected = hashlib.sha256(PEOPLE.dump_json(people)).hexdigest()
+    assert RosterIndex(people).fingerprint == expected

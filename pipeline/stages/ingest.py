@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,7 @@ from ..ledger import (
     REJECTED,
     SUPERSEDED,
     NewFile,
-    original_path,
     sheet_key,
-    sheet_number,
 )
 from ..models import Period
 from ..progress import NoProgress, Progress
@@ -58,6 +55,8 @@ SKIP = re.compile(
 #: Below this many files one worker process reads them all (starting more costs more).
 POOL_FROM = 24
 BATCH = 50
+#: A group of submissions read ahead holds at most about this much of their data.
+GROUP_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +75,10 @@ class FileOutcome:
 
 @dataclass
 class IngestResult:
+    #: Every file's outcome in the run's order (empty when they went to ``ingest``'s ``each``).
     files: list[FileOutcome]
     skipped: list[str]
+    #: Files by outcome (accepted, superseded, rejected), and ``skipped``.
     counts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -87,36 +88,73 @@ class IngestResult:
         self.counts["skipped"] = len(self.skipped)
 
 
-def _walk(paths: Iterable[Path]) -> Iterator[Path]:
-    """Every file under ``paths``. A symlinked folder is not followed but yielded itself, so it
-    gets an outcome (rejected, with the reason) instead of vanishing from the count."""
-    for path in paths:
-        if path.is_dir() and not path.is_symlink():
-            for root, dirs, files in os.walk(path, followlinks=False):
-                dirs.sort()
-                linked = [d for d in dirs if (Path(root) / d).is_symlink()]
-                dirs[:] = [d for d in dirs if d not in linked]
-                for name in sorted([*files, *linked]):
-                    yield Path(root) / name
+def _walk(path: Path) -> Iterator[str]:
+    """Every file under ``path`` (or ``path`` itself), as text, in the order ``sorted`` puts
+    their paths in: one folder at a time, its entries by name, a folder's as if its name ended
+    in "/" (every path under it starts so). A symlinked folder is not followed but yielded
+    itself, so it gets an outcome (rejected, with the reason) instead of vanishing from the
+    count. A folder that cannot be listed is passed over, as ``os.walk`` does."""
+    if not path.is_dir() or path.is_symlink():
+        yield str(path)
+        return
+    yield from _walk_folder(str(path))
+
+
+def _walk_folder(folder: str) -> Iterator[str]:
+    try:
+        with os.scandir(folder) as found:
+            entries = sorted(
+                (entry.name + "/", entry.name) if entry.is_dir(follow_symlinks=False)
+                else (entry.name, "")
+                for entry in found
+            )  # fmt: skip
+    except OSError:
+        return
+    for key, name in entries:
+        if name:
+            yield from _walk_folder(os.path.join(folder, name))
         else:
-            yield path
+            yield os.path.join(folder, key)
 
 
-def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
-    """Files to ingest and files skipped, each sorted."""
-    files: list[Path] = []
-    skipped: list[Path] = []
-    for path in _walk(paths):
-        (skipped if SKIP.search(path.name) else files).append(path)
-    return sorted(set(files)), sorted(set(skipped))
+def walk(paths: Sequence[Path]) -> Iterator[str]:
+    """Every file under ``paths`` once, in sorted order (a file under two of them once), as
+    text. Nothing is kept but the folder being listed: a ``Path`` for each of 10,000 files
+    would cost ~5 MB, a list of their names ~2.5 MB, and pathlib keeps every part it parses.
+
+    Each path is walked in turn, in the order of its text (a folder's as if it ended in "/"),
+    one inside a folder walked already passed over: every path under a folder starts with
+    its text and "/", so the walks never interleave and one after another is sorted."""
+    keyed = sorted(
+        {(f"{p}/" if p.is_dir() and not p.is_symlink() else str(p)): p for p in paths}.items()
+    )
+    folder = None  # the last folder walked
+    for key, path in keyed:
+        if folder is not None and key.startswith(folder):
+            continue  # inside it: walked with it
+        if key.endswith("/"):
+            folder = key
+        yield from _walk(path)
 
 
-def _key(workspace: Workspace, path: Path) -> str:
+def collect(paths: Sequence[Path]) -> tuple[int, list[str]]:
+    """How many files ``walk`` finds to ingest, and the files it skips (sorted)."""
+    count = 0
+    skipped: list[str] = []
+    for path in walk(paths):
+        if SKIP.search(os.path.basename(path)):
+            skipped.append(path)
+        else:
+            count += 1
+    return count, skipped
+
+
+def _key(workspace: Workspace, path: str) -> str:
     """How a file is named in the ledger: relative to the workspace when inside it."""
-    text, root = str(path), str(workspace.root)
-    if os.sep == "/" and path.is_absolute() and root != "/" and text.startswith(root + "/"):
-        return text[len(root) + 1 :]  # what relative_to gives, without pathlib's parsing
-    absolute = path.absolute()
+    root = str(workspace.root)
+    if os.sep == "/" and path.startswith("/") and root != "/" and path.startswith(root + "/"):
+        return path[len(root) + 1 :]  # what relative_to gives, without pathlib's parsing
+    absolute = Path(path).absolute()
     try:
         return absolute.relative_to(workspace.root).as_posix()
     except ValueError:
@@ -135,7 +173,7 @@ class Submission:
     failure: ReadFailure | None = None
 
 
-def _received(path: Path, given: str | None) -> str:
+def _received(path: str, given: str | None) -> str:
     """When a file was received: the time given for the whole run, or the file's own."""
     if given is not None:
         return given
@@ -170,7 +208,7 @@ class _Opened:
     why: str
 
 
-def _open_regular(path: Path, limits: Limits) -> _Opened:
+def _open_regular(path: str, limits: Limits) -> _Opened:
     """Read a regular file whole, or say why not. Never blocks on a pipe or device: the type
     is checked on the path, then again on the descriptor opened with O_NONBLOCK."""
     info = os.lstat(path)
@@ -204,7 +242,7 @@ def _unreadable(exc: OSError) -> str:
 
 def submissions(
     workspace: Workspace,
-    files: Iterable[Path | str],
+    files: Iterable[str],
     received_at: datetime | None,
     skipped: list[str],
     limits: Limits = DEFAULT_LIMITS,
@@ -213,8 +251,7 @@ def submissions(
     A file that vanished, cannot be opened, or is not a regular file gets its own outcome
     (UNREADABLE_FILE with the reason); the run goes on."""
     given = _received_now(received_at) if received_at is not None else None
-    for named in files:
-        path = Path(named)
+    for path in files:
         key = _key(workspace, path)
         try:
             received = _received(path, given)
@@ -230,7 +267,7 @@ def submissions(
                 yield _failed(key, received, opened.why)
             continue
         data, sha = opened.data, opened.sha256
-        if suffix_of(path.name) not in BUNDLES:
+        if suffix_of(os.path.basename(path)) not in BUNDLES:
             yield Submission(key, data, sha, len(data), received)
             continue
         try:
@@ -319,8 +356,11 @@ def ingest(
     progress: Progress | None = None,
     workers: int | None = None,
     limits: Limits | None = None,
+    each: Callable[[FileOutcome], object] | None = None,
 ) -> IngestResult:
-    """Ingest files (default: the whole inbox) and settle every file's outcome."""
+    """Ingest files (default: the whole inbox) and settle every file's outcome. With
+    ``each``, every outcome goes to it, in the run's order, as it is read back from the
+    ledger, and the result keeps only the counts (a run of 10,000 files keeps no list)."""
     # a damaged ledger can go back to its state before this run: the copy (SQLite's own work,
     # which lets go of the interpreter) is taken while this thread reads the roster, and is
     # finished before anything is read or written
@@ -329,37 +369,37 @@ def ingest(
         people = workspace.people(roster)
         copied.result()
     limits = limits or workspace.limits()
-    found_files, skipped_files = collect(list(paths) if paths else [workspace.inbox])
+    roots = list(paths) if paths else [workspace.inbox]
+    count, skipped_files = collect(roots)  # the files are listed again as they are read
     skipped = [_key(workspace, p) for p in skipped_files]
-    count = len(found_files)
-    # the paths to read, as text, let go of as they are read (a Path is ~500 bytes, and
-    # 10,000 of them would stay to the end of the run)
-    files = deque(str(p) for p in found_files)
-    del found_files
+    files = (p for p in walk(roots) if not SKIP.search(os.path.basename(p)))
     progress = progress or NoProgress()
     progress.start(count)
     processes = workers or (os.cpu_count() or 2)
     if count < POOL_FROM:
         processes = 1
-    keys: list[str] = []
-    new_keys: set[str] = set()
-    order: dict[str, int] = {}  # each file's place in the run, for the report's order
+    # every path the run meets goes to the ledger's table of the run (``note_run``) with its
+    # file's place in the run, for the outcomes' order: nothing of it is kept here
+    places: deque[int] = deque()  # the place of each submission sent to be read, in order
     with workspace.ledger() as ledger:
+        ledger.start_run()
 
         def pending() -> Iterator[Submission]:
-            taken = (files.popleft() for _ in range(len(files)))
-            found = submissions(workspace, taken, received_at, skipped, limits)
-            for group in iter(lambda: list(islice(found, BATCH)), []):
-                known = ledger.readings_of([(item.key, item.sha256) for item in group])
-                for item, stored in zip(group, known, strict=True):
-                    order.setdefault(item.key, len(order))
+            found = enumerate(submissions(workspace, files, received_at, skipped, limits))
+            for group in _groups(found):
+                known = ledger.readings_of([(item.key, item.sha256) for _, item in group])
+                seen: list[tuple[str, int, bool]] = []  # known already: not read again
+                for (place, item), stored in zip(group, known, strict=True):
                     if stored and min(stored.values()) >= READER_VERSION:
-                        keys.extend(sorted(stored, key=_sheet_order))
+                        seen += [(key, place, False) for key in stored]
                         progress.advance()
                         continue
+                    places.append(place)
                     yield item
+                ledger.note_run(seen)
 
         batch: list[NewFile] = []
+        met: list[tuple[str, int, bool]] = []  # the batch's paths, each with its file's place
         # the versions this run added, while few enough to settle only them (None: more)
         changed: list[tuple[str, str]] | None = []
         dropped = False
@@ -370,15 +410,16 @@ def ingest(
                 changed += [(f.path, f.sha256) for f in files]
                 if len(changed) > PARTIAL_UP_TO:
                     changed = None
+            ledger.note_run(met)
             return ledger.add(files)
 
         for item, (raws, code, message) in _read_stream(pending(), processes, limits):
+            place = places.popleft()  # results come in the order the submissions went
             sheets: list[str | None] = list(raws) if raws else [None]
             for number, raw in enumerate(sheets, start=1):
                 # several people's sheets in one file: each is its own submission
                 key = sheet_key(item.key, number) if len(sheets) > 1 else item.key
-                keys.append(key)
-                new_keys.add(key)
+                met.append((key, place, True))
                 batch.append(
                     NewFile(
                         path=key, sha256=item.sha256, size=item.size,
@@ -390,24 +431,36 @@ def ingest(
             progress.advance()
             if len(batch) >= BATCH:
                 dropped = write(batch) or dropped
-                batch = []
+                batch, met = [], []
         dropped = write(batch) or dropped
         # only what changed is settled again, unless readings were dropped
         settle(ledger, RosterIndex(people), None if dropped else changed, workspace.settings.scan)
-        ordered = sorted(
-            dict.fromkeys(keys), key=lambda k: (order[original_path(k)], _sheet_order(k))
-        )
-        latest: dict[str, FileOutcome] = {}  # the newest version of each path
-        for row in ledger.outcome_rows(ordered):
-            latest[row["path"]] = _outcome(row, row["path"] in new_keys)
-    return IngestResult([latest[key] for key in ordered], skipped)
+        result = IngestResult([], skipped)
+        take = each if each is not None else result.files.append
+        for row in ledger.run_outcomes():
+            outcome = _outcome(row)
+            result.counts[outcome.outcome] = result.counts.get(outcome.outcome, 0) + 1
+            take(outcome)
+    return result
 
 
-def _sheet_order(key: str) -> tuple[int, str]:
-    return (sheet_number(key) or 0, key)
+def _groups(found: Iterable[tuple[int, Submission]]) -> Iterator[list[tuple[int, Submission]]]:
+    """``found`` in groups of up to ``BATCH``, each holding at most ``GROUP_BYTES`` of data
+    (and at least one submission): a group is held whole while its known versions are
+    looked up, so a quarter of large PDFs keeps as little in memory as one of Word files."""
+    group: list[tuple[int, Submission]] = []
+    size = 0
+    for item in found:
+        group.append(item)
+        size += len(item[1].data)
+        if len(group) >= BATCH or size >= GROUP_BYTES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
-def _outcome(row: sqlite3.Row, new: bool) -> FileOutcome:
+def _outcome(row: sqlite3.Row) -> FileOutcome:
     return FileOutcome(
         path=row["path"],
         outcome=row["outcome"],
@@ -416,5 +469,5 @@ def _outcome(row: sqlite3.Row, new: bool) -> FileOutcome:
         unit=row["unit"] or "",
         period=row["period"],
         reason=row["reason"],
-        new=new,
+        new=bool(row["new"]),
     )

@@ -555,11 +555,11 @@ class Ledger:
             )
         return found
 
-    def rows(self, ids: Sequence[int]) -> list[FileRow]:
-        """The versions with these ids, in id order."""
+    def stored_rows(self, ids: Sequence[int]) -> list[StoredRow]:
+        """The versions with these ids as stored (JSON columns still text), in id order."""
         marks = ",".join("?" * len(ids))
         return [
-            _row(r)
+            {key: r[key] for key in r.keys()}  # noqa: SIM118 - sqlite3.Row
             for r in self.db.execute(f"SELECT * FROM files WHERE id IN ({marks}) ORDER BY id", ids)
         ]
 
@@ -657,16 +657,10 @@ class Ledger:
         after: tuple[str, str] = ("", "")
         limit = chunk
         while True:
-            rows = [
-                AttributedRow(int(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6]))
-                for r in self.db.execute(
-                    "SELECT id, period, person_id, received_at, path, sha256,"
-                    " json_extract(raw, '$.format') IS 'scan' FROM files"
-                    " WHERE record IS NOT NULL AND (period, person_id) > (?, ?)"
-                    " ORDER BY period, person_id, id LIMIT ?",
-                    (*after, limit),
-                )
-            ]
+            rows = self._attributed(
+                "(period, person_id) > (?, ?) ORDER BY period, person_id, id LIMIT ?",
+                (*after, limit),
+            )
             if len(rows) < limit:  # the last chunk
                 if rows:
                     yield rows
@@ -678,6 +672,26 @@ class Ledger:
                 continue
             yield whole
             after, limit = (whole[-1].period, whole[-1].person_id), chunk
+
+    def attributed(self, ids: Sequence[int]) -> list[AttributedRow]:
+        """Those of these versions that have a record, as ``attributed_chunks`` gives them
+        (asked for a few hundred at a time: a run that stopped may leave thousands unsettled)."""
+        found: list[AttributedRow] = []
+        for start in range(0, len(ids), _IN_LIST):
+            chunk = ids[start : start + _IN_LIST]
+            found += self._attributed(f"id IN ({','.join('?' * len(chunk))})", chunk)
+        return found
+
+    def _attributed(self, where: str, parameters: Sequence[object]) -> list[AttributedRow]:
+        return [
+            AttributedRow(int(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6]))
+            for r in self.db.execute(
+                "SELECT id, period, person_id, received_at, path, sha256,"
+                " json_extract(raw, '$.format') IS 'scan' FROM files"
+                f" WHERE record IS NOT NULL AND {where}",
+                parameters,
+            )
+        ]
 
     def set_outcomes(self, outcomes: Sequence[tuple[str, str, int]]) -> None:
         """(outcome, reason, id) of versions whose record is already written."""
@@ -788,15 +802,12 @@ class Ledger:
             found.setdefault(str(period), set()).add(str(person_id))
         return found
 
-    def outcomes_for(self, paths: Sequence[str]) -> dict[str, sqlite3.Row]:
-        """The latest version's outcome of each path (for reporting one file)."""
-        marks = ",".join("?" * len(paths))
-        return {
-            row["path"]: row
-            for row in self.db.execute(
-                f"SELECT {_OUTCOME} FROM files f WHERE path IN ({marks}) ORDER BY id", paths
-            )
-        }
+    def outcome_of(self, path: str) -> sqlite3.Row | None:
+        """The outcome of a path's latest version (for reporting one file), or None."""
+        found: sqlite3.Row | None = self.db.execute(
+            f"SELECT {_OUTCOME} FROM files f WHERE {_latest('?')}", (path,)
+        ).fetchone()
+        return found
 
     def start_run(self) -> None:
         """Begin listing the paths a run met (``note_run``), in a table of this connection's
@@ -821,10 +832,14 @@ class Ledger:
         """The latest version's outcome of each path of the run, in the run's order (a
         file's place, then its sheets in order), with ``new``; streamed as SQLite finds them."""
         return self.db.execute(
-            f"SELECT {_OUTCOME}, r.new FROM run_files r"
-            " JOIN files f ON f.id = (SELECT max(id) FROM files WHERE path = r.path)"
+            f"SELECT {_OUTCOME}, r.new FROM run_files r JOIN files f ON {_latest('r.path')}"
             " ORDER BY r.place, r.sheet, r.path"
         )
+
+
+def _latest(path: str) -> str:
+    """SQL: ``files f`` is the latest version (the one stored last) of the path ``path``."""
+    return f"f.id = (SELECT max(id) FROM files WHERE path = {path})"
 
 
 #: A file version's outcome as a run reports it (the columns, of ``files f``).

@@ -99,19 +99,6 @@ def settle(
         ledger.set_meta("settled_roster", fingerprint)
 
 
-def _attribution(row: FileRow, found: Interpretation) -> AttributedRow | None:
-    """What deciding needs of a version, as the ledger gives it after a whole settle's first
-    pass (``Ledger.attributed_chunks``): only one with a record is somebody's (``interpret``
-    builds a record exactly when the sheet is attributed)."""
-    if found.record is None:
-        return None
-    assert found.period is not None and found.person_id is not None
-    return AttributedRow(
-        row.id, found.period, found.person_id, row.received_at, row.path, row.sha256,
-        _is_scan(row),
-    )  # fmt: skip
-
-
 def _settle_all(ledger: Ledger, roster: RosterIndex, scan: ScanSettings) -> None:
     """Every version settled, inside the caller's transaction.
 
@@ -224,18 +211,12 @@ def _settle_some(
     ledger: Ledger, roster: RosterIndex, ids: Sequence[int], scan: ScanSettings
 ) -> None:
     """The versions ``ids`` (every version of the people they concern) settled the way a
-    whole settle does, a chunk at a time: each written as if it counted, then who counts is
-    decided among those with a record and the outcomes written."""
-    attributed: list[AttributedRow] = []
+    whole settle does (``_settle_all``), a chunk at a time: each written as if it counted,
+    then who counts decided among those with a record, as the ledger gives them back."""
     for start in range(0, len(ids), SOME_CHUNK):
-        written: list[OutcomeValues] = []
-        for row in ledger.rows(ids[start : start + SOME_CHUNK]):
-            found = _interpret_row(row, roster, scan)
-            written.append(outcome_values(_settled(row, found, _ACCEPTED)))
-            if (attribution := _attribution(row, found)) is not None:
-                attributed.append(attribution)
-        ledger.write_outcomes(written)
-    _write_decisions(ledger, _decide(attributed, roster, ledger, scan))
+        rows = ledger.stored_rows(ids[start : start + SOME_CHUNK])
+        ledger.write_outcomes(_first_chunk(rows, roster, scan))
+    _write_decisions(ledger, _decide(ledger.attributed(ids), roster, ledger, scan))
 
 
 #: Versions of a partial settle read and written at a time.

@@ -12,7 +12,7 @@ import pytest
 from pipeline.models import Period
 from pipeline.stages.export import accepted_records
 from pipeline.stages.generate import generate
-from pipeline.stages.ingest import ingest
+from pipeline.stages.ingest import BATCH, ingest
 from pipeline.workspace import Workspace
 
 from .filling import MODEST, fill
@@ -153,19 +153,23 @@ def test_a_name_twice_in_a_zip_is_new_if_either_copy_is(
     workspace: Workspace, filled: dict[str, bytes]
 ) -> None:
     """A zip may hold one name twice: each copy is a submission under that name, and the
-    name's outcome in the run is new when either copy was read this time."""
+    name's outcome in the run is new when either copy was read this time — also when the
+    new copy is written to the ledger before the known one is met (a batch of files apart)."""
 
-    def bundle(*contents: bytes) -> bytes:
+    def bundle(members: list[tuple[str, bytes]]) -> bytes:
         out = io.BytesIO()
         with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(out, "w") as zf:
-            for data in contents:
-                zf.writestr("表.docx", data)
+            for name, data in members:
+                zf.writestr(name, data)
         return out.getvalue()
 
     first, second = sorted(filled.values())[:2]
     target = workspace.inbox / "科室.zip"
-    target.write_bytes(bundle(first, first))
+    target.write_bytes(bundle([("表.docx", first), ("表.docx", first)]))
     ingest(workspace, received_at=AT)
-    target.write_bytes(bundle(second, first))  # a new copy, then the one read last time
+    between = [(f"其他{n:02d}.txt", b"x") for n in range(BATCH)]  # a batch written in between
+    target.write_bytes(bundle([("表.docx", second), *between, ("表.docx", first)]))
     result = ingest(workspace, received_at=AT)
-    assert [(f.path, f.new) for f in result.files] == [("inbox/科室.zip!/表.docx", True)]
+    assert [(f.path, f.new) for f in result.files if f.path.endswith("表.docx")] == [
+        ("inbox/科室.zip!/表.docx", True)
+    ]

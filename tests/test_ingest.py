@@ -750,10 +750,12 @@ def test_submissions_are_read_ahead_in_groups_of_bounded_size(sizes: list[int]) 
     ]
     groups = list(_groups(iter(found)))
     assert [item for group in groups for item in group] == found  # all, once, in order
-    for group in groups:
+    for number, group in enumerate(groups, start=1):
         assert 1 <= len(group) <= BATCH
         held = [len(item.data) for _, item in group]
         assert sum(held[:-1]) < GROUP_BYTES  # full only with its last one
+        if number < len(groups):  # and full: no group is cut short but the last
+            assert len(group) == BATCH or sum(held) >= GROUP_BYTES
 
 
 _NAMES = ["a", "a b", "a-b", "a.b", "a0", "ab", "张", "三", "~$a"]

@@ -105,10 +105,14 @@ class _Entry:
 
     name: str
     row_id: int = 0
-    original: bool = False  # the version's bytes are its original's (checked against its hash)
     data: bytes | None = None  # made here (a reviewed row's entry)
     file: Path | None = None
     kind: str = ""
+
+    @property
+    def original(self) -> bool:
+        """A ledger version whose bytes are its original's (checked against its hash)."""
+        return self.data is None and self.file is None
 
 
 #: Formats that are compressed already: deflating them again costs time and saves nothing.
@@ -160,7 +164,7 @@ def _planned(row: ArchivedRow, used: set[str]) -> _Entry:
     if reviewed:
         data = json.dumps(row.raw, ensure_ascii=False, indent=2).encode("utf-8")
         return _Entry(name, row.id, data=data)
-    return _Entry(name, row.id, original=True)
+    return _Entry(name, row.id)
 
 
 @dataclass(frozen=True)

@@ -84,8 +84,11 @@ class IngestResult:
     def __post_init__(self) -> None:
         self.counts = {key: 0 for key in (ACCEPTED, SUPERSEDED, REJECTED)}
         for item in self.files:
-            self.counts[item.outcome] = self.counts.get(item.outcome, 0) + 1
+            self.count(item)
         self.counts["skipped"] = len(self.skipped)
+
+    def count(self, item: FileOutcome) -> None:
+        self.counts[item.outcome] = self.counts.get(item.outcome, 0) + 1
 
 
 def _walk(path: Path) -> Iterator[str]:
@@ -142,11 +145,16 @@ def collect(paths: Sequence[Path]) -> tuple[int, list[str]]:
     count = 0
     skipped: list[str] = []
     for path in walk(paths):
-        if SKIP.search(os.path.basename(path)):
+        if _temporary(path):
             skipped.append(path)
         else:
             count += 1
     return count, skipped
+
+
+def _temporary(path: str) -> bool:
+    """A Word lock file, .DS_Store and the like (``SKIP``): skipped, not a submission."""
+    return SKIP.search(os.path.basename(path)) is not None
 
 
 def _key(workspace: Workspace, path: str) -> str:
@@ -372,7 +380,7 @@ def ingest(
     roots = list(paths) if paths else [workspace.inbox]
     count, skipped_files = collect(roots)  # the files are listed again as they are read
     skipped = [_key(workspace, p) for p in skipped_files]
-    files = (p for p in walk(roots) if not SKIP.search(os.path.basename(p)))
+    files = (p for p in walk(roots) if not _temporary(p))
     progress = progress or NoProgress()
     progress.start(count)
     processes = workers or (os.cpu_count() or 2)
@@ -398,20 +406,19 @@ def ingest(
                     yield item
                 ledger.note_run(seen)
 
-        batch: list[NewFile] = []
-        met: list[tuple[str, int, bool]] = []  # the batch's paths, each with its file's place
+        batch: list[tuple[NewFile, int]] = []  # each with its file's place in the run
         # the versions this run added, while few enough to settle only them (None: more)
         changed: list[tuple[str, str]] | None = []
         dropped = False
 
-        def write(files: list[NewFile]) -> bool:
+        def write(batch: list[tuple[NewFile, int]]) -> bool:
             nonlocal changed
             if changed is not None:
-                changed += [(f.path, f.sha256) for f in files]
+                changed += [(f.path, f.sha256) for f, _ in batch]
                 if len(changed) > PARTIAL_UP_TO:
                     changed = None
-            ledger.note_run(met)
-            return ledger.add(files)
+            ledger.note_run([(f.path, place, True) for f, place in batch])
+            return ledger.add([f for f, _ in batch])
 
         for item, (raws, code, message) in _read_stream(pending(), processes, limits):
             place = places.popleft()  # results come in the order the submissions went
@@ -419,19 +426,19 @@ def ingest(
             for number, raw in enumerate(sheets, start=1):
                 # several people's sheets in one file: each is its own submission
                 key = sheet_key(item.key, number) if len(sheets) > 1 else item.key
-                met.append((key, place, True))
-                batch.append(
+                batch.append((
                     NewFile(
                         path=key, sha256=item.sha256, size=item.size,
                         received_at=item.received_at, format=format_of(item.key),
                         expected_period=period.code if period else None, raw=raw,
                         read_code=code, read_message=message, reader_version=READER_VERSION,
-                    )
-                )  # fmt: skip
+                    ),
+                    place,
+                ))  # fmt: skip
             progress.advance()
             if len(batch) >= BATCH:
                 dropped = write(batch) or dropped
-                batch, met = [], []
+                batch = []
         dropped = write(batch) or dropped
         # only what changed is settled again, unless readings were dropped
         settle(ledger, RosterIndex(people), None if dropped else changed, workspace.settings.scan)
@@ -439,7 +446,7 @@ def ingest(
         take = each if each is not None else result.files.append
         for row in ledger.run_outcomes():
             outcome = _outcome(row)
-            result.counts[outcome.outcome] = result.counts.get(outcome.outcome, 0) + 1
+            result.count(outcome)
             take(outcome)
     return result
 

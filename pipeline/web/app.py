@@ -685,7 +685,7 @@ def _entered_outcome(workspace: Workspace, entered: Any, period: Period) -> dict
         }
     key = (entered.imported or entered.unchanged or [""])[0]
     with workspace.ledger() as ledger:
-        outcome = ledger.outcomes_for([key]).get(key)
+        outcome = ledger.outcome_of(key)
         person = outcome["person_id"] if outcome is not None else None
         rows = [r for r in ledger.versions_of(person or "", period.code) if r.path == key]
     issues = rows[0].issues if rows else []

@@ -32,6 +32,7 @@ from .stages.feedback import write_feedback
 from .stages.generate import GenerateResult, generate
 from .stages.ingest import FileOutcome, ingest
 from .stages.remind import write_reminders
+from .stages.report import findings
 from .stages.review import export_review, import_review
 from .stages.status import status
 from .workdays import PROVISIONAL_HELP
@@ -295,9 +296,7 @@ def demo_command(ctx: click.Context, period: str | None) -> None:
         f"压缩包、扫描件和手机照片）：接收 {counts['accepted']}，被替代 {counts['superseded']}，"
         f"拒收 {counts['rejected']}，跳过 {counts['skipped']}"
     )
-    severities: dict[str, int] = {}
-    for item in result.report.findings:
-        severities[item.severity] = severities.get(item.severity, 0) + 1
+    severities = result.report.severities
     click.echo(
         f"异常报告：错误 {severities.get('error', 0)} 项，提醒 {severities.get('warning', 0)} 项，"
         f"关注 {severities.get('info', 0)} 项"
@@ -539,12 +538,10 @@ def report_command(ctx: click.Context, period: str | None, as_json: bool) -> Non
     files = write_quarter_files(ws, chosen)
     written, summary, feedback = files.report, files.summary, files.secondment
     if as_json:
-        data = [dataclasses.asdict(f) for f in written.findings]
+        data = [dataclasses.asdict(f) for f in findings(ws, chosen, result=files.result)]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    counts: dict[str, int] = {}
-    for item in written.findings:
-        counts[item.severity] = counts.get(item.severity, 0) + 1
+    counts = written.severities
     click.echo(
         f"异常报告：错误 {counts.get('error', 0)} 项，提醒 {counts.get('warning', 0)} 项，"
         f"关注 {counts.get('info', 0)} 项"

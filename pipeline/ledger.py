@@ -792,12 +792,14 @@ class Ledger:
             )
             return None
 
-    def returned_by_period(self, year: int) -> dict[str, set[str]]:
-        """Who has an accepted sheet in each quarter of ``year`` that has any (nothing parsed)."""
+    def returned_by_period(self, year: int, *, before: str = "") -> dict[str, set[str]]:
+        """Who has an accepted sheet in each quarter of ``year`` that has any (nothing parsed);
+        with ``before`` (a period code), only the quarters before it."""
         found: dict[str, set[str]] = {}
         for period, person_id in self.db.execute(
-            "SELECT period, person_id FROM files WHERE outcome = ? AND period LIKE ?",
-            (ACCEPTED, f"{year}Q%"),
+            "SELECT period, person_id FROM files WHERE outcome = ? AND period LIKE ?"
+            " AND (? = '' OR period < ?)",
+            (ACCEPTED, f"{year}Q%", before, before),
         ):
             found.setdefault(str(period), set()).add(str(person_id))
         return found

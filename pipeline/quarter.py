@@ -4,19 +4,22 @@ output (export, explain, status, report, summary, annual, feedback, secondment l
 archive) reads this, so they cannot disagree.
 
 I/O is limited to gathering the inputs (roster, ledger) and parking the records in effect
-(``Spooled``); the rules themselves are pure (``rules.apply_rules``, ``rules.judge``).
+and the results in a spool (``Spooling``); the rules themselves are pure
+(``rules.apply_rules``, ``rules.judge``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+import marshal
+from array import array
+from collections.abc import Iterable, Sequence
 from datetime import date
-from functools import partial
 
 from .appeals import appeals
 from .ledger import Appeal, Ledger
-from .models import Grade, Period, Person, SheetRecord, Status
-from .rules import Held, Keeper, PeriodResult, apply_rules
+from .models import Finding, Grade, Outcome, Period, Person, SheetRecord, Status
+from .rules import Keeping, PeriodResult, PersonResult, RosterResults, apply_rules
 from .spool import Spool
 from .workspace import Workspace
 
@@ -45,18 +48,19 @@ def returned_by_period(workspace: Workspace, year: int) -> dict[str, set[str]]:
 def evaluate(workspace: Workspace, period: Period, *, today: date | None = None) -> PeriodResult:
     """The period after appeals and the notice's rules, for the workspace's current roster.
 
-    The records stream from the ledger into the rules, and each record in effect is parked in
-    a spool (``Spooled``): the result keeps a few hundred bytes per person however long the
-    records are, and an output reads a record back when it writes it."""
+    The records stream from the ledger into the rules, and each record in effect and each
+    person's result is parked in a spool (``Spooling``): the result keeps twelve bytes per
+    person besides the roster, and an output reads a person's result (and record) back when
+    it writes it."""
     people = workspace.people()
     if not workspace.has_ledger():
         return _apply(workspace, period, people, [], {}, {}, today)
     with workspace.ledger() as ledger, ledger.snapshot():  # every read from one state
-        returned = ledger.returned_by_period(period.year)
+        returned = ledger.returned_by_period(period.year, before=period.code)
         records = (SheetRecord.model_validate_json(r) for r in ledger.accepted_records(period.code))
-        spool = Spool()  # the system's temporary folder: nothing appears in the workspace
+        # the system's temporary folder: nothing appears in the workspace
         return _apply(workspace, period, people, records, returned, appeals(ledger, period),
-                      today, partial(Spooled, spool))  # fmt: skip
+                      today, Spooling(Spool()))  # fmt: skip
 
 
 def _apply(
@@ -67,7 +71,7 @@ def _apply(
     returned: dict[str, set[str]],
     decided: dict[str, Appeal],
     today: date | None,
-    keep: Keeper = Held,
+    keeping: Keeping | None = None,
 ) -> PeriodResult:
     """The rules over ``records``, with who was missing in the year's earlier quarters."""
     missing_before: dict[str, list[str]] = {}
@@ -88,7 +92,7 @@ def _apply(
         today=today,
         zone=workspace.zone,
         appeals=decided,
-        keep=keep,
+        keeping=keeping,
     )
 
 
@@ -96,14 +100,95 @@ class Spooled:
     """A record in effect parked in a spool as JSON, read back (and parsed) on each ``load``;
     the grade, state and file are kept at hand for the outputs that only need those."""
 
-    __slots__ = ("_length", "_offset", "_spool", "grade", "path", "status")
+    __slots__ = ("grade", "length", "offset", "path", "spool", "status")
 
-    def __init__(self, spool: Spool, record: SheetRecord) -> None:
-        self._spool = spool
-        self._offset, self._length = spool.append(record.model_dump_json().encode("utf-8"))
-        self.grade: Grade | None = record.grade
-        self.status: Status = record.status
-        self.path: str = record.source.path
+    def __init__(self, spool: Spool, offset: int, length: int, grade: Grade | None,
+                 status: Status, path: str) -> None:  # fmt: skip
+        self.spool, self.offset, self.length = spool, offset, length
+        self.grade, self.status, self.path = grade, status, path
+
+    @classmethod
+    def park(cls, spool: Spool, record: SheetRecord) -> Spooled:
+        offset, length = spool.append(record.model_dump_json().encode("utf-8"))
+        return cls(spool, offset, length, record.grade, record.status, record.source.path)
 
     def load(self) -> SheetRecord:
-        return SheetRecord.model_validate_json(self._spool.read(self._offset, self._length))
+        return SheetRecord.model_validate_json(self.spool.read(self.offset, self.length))
+
+
+class Spooling:
+    """Records in effect and results parked in one spool (see ``rules.Keeping``)."""
+
+    def __init__(self, spool: Spool) -> None:
+        self.spool = spool
+
+    def record(self, record: SheetRecord) -> Spooled:
+        return Spooled.park(self.spool, record)
+
+    def results(self, people: Sequence[Person]) -> RosterResults:
+        return SpooledResults(self.spool, people)
+
+
+#: A finding's fields in the order a spooled result lists them.
+_FINDING = tuple(f.name for f in dataclasses.fields(Finding))
+_APPEAL = tuple(f.name for f in dataclasses.fields(Appeal))
+
+
+class SpooledResults(RosterResults):
+    """Each result parked in the spool (``marshal`` of plain values: the spool is this
+    process's own unnamed file), read back on each access; in memory only where each lies,
+    twelve bytes a person."""
+
+    def __init__(self, spool: Spool, people: Sequence[Person]) -> None:
+        super().__init__(people)
+        self._spool = spool
+        self._offsets = array("q", [-1]) * len(people)
+        self._lengths = array("l", [0]) * len(people)
+
+    def _holds(self, position: int) -> bool:
+        return self._offsets[position] >= 0
+
+    def _set(self, position: int, result: PersonResult | None) -> None:
+        if result is None:
+            self._offsets[position] = -1
+            return
+        self._offsets[position], self._lengths[position] = self._spool.append(_dumped(result))
+
+    def _get(self, position: int) -> PersonResult | None:
+        offset = self._offsets[position]
+        if offset < 0:
+            return None
+        data = self._spool.read(offset, self._lengths[position])
+        return _loaded(self._spool, self._people[position], data)
+
+
+def _dumped(result: PersonResult) -> bytes:
+    kept = result.kept
+    if kept is not None and not isinstance(kept, Spooled):
+        raise TypeError("a spooled result keeps its record in the spool")
+    appeal = result.appeal
+    return marshal.dumps((
+        None if kept is None else
+        (kept.offset, kept.length, kept.grade and kept.grade.value, kept.status.value, kept.path),
+        result.grade_on_sheet and result.grade_on_sheet.value,
+        result.outcome.value,
+        result.late,
+        None if appeal is None else tuple(getattr(appeal, name) for name in _APPEAL),
+        tuple(tuple(getattr(f, name) for name in _FINDING) for f in result.findings),
+    ))  # fmt: skip
+
+
+def _loaded(spool: Spool, person: Person, data: bytes) -> PersonResult:
+    kept, on_sheet, outcome, late, appeal, findings = marshal.loads(data)
+    if kept is not None:
+        offset, length, grade, status, path = kept
+        kept = Spooled(spool, offset, length, grade and Grade(grade), Status(status), path)
+    return PersonResult(
+        person,
+        kept,
+        on_sheet and Grade(on_sheet),
+        Outcome(outcome),
+        late,
+        None if appeal is None else Appeal(*appeal),
+        tuple(Finding(**dict(zip(_FINDING, f, strict=True))) for f in findings),
+    )

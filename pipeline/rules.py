@@ -8,7 +8,8 @@ reads it from the ``PersonResult`` instead of re-deciding grade-versus-status.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from abc import abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Protocol
@@ -38,11 +39,6 @@ class Kept(Protocol):
     @property
     def path(self) -> str: ...
     def load(self) -> SheetRecord: ...
-
-
-#: How ``apply_rules`` keeps each record in effect (in memory by default; ``evaluate`` parks
-#: them in a spool, so a result's size does not grow with the records).
-Keeper = Callable[[SheetRecord], Kept]
 
 
 class Held:
@@ -103,6 +99,83 @@ class PersonResult:
         return self.kept is not None
 
 
+class Keeping(Protocol):
+    """Where ``apply_rules`` keeps what it decides: each record in effect, and the results.
+    ``InMemory`` keeps them as they are; ``quarter.evaluate`` parks both in a spool, so that
+    a period's result does not grow with the roster beyond a few bytes a person."""
+
+    def record(self, record: SheetRecord) -> Kept: ...
+    def results(self, people: Sequence[Person]) -> RosterResults: ...
+
+
+class RosterResults(MutableMapping[str, "PersonResult"]):
+    """A period's results by person id, in roster order whatever order they were decided
+    in; only people of the roster have one. Subclasses say where a result is kept."""
+
+    def __init__(self, people: Sequence[Person]) -> None:
+        self._people = people
+        self._position = {person.person_id: i for i, person in enumerate(people)}
+
+    @abstractmethod
+    def _holds(self, position: int) -> bool: ...
+    @abstractmethod
+    def _get(self, position: int) -> PersonResult | None: ...
+    @abstractmethod
+    def _set(self, position: int, result: PersonResult | None) -> None: ...
+
+    def __contains__(self, person_id: object) -> bool:
+        position = self._position.get(person_id)  # type: ignore[call-overload]
+        return position is not None and self._holds(position)
+
+    def __getitem__(self, person_id: str) -> PersonResult:
+        found = self._get(self._position[person_id])
+        if found is None:
+            raise KeyError(person_id)
+        return found
+
+    def __setitem__(self, person_id: str, result: PersonResult) -> None:
+        position = self._position.get(person_id)
+        if position is None:
+            raise KeyError(f"{person_id} 不在名单中")
+        self._set(position, result)
+
+    def __delitem__(self, person_id: str) -> None:
+        if person_id not in self:
+            raise KeyError(person_id)
+        self._set(self._position[person_id], None)
+
+    def __iter__(self) -> Iterator[str]:
+        return (pid for pid, position in self._position.items() if self._holds(position))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _HeldResults(RosterResults):
+    def __init__(self, people: Sequence[Person]) -> None:
+        super().__init__(people)
+        self._results: list[PersonResult | None] = [None] * len(people)
+
+    def _holds(self, position: int) -> bool:
+        return self._results[position] is not None
+
+    def _get(self, position: int) -> PersonResult | None:
+        return self._results[position]
+
+    def _set(self, position: int, result: PersonResult | None) -> None:
+        self._results[position] = result
+
+
+class InMemory:
+    """Records and results kept as they are."""
+
+    def record(self, record: SheetRecord) -> Kept:
+        return Held(record)
+
+    def results(self, people: Sequence[Person]) -> RosterResults:
+        return _HeldResults(people)
+
+
 @dataclass
 class PeriodResult:
     """A period after the rules: one result per roster person, and the findings."""
@@ -110,14 +183,21 @@ class PeriodResult:
     period: Period
     deadline: Deadline
     people: list[Person]
-    results: dict[str, PersonResult] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
+    results: RosterResults
+    #: Findings about a unit rather than a person (the cap on 好), after everyone's.
+    unit_findings: list[Finding] = field(default_factory=list)
 
     def result_of(self, person: Person) -> PersonResult:
         return self.results[person.person_id]
 
     def record_of(self, person: Person) -> SheetRecord | None:
         return self.results[person.person_id].record
+
+    def findings(self) -> Iterator[Finding]:
+        """Every finding: each person's in roster order, then the units'."""
+        for result in self.results.values():
+            yield from result.findings
+        yield from self.unit_findings
 
     @property
     def records(self) -> dict[str, SheetRecord]:
@@ -198,13 +278,14 @@ def apply_rules(
     today: date | None = None,
     zone: tzinfo = BUREAU_ZONE,
     appeals: Mapping[str, Appeal] | None = None,
-    keep: Keeper = Held,
+    keeping: Keeping | None = None,
 ) -> PeriodResult:
     """Apply the rules to ``records`` as read from the sheets. ``missing_before`` maps
     person_id → earlier periods of the year in which that person had no accepted sheet (for
     REPEATED_NON_SUBMISSION); ``appeals`` maps person_id → their appeal this period.
-    ``records`` are taken one at a time, and ``keep`` decides where each record in effect
-    is kept (see ``Keeper``)."""
+    ``records`` are taken one at a time, and ``keeping`` decides where each record in effect
+    and each result is kept (see ``Keeping``; in memory by default)."""
+    keeping = keeping or InMemory()
 
     def result_of(person: Person, sheet: SheetRecord | None) -> PersonResult:
         appeal = (appeals or {}).get(person.person_id)
@@ -213,22 +294,21 @@ def apply_rules(
             period, deadline, person, record, settings, missing_before, today, zone
         )
         late = any(f.code == Code.LATE_RETURN.value for f in found)
-        kept = keep(record) if record is not None else None
+        kept = keeping.record(record) if record is not None else None
         grade = sheet.grade if sheet else None
         return PersonResult(person, kept, grade, outcome, late, appeal, tuple(found))
 
     wanted = {person.person_id: person for person in people}
-    judged: dict[str, PersonResult] = {}
+    results = keeping.results(people)
     for sheet in records:  # one at a time: only what each result keeps stays in memory
         person = wanted.get(sheet.person_id)
         if person is not None:  # a later record of the same person wins
-            judged[person.person_id] = result_of(person, sheet)
-    result = PeriodResult(period, deadline, list(people))
+            results[person.person_id] = result_of(person, sheet)
     for person in people:
-        found = judged.get(person.person_id) or result_of(person, None)
-        result.findings.extend(found.findings)
-        result.results[person.person_id] = found
-    result.findings.extend(_quota(result, settings))
+        if person.person_id not in results:
+            results[person.person_id] = result_of(person, None)
+    result = PeriodResult(period, deadline, list(people), results)
+    result.unit_findings.extend(_quota(result, settings))
     return result
 
 

@@ -1,6 +1,7 @@
 """A spool: bytes parked in an unnamed, owner-only temporary file instead of in memory, for
 data that grows with the roster but is read back only a piece at a time (a period's records
-while its outputs are written, the archive manifest's lines).
+and results while its outputs are written, a summary sheet's rows, the archive manifest's
+lines).
 
 Appending returns where the piece lies; reading it back is a seek and a read under a lock,
 so threads of the workbench may share one spool (``os.pread`` would not run on Windows).
@@ -10,25 +11,31 @@ spool, or when the spool is garbage-collected (a period's result owns its spool)
 
 from __future__ import annotations
 
+import marshal
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from .writers import atomic
 
-#: Pieces are written out once this much is waiting (one write per ~1 MB, not per piece).
+#: Pieces are written out once this much is waiting (one write per ~1 MB, not per piece),
+#: and read back this much at a time.
 FLUSH_AT = 1 << 20
+#: What a sheet's rows keep waiting: a workbook has a sheet per unit, each with its spool.
+ROWS_FLUSH_AT = 16 << 10
 
 
 class Spool:
     """Bytes appended and read back by their place in the file."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, *, flush_at: int | None = None) -> None:
         if folder is not None:
             atomic.private_dir(folder)
+        self._flush_at = flush_at
         self._file: IO[bytes] = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed by close()
         self._waiting: list[bytes] = []
         self._waiting_size = 0
@@ -44,7 +51,7 @@ class Spool:
             self._waiting.append(data)
             self._waiting_size += len(data)
             self._size += len(data)
-            if self._waiting_size >= FLUSH_AT:
+            if self._waiting_size >= (self._flush_at or FLUSH_AT):
                 self._write_out()
         return offset, len(data)
 
@@ -70,6 +77,19 @@ class Spool:
         if rest:
             yield rest
 
+    def pieces(self, lengths: Iterable[int]) -> Iterator[bytes]:
+        """The pieces appended back to back from the start, given their lengths, read a
+        megabyte at a time."""
+        buffer, at, position = b"", 0, 0
+        for length in lengths:
+            if len(buffer) - at < length:
+                rest = buffer[at:]
+                want = min(max(FLUSH_AT, length - len(rest)), self._size - position)
+                buffer, at = rest + self.read(position, want), 0
+                position += want
+            yield buffer[at : at + length]
+            at += length
+
     def close(self) -> None:
         self._closed()
 
@@ -85,3 +105,27 @@ class Spool:
             self._file.write(b"".join(self._waiting))
             self._waiting.clear()
             self._waiting_size = 0
+
+
+class Rows:
+    """A sheet's rows parked in a spool of their own: counted, and read through in order as
+    often as the workbook writer needs (see ``writers.xlsx.Rows``), a megabyte at a time;
+    in memory only each row's length. Cells are plain values (text, numbers, booleans,
+    None), which ``marshal`` keeps exactly; anything else is refused when appended."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self._spool = Spool(folder, flush_at=ROWS_FLUSH_AT)
+        self._lengths = array("q")
+
+    def append(self, row: Sequence[Any]) -> None:
+        _, length = self._spool.append(marshal.dumps(tuple(row)))
+        self._lengths.append(length)
+
+    def __len__(self) -> int:
+        return len(self._lengths)
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return (marshal.loads(piece) for piece in self._spool.pieces(self._lengths))
+
+    def close(self) -> None:
+        self._spool.close()

@@ -208,7 +208,7 @@ def test_late_is_judged_on_beijing_time_whatever_the_pc_zone(
             path.write_bytes(fill(blank.read_bytes(), MODEST))
             ingest(workspace, [path], received_at=moment)
         result = evaluate(workspace, Q4, today=datetime(2027, 1, 20).date())
-        late = {f.person_id for f in result.findings if f.code == "LATE_RETURN"}
+        late = {f.person_id for f in result.findings() if f.code == "LATE_RETURN"}
         assert late == {"0007"}
     finally:
         monkeypatch.delenv("TZ")

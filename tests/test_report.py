@@ -6,17 +6,20 @@ import dataclasses
 import json
 import shutil
 import subprocess
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from pipeline.cli import run
-from pipeline.models import Period
+from pipeline.models import Finding, Period
 from pipeline.stages.generate import generate
 from pipeline.stages.ingest import ingest
-from pipeline.stages.report import write_report
+from pipeline.stages.report import SEVERITY_ORDER, _Sorted, write_report
 from pipeline.workspace import Workspace
 
 from .filling import MODEST, fill
@@ -121,3 +124,36 @@ def test_report_page_renders_in_chromium(quarter: Workspace, tmp_path: Path) -> 
         capture_output=True, timeout=120, check=True,
     )  # fmt: skip
     assert shot.stat().st_size > 10_000
+
+
+ODD_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=6)
+FINDINGS = st.lists(
+    st.builds(
+        Finding, code=st.sampled_from(["B", "A", "Ä", "𝔸", ""]) | ODD_TEXT,
+        severity=st.sampled_from(["error", "warning", "info"]), person_id=ODD_TEXT,
+        name=ODD_TEXT, unit=st.sampled_from(["", "一科", "二科", "a"]) | ODD_TEXT,
+        file=ODD_TEXT, field=ODD_TEXT, message=ODD_TEXT,
+    ),
+    max_size=40,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(found=FINDINGS)
+def test_findings_sorted_on_disk_are_in_the_order_python_sorts_them(found: list[Finding]) -> None:
+    """The report sorts in a temporary database: the same order as sorting by severity, code,
+    unit, person and file in Python, ties kept as they came (NUL, astral, combining text)."""
+    in_python = sorted(
+        found, key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.unit, f.person_id, f.file)
+    )
+    with _Sorted(iter(found)) as rows:
+        assert len(rows) == len(found)
+        assert list(rows) == in_python
+        assert list(rows) == in_python  # read again, as the workbook writer does
+        codes = list(dict.fromkeys(f.code for f in in_python))
+        assert [code for code, _, _ in rows.codes()] == codes
+        for code, severity, count in rows.codes():
+            mine = [f for f in in_python if f.code == code]
+            assert (severity, count) == (mine[0].severity, len(mine))
+            assert list(rows.of(code)) == mine
+        assert rows.severities() == Counter(f.severity for f in found)

@@ -49,7 +49,7 @@ def codes(
     records: list[SheetRecord], settings: RuleSettings | None = None, **kwargs: object
 ) -> list[tuple[str, str]]:
     result = apply_rules(Q4, DEADLINE, PEOPLE, records, settings or RuleSettings(), **kwargs)  # type: ignore[arg-type]
-    return [(f.code, f.person_id or f.unit) for f in result.findings]
+    return [(f.code, f.person_id or f.unit) for f in result.findings()]
 
 
 def all_four(**overrides: object) -> list[SheetRecord]:
@@ -71,7 +71,7 @@ def test_leave_over_30_days_means_no_grade() -> None:
     missing_grade = Issue(code="MISSING_GRADE", severity="error", field="grade", message="x")
     ungraded = record("0001", grade=None, leave=31, issues=[missing_grade])
     result = apply_rules(Q4, DEADLINE, PEOPLE, [ungraded, *all_four()[1:]], RuleSettings())
-    assert result.findings == []
+    assert list(result.findings()) == []
     assert result.records["0001"].status is Status.UNGRADED
     assert result.records["0001"].issues == []
 
@@ -91,7 +91,7 @@ def test_missing_return_names_unit_and_leader() -> None:
     result = apply_rules(
         Q4, DEADLINE, PEOPLE, all_four()[:3], RuleSettings(), today=date(2027, 1, 7)
     )
-    [finding] = result.findings
+    [finding] = result.findings()
     assert (finding.code, finding.severity, finding.person_id, finding.unit) == (
         "MISSING_RETURN",
         "warning",

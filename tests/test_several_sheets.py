@@ -55,7 +55,7 @@ def test_three_sheets_pasted_into_one_word_file(
         p: f"inbox/办公室三人.docx#{i}" for i, p in enumerate(PEOPLE, 1)
     }
     result = evaluate(workspace, Q4)
-    codes = {f.code for f in result.findings if f.person_id in PEOPLE}
+    codes = {f.code for f in result.findings() if f.person_id in PEOPLE}
     assert "MISSING_RETURN" not in codes and "IDENTITY_MISMATCH" not in codes
     for person in PEOPLE:  # each sheet read as its own: the same values as the lone file
         record = result.records[person]

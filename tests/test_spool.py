@@ -14,10 +14,22 @@ from hypothesis import strategies as st
 
 from pipeline import quarter as quarter_module
 from pipeline import spool as spool_module
-from pipeline.models import Attendance, Grade, Issue, Period, SheetRecord, Source, Status
-from pipeline.quarter import Spooled, evaluate
-from pipeline.rules import Held, PeriodResult
-from pipeline.spool import Spool
+from pipeline.ledger import Appeal
+from pipeline.models import (
+    Attendance,
+    Finding,
+    Grade,
+    Issue,
+    Outcome,
+    Period,
+    Person,
+    SheetRecord,
+    Source,
+    Status,
+)
+from pipeline.quarter import Spooled, SpooledResults, Spooling, evaluate
+from pipeline.rules import Held, InMemory, PeriodResult, PersonResult, RosterResults
+from pipeline.spool import Rows, Spool
 from pipeline.stages import appeal
 from pipeline.stages.generate import generate
 from pipeline.stages.ingest import ingest
@@ -26,6 +38,7 @@ from pipeline.workspace import Workspace
 from .filling import MODEST, fill
 
 Q4 = Period(year=2026, quarter=4)
+TEXT_CELL = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 PIECES = st.lists(st.binary(max_size=40) | st.just(b"\n") | st.just(b""), max_size=40)
 
 
@@ -54,6 +67,35 @@ def test_every_piece_reads_back_between_and_after_appends(
             )
     finally:
         spool_module.FLUSH_AT = original
+
+
+CELLS = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | TEXT_CELL | st.floats()
+ROWS = st.lists(st.lists(CELLS, max_size=6), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=ROWS, flush_at=st.integers(1, 64), read_at=st.integers(1, 64))
+def test_spooled_rows_read_back_whole_and_in_order_every_time(
+    rows: list[list[object]], flush_at: int, read_at: int
+) -> None:
+    """A sheet's rows: counted, read through twice (windows smaller and larger than a row),
+    every cell the same value and type (NaN as NaN, big integers, text of any kind)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spool_module, "ROWS_FLUSH_AT", flush_at)
+        patch.setattr(spool_module, "FLUSH_AT", read_at)
+        parked = Rows()
+        for row in rows:
+            parked.append(row)
+        assert len(parked) == len(rows)
+        for _ in range(2):
+            back = list(parked)
+            assert [repr(list(r)) for r in back] == [repr(r) for r in rows]
+        parked.close()
+
+
+def test_spooled_rows_refuse_what_they_cannot_keep() -> None:
+    with pytest.raises(ValueError):
+        Rows().append(["2027-01-05", date(2027, 1, 5)])
 
 
 def test_threads_share_one_spool(tmp_path: Path) -> None:
@@ -102,7 +144,7 @@ RECORDS = st.builds(
 def test_a_spooled_record_is_the_record(records: list[SheetRecord]) -> None:
     """Astral characters, control characters, fractional leave, no date: all come back."""
     with Spool() as spool:
-        kept = [Spooled(spool, r) for r in records]
+        kept = [Spooled.park(spool, r) for r in records]
         for record, spooled in zip(records, kept, strict=True):
             assert spooled.load() == record
             assert (spooled.grade, spooled.status, spooled.path) == (
@@ -110,6 +152,61 @@ def test_a_spooled_record_is_the_record(records: list[SheetRecord]) -> None:
                 record.status,
                 record.source.path,
             )
+
+
+PEOPLE = st.lists(
+    st.builds(Person, person_id=st.text("0123456789", min_size=1, max_size=4), name=st.just("张伟"),
+              gender=st.just("男"), unit=st.just("一科"), position=st.just("科员")),
+    min_size=1, max_size=6, unique_by=lambda p: p.person_id,
+)  # fmt: skip
+FINDINGS = st.builds(
+    Finding, code=TEXT, severity=st.sampled_from(["error", "warning", "info"]), person_id=TEXT,
+    name=TEXT, unit=TEXT, file=TEXT, field=TEXT, message=TEXT,
+)  # fmt: skip
+OPTIONAL = st.none() | TEXT
+APPEALS = st.builds(
+    Appeal, period=TEXT, person_id=TEXT, reason=TEXT, filed_at=TEXT, original_grade=OPTIONAL,
+    decision=OPTIONAL, new_grade=OPTIONAL, note=TEXT, decided_at=OPTIONAL,
+)  # fmt: skip
+GRADES = st.none() | st.sampled_from(list(Grade))
+
+
+@settings(max_examples=200, deadline=None)
+@given(people=PEOPLE, data=st.data())
+def test_spooled_results_are_the_results_in_roster_order(
+    people: list[Person], data: st.DataObject
+) -> None:
+    """Results set in any order, some twice, some never: read back equal, in roster order,
+    with their records, appeals and findings (control and astral characters included)."""
+    with Spool() as spool:
+        stored, held = Spooling(spool).results(people), InMemory().results(people)
+        for person in data.draw(st.lists(st.sampled_from(people), max_size=10)):
+            record = data.draw(st.none() | RECORDS)
+            result = PersonResult(
+                person,
+                Spooled.park(spool, record) if record else None,
+                data.draw(GRADES),
+                data.draw(st.sampled_from(list(Outcome))),
+                data.draw(st.booleans()),
+                data.draw(st.none() | APPEALS),
+                tuple(data.draw(st.lists(FINDINGS, max_size=3))),
+            )
+            stored[person.person_id] = held[person.person_id] = result
+
+        def seen(results: RosterResults) -> list[object]:
+            return [
+                (pid, r.person, r.record, r.grade, r.status, r.grade_on_sheet, r.outcome, r.late,
+                 r.appeal, r.findings)
+                for pid, r in results.items()
+            ]  # fmt: skip
+
+        assert seen(stored) == seen(held)
+        assert len(stored) == len(held) == len(set(stored) & {p.person_id for p in people})
+        assert list(stored) == [p.person_id for p in people if p.person_id in held]
+        for person in people:
+            assert (person.person_id in stored) == (person.person_id in held)
+        with pytest.raises(KeyError):
+            stored["不在名单"] = next(iter(held.values()), None)  # type: ignore[assignment]
 
 
 @pytest.fixture
@@ -143,16 +240,18 @@ def _seen(result: PeriodResult) -> list[object]:
         (r.person, r.record, r.grade, r.status, r.returned, r.grade_on_sheet, r.outcome, r.late,
          r.appeal, r.findings)
         for r in (result.result_of(p) for p in result.people)
-    ] + [result.findings, result.records]  # fmt: skip
+    ] + [list(result.findings()), result.records]  # fmt: skip
 
 
 def test_evaluate_with_spooled_records_is_evaluate_in_memory(
     quarter: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spooled = evaluate(quarter, Q4)
+    assert isinstance(spooled.results, SpooledResults)
     assert all(isinstance(r.kept, Spooled) for r in spooled.results.values() if r.returned)
-    monkeypatch.setattr(quarter_module, "Spooled", lambda spool, record: Held(record))
+    monkeypatch.setattr(quarter_module, "Spooling", lambda spool: InMemory())
     held = evaluate(quarter, Q4)
+    assert not isinstance(held.results, SpooledResults)
     assert all(isinstance(r.kept, Held) for r in held.results.values() if r.returned)
     assert _seen(spooled) == _seen(held)
     outcomes = {p: r.outcome.value for p, r in spooled.results.items() if r.returned}

@@ -3,6 +3,9 @@ be attributed, as JSON, a workbook (``异常报告.xlsx``) and a printable page 
 
 from __future__ import annotations
 
+import itertools
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,6 +50,81 @@ def _unattributed(workspace: Workspace, period: Period) -> list[Finding]:
     return found
 
 
+class _Sorted:
+    """The period's findings in the report's order, in a private temporary SQLite database
+    that spills to disk past a small cache: a 10,000-person quarter's findings are sorted
+    and read back by code without being held in memory. Ties keep the order they came in."""
+
+    #: What the report sorts on, most significant first (``seq``: the order they came in).
+    ORDER = "sev, code, unit, person_id, file, seq"
+    CACHE_KB = 512
+    CHUNK = 500
+
+    def __init__(self, found: Iterable[Finding]) -> None:
+        self._db = sqlite3.connect("")  # "": a temporary database, removed when closed
+        self._db.execute(f"PRAGMA cache_size = -{self.CACHE_KB}")
+        self._db.execute(
+            "CREATE TABLE finding (seq INTEGER PRIMARY KEY, sev INTEGER, code TEXT, unit TEXT,"
+            " person_id TEXT, file TEXT, severity TEXT, name TEXT, field TEXT, message TEXT)"
+        )
+        found = iter(found)
+        while chunk := list(itertools.islice(found, self.CHUNK)):
+            self._db.executemany(
+                "INSERT INTO finding (sev, code, unit, person_id, file, severity, name, field,"
+                " message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((SEVERITY_ORDER[f.severity], f.code, f.unit, f.person_id, f.file, f.severity,
+                  f.name, f.field, f.message) for f in chunk),
+            )  # fmt: skip
+        self._db.execute(f"CREATE INDEX by_code ON finding (code, {self.ORDER})")
+
+    def __enter__(self) -> _Sorted:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._db.close()
+
+    def codes(self) -> list[tuple[str, str, int]]:
+        """(code, severity of its first finding, how many) in the order codes first appear."""
+        rows = self._db.execute(
+            "SELECT code, min(sev), count(*) FROM finding GROUP BY code ORDER BY min(sev), code"
+        )
+        return [(code, _SEVERITY_AT[sev], count) for code, sev, count in rows]
+
+    def severities(self) -> dict[str, int]:
+        """How many findings of each severity."""
+        rows = self._db.execute("SELECT severity, count(*) FROM finding GROUP BY severity")
+        return dict(rows.fetchall())
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM finding").fetchone()[0])
+
+    def __iter__(self) -> Iterator[Finding]:
+        return self._rows("", ())
+
+    def of(self, code: str) -> Iterator[Finding]:
+        return self._rows("WHERE code = ?", (code,))
+
+    def _rows(self, where: str, values: tuple[str, ...]) -> Iterator[Finding]:
+        cursor = self._db.execute(
+            "SELECT code, severity, person_id, name, unit, file, field, message FROM finding"
+            f" {where} ORDER BY {self.ORDER}",
+            values,
+        )
+        for code, severity, person_id, name, unit, file, field, message in cursor:
+            yield Finding(
+                code=code, severity=severity, person_id=person_id, name=name, unit=unit,
+                file=file, field=field, message=message,
+            )  # fmt: skip
+
+
+_SEVERITY_AT = {order: severity for severity, order in SEVERITY_ORDER.items()}
+
+
+def _all_found(workspace: Workspace, period: Period, result: PeriodResult) -> Iterator[Finding]:
+    yield from result.findings()
+    yield from _unattributed(workspace, period)
+
+
 def findings(
     workspace: Workspace,
     period: Period,
@@ -56,17 +134,33 @@ def findings(
 ) -> list[Finding]:
     """All findings of the period, most serious first, then by code, unit, person and file."""
     result = result or evaluate(workspace, period, today=today)
-    rows = [*result.findings, *_unattributed(workspace, period)]
-    return sorted(
-        rows, key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.unit, f.person_id, f.file)
-    )
+    with _Sorted(_all_found(workspace, period, result)) as rows:
+        return list(rows)
+
+
+class _Mapped:
+    """Rows made from the sorted findings each time they are read (for the workbook)."""
+
+    def __init__(self, rows: _Sorted, make: Callable[[Finding], tuple[str, ...]]) -> None:
+        self._rows, self._make, self._count = rows, make, len(rows)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        return map(self._make, self._rows)
 
 
 @dataclass
 class ReportFiles:
     xlsx: Path
     html: Path
-    findings: list[Finding]
+    #: How many findings of each severity ("error", "warning", "info") the report has.
+    severities: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.severities.values())
 
 
 def _title(code: str) -> tuple[str, str]:
@@ -85,65 +179,52 @@ def write_report(
     today: date | None = None,
     result: PeriodResult | None = None,
 ) -> ReportFiles:
-    rows = findings(workspace, period, today=today, result=result)
+    result = result or evaluate(workspace, period, today=today)
     deadline = workspace.deadline(period)
     folder = workspace.period_dir(period) / "report"
-    by_code: dict[str, list[Finding]] = {}
-    for item in rows:
-        by_code.setdefault(item.code, []).append(item)
-    summary = [
-        (
-            code,
-            _title(code)[0],
-            SEVERITY_WORDS.get(items[0].severity, items[0].severity),
-            str(len(items)),
-        )
-        for code, items in by_code.items()
-    ]
-    note = "（暂定）" if deadline.provisional else ""
-    subtitle = f"截止日期 {deadline.day.isoformat()}{note}；共 {len(rows)} 项"
-    sections = [
-        Section(
-            code,
-            _title(code)[0],
-            items[0].severity,
-            _title(code)[1],
-            DETAIL_HEADERS,
+    html_path, xlsx_path = folder / "异常报告.html", folder / "异常报告.xlsx"
+    with _Sorted(_all_found(workspace, period, result)) as rows:
+        codes = rows.codes()
+        summary = [
+            (code, _title(code)[0], SEVERITY_WORDS.get(severity, severity), str(count))
+            for code, severity, count in codes
+        ]
+        note = "（暂定）" if deadline.provisional else ""
+        subtitle = f"截止日期 {deadline.day.isoformat()}{note}；共 {len(rows)} 项"
+        sections = (
+            Section(code, _title(code)[0], severity, _title(code)[1], DETAIL_HEADERS, count,
+                    map(_shown, rows.of(code)))
+            for code, severity, count in codes
+        )  # fmt: skip
+        page = report_page(f"{period.title}平时考核异常报告", subtitle, summary, sections)
+        atomic.write_pieces(html_path, (piece.encode("utf-8") for piece in page))
+        counts = [(*s[:3], int(s[3])) for s in summary]
+        write_workbook(
+            xlsx_path,
             [
-                (f.person_id, f.name, f.unit, f.file, FIELD_NAMES.get(f.field, f.field), f.message)
-                for f in items
+                Table("明细", DETAIL_COLUMNS, _Mapped(rows, _detail)),
+                Table("汇总", ("代码", "问题", "级别", "数量"), counts),
             ],
         )
-        for code, items in by_code.items()
-    ]
-    html = report_page(f"{period.title}平时考核异常报告", subtitle, summary, sections)
-    html_path = folder / "异常报告.html"
-    atomic.write_bytes(html_path, html.encode("utf-8"))
-    xlsx_path = folder / "异常报告.xlsx"
-    detail = [
-        (
-            f.code,
-            _title(f.code)[0],
-            SEVERITY_WORDS.get(f.severity, f.severity),
-            f.person_id,
-            f.name,
-            f.unit,
-            f.file,
-            FIELD_NAMES.get(f.field, f.field),
-            f.message,
-            _title(f.code)[1],
-        )
-        for f in rows
-    ]
-    write_workbook(
-        xlsx_path,
-        [
-            Table(
-                "明细",
-                ("代码", "问题", "级别", "编号", "姓名", "单位", "文件", "栏目", "情况", "怎么办"),
-                detail,
-            ),
-            Table("汇总", ("代码", "问题", "级别", "数量"), [(*s[:3], int(s[3])) for s in summary]),
-        ],
+        return ReportFiles(xlsx_path, html_path, rows.severities())
+
+
+def _shown(f: Finding) -> tuple[str, ...]:
+    """A finding's row on the page (its code is the section's)."""
+    return (f.person_id, f.name, f.unit, f.file, FIELD_NAMES.get(f.field, f.field), f.message)
+
+
+def _detail(f: Finding) -> tuple[str, ...]:
+    """A finding's row in the workbook."""
+    return (
+        f.code,
+        _title(f.code)[0],
+        SEVERITY_WORDS.get(f.severity, f.severity),
+        f.person_id,
+        f.name,
+        f.unit,
+        f.file,
+        FIELD_NAMES.get(f.field, f.field),
+        f.message,
+        _title(f.code)[1],
     )
-    return ReportFiles(xlsx_path, html_path, rows)

@@ -10,6 +10,7 @@ from ..models import Outcome, Period
 from ..paths import safe_component
 from ..quarter import evaluate
 from ..rules import PeriodResult, PersonResult
+from ..spool import Rows
 from ..workspace import Workspace, writes
 from ..writers.xlsx import CellValue, Table, write_workbook
 
@@ -63,25 +64,33 @@ def _row(index: int, found: PersonResult) -> list[CellValue]:
     ]
 
 
-def _statistics(result: PeriodResult) -> list[list[CellValue]]:
-    counts: dict[str, list[int]] = {}
-    for person in result.people:
-        row = counts.setdefault(person.assessing_unit, [0] * 9)
-        row[0] += 1
-        row[1 + COUNTED.index(result.result_of(person).outcome)] += 1
-    totals = [sum(column) for column in zip(*counts.values(), strict=True)] if counts else [0] * 9
+def _statistics(counts: dict[str, list[int]]) -> list[list[CellValue]]:
+    totals = (
+        [sum(column) for column in zip(*counts.values(), strict=True)]
+        if counts
+        else [0] * (1 + len(COUNTED))
+    )
     return [[unit, *numbers] for unit, numbers in counts.items()] + [["合计", *totals]]
 
 
 def summary_tables(result: PeriodResult) -> list[Table]:
-    rows = [
-        _row(index, result.result_of(person)) for index, person in enumerate(result.people, start=1)
-    ]
+    """The workbook's sheets. One pass over the roster: each person's row is parked in the
+    spooled rows of 全部人员 and of their unit, so a 10,000-person summary is not held."""
+    everyone = Rows()
+    by_unit: dict[str, Rows] = {}
+    counts: dict[str, list[int]] = {}  # per unit: everyone, then each outcome word
+    returned = 0
+    for index, person in enumerate(result.people, start=1):
+        found = result.result_of(person)
+        row = _row(index, found)
+        everyone.append(row)
+        by_unit.setdefault(person.assessing_unit, Rows()).append(row)
+        tally = counts.setdefault(person.assessing_unit, [0] * (1 + len(COUNTED)))
+        tally[0] += 1
+        tally[1 + COUNTED.index(found.outcome)] += 1
+        returned += found.returned
     widths = {HEADERS.index(h): WIDE for h in (*HEADERS[PRINTED + 2 :], "问题")}
-    tables = [Table("全部人员", HEADERS, rows, widths=widths, print_columns=PRINTED)]
-    by_unit: dict[str, list[list[CellValue]]] = {}
-    for row in rows:
-        by_unit.setdefault(str(row[1]), []).append(row)
+    tables = [Table("全部人员", HEADERS, everyone, widths=widths, print_columns=PRINTED)]
     used: set[str] = {"全部人员", "统计"}
     for unit, unit_rows in by_unit.items():
         title = safe_component(unit)[:31]
@@ -89,7 +98,7 @@ def summary_tables(result: PeriodResult) -> list[Table]:
             title = title[:29] + "_" + str(len(used))
         used.add(title)
         tables.append(Table(title, HEADERS, unit_rows, widths=widths, print_columns=PRINTED))
-    stats = _statistics(result)
+    stats = _statistics(counts)
     deadline = result.deadline
     about: list[list[CellValue]] = [
         ["季度", result.period.title],
@@ -103,8 +112,8 @@ def summary_tables(result: PeriodResult) -> list[Table]:
             ),
         ],
         ["名单人数", len(result.people)],
-        ["已交", sum(r.returned for r in result.results.values())],
-        ["未交", sum(not r.returned for r in result.results.values())],
+        ["已交", returned],
+        ["未交", len(result.people) - returned],
     ]
     tables.insert(
         1,

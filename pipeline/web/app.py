@@ -342,7 +342,7 @@ def create_app(workspace: Workspace) -> Starlette:
                 ]
             elif name == "report":
                 files = write_quarter_files(workspace, period)
-                job.lines.append(f"异常报告：{len(files.report.findings)} 项")
+                job.lines.append(f"异常报告：{files.report.total} 项")
                 for path in (
                     files.report.xlsx,
                     files.report.html,
@@ -417,7 +417,7 @@ def create_app(workspace: Workspace) -> Starlette:
         period = bench.period_of(request)
         person_id = request.path_params["person"]
         result = await run_in_threadpool(evaluate, workspace, period)
-        found = next((r for p, r in result.results.items() if p == person_id), None)
+        found = result.results.get(person_id)
         if found is None:
             return PlainTextResponse("名单中没有这个编号", 404)
         with workspace.existing_ledger() as ledger:

@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 TEMP_MARK = ".kaohe-tmp-"
@@ -52,6 +52,14 @@ def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def write_pieces(path: Path, pieces: Iterable[bytes]) -> None:
+    """Write ``pieces`` to ``path`` atomically as they come (a big page is never whole in
+    memory); if making a piece fails, ``path`` is left as it was."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+        for piece in pieces:
+            out.write(piece)
 
 
 @contextlib.contextmanager

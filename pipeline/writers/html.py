@@ -3,7 +3,8 @@ Everything from inputs is escaped; nothing is fetched from elsewhere."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -23,47 +24,57 @@ p.todo { background: #f4f4f4; padding: 4px 8px; margin: 0.4em 0; }
 
 @dataclass(frozen=True)
 class Section:
+    """One code's rows; ``rows`` may be read once, as the page is written (``count`` of them)."""
+
     code: str
     title: str
     severity: str
     todo: str
     headers: Sequence[str]
-    rows: Sequence[Sequence[str]]
+    count: int
+    rows: Iterable[Sequence[str]]
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+#: Rows of a table written per piece of the page.
+ROWS_PER_PIECE = 500
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    yield f"<table><thead><tr>{head}</tr></thead><tbody>"
+    rows = iter(rows)
+    while piece := list(itertools.islice(rows, ROWS_PER_PIECE)):
+        yield "".join(
+            "<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in row) + "</tr>"
+            for row in piece
+        )
+    yield "</tbody></table>"
 
 
 SEVERITY_WORDS = {"error": "错误", "warning": "提醒", "info": "关注"}
 
 
 def report_page(
-    title: str, subtitle: str, summary: Sequence[Sequence[str]], sections: Sequence[Section]
-) -> str:
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        f'<p class="sub">{escape(subtitle)}</p>',
-        '<h2 id="summary">汇总</h2>',
-        _table(("代码", "问题", "级别", "数量"), summary)
-        if summary
-        else "<p>没有需要处理的问题。</p>",
-    ]
+    title: str, subtitle: str, summary: Sequence[Sequence[str]], sections: Iterable[Section]
+) -> Iterator[str]:
+    """The page a piece at a time (a section's rows are read as they are written)."""
+    yield "<!DOCTYPE html>\n"
+    yield '<html lang="zh-CN"><head><meta charset="utf-8">\n'
+    yield f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>\n"
+    yield f"<h1>{escape(title)}</h1>\n"
+    yield f'<p class="sub">{escape(subtitle)}</p>\n'
+    yield '<h2 id="summary">汇总</h2>\n'
+    if summary:
+        yield from _table(("代码", "问题", "级别", "数量"), summary)
+    else:
+        yield "<p>没有需要处理的问题。</p>"
     for section in sections:
         word = SEVERITY_WORDS.get(section.severity, section.severity)
         badge = f'<span class="{escape(section.severity)}">{escape(word)}</span>'
-        parts.append(
-            f'<h2 id="{escape(section.code)}">{escape(section.title)}（{escape(section.code)}）'
-            f" {badge} {len(section.rows)} 项</h2>"
+        yield (
+            f'\n<h2 id="{escape(section.code)}">{escape(section.title)}（{escape(section.code)}）'
+            f" {badge} {section.count} 项</h2>\n"
         )
-        parts.append(f'<p class="todo">怎么办：{escape(section.todo)}</p>')
-        parts.append(_table(section.headers, section.rows))
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        yield f'<p class="todo">怎么办：{escape(section.todo)}</p>\n'
+        yield from _table(section.headers, section.rows)
+    yield "\n</body></html>"

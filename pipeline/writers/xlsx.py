@@ -14,7 +14,7 @@ from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -71,13 +71,21 @@ PAPER_A4 = "9"
 FIXED_TIME = "2000-01-01T00:00:00Z"
 
 
+class Rows(Protocol):
+    """A table's data rows: counted, and read through as often as the writer needs (a list,
+    or rows kept elsewhere and read back each time)."""
+
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Sequence[CellValue]]: ...
+
+
 @dataclass
 class Table:
     """One worksheet: a header row and data rows."""
 
     title: str
     headers: Sequence[str]
-    rows: Sequence[Sequence[CellValue]]
+    rows: Rows
     #: Optional fixed widths (in Excel character units) by column index.
     widths: dict[int, float] = field(default_factory=dict)
     landscape: bool = True
@@ -201,7 +209,7 @@ class _RowWriter:
     #: Rows written per chunk of XML.
     CHUNK = 200
 
-    def __init__(self, sheet: Any, style: Any, rows: Sequence[Sequence[CellValue]]) -> None:
+    def __init__(self, sheet: Any, style: Any, rows: Rows) -> None:
         self.sheet, self.style, self.rows = sheet, style, rows
         self.styles: dict[type, str] = {}
         self.letters: list[str] = []

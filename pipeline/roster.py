@@ -197,7 +197,8 @@ def _read_cached(path: Path, cache: Path) -> list[Person]:
     try:
         if not path.is_file() or path.stat().st_size > MAX_ROSTER_BYTES:
             return _read_roster(path)  # its own message
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as roster:
+            digest = hashlib.file_digest(roster, "sha256").hexdigest()
     except OSError:
         return _read_roster(path)
     tag = f"{CACHE_FORMAT}:{path.suffix.lower()}:{digest}:".encode()
@@ -208,16 +209,24 @@ def _read_cached(path: Path, cache: Path) -> list[Person]:
     except (OSError, ValueError):
         pass  # no cache yet, or a damaged one: read the roster
     people = _read_roster(path)
-    body = _cache_lines(people)
-    sealed = tag + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
     with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
-        atomic.write_bytes(cache, sealed, durable=False)
+        _write_cache(cache, tag, people)
     return people
 
 
-def _cache_lines(people: list[Person]) -> bytes:
-    """The cache's body: one person's JSON a line (JSON text holds no raw newline)."""
-    return b"".join(PERSON.dump_json(person) + b"\n" for person in people)
+def _write_cache(cache: Path, tag: bytes, people: list[Person]) -> None:
+    """``tag``, the body's digest, a newline, then the body: one person's JSON a line (JSON
+    text holds no raw newline). Written a person at a time, the digest (of fixed length)
+    filled in last: the body is never whole in memory."""
+    digest = hashlib.sha256()
+    with atomic.atomic_path(cache, durable=False) as tmp, open(tmp, "wb") as out:
+        out.write(tag + b"0" * digest.digest_size * 2 + b"\n")
+        for person in people:
+            line = PERSON.dump_json(person) + b"\n"
+            digest.update(line)
+            out.write(line)
+        out.seek(len(tag))
+        out.write(digest.hexdigest().encode())
 
 
 def _cached_people(stored: bytes, start: int) -> list[Person]:

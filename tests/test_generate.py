@@ -51,6 +51,16 @@ def test_one_sheet_per_person_filed_by_assessing_unit(workspace: Workspace) -> N
         "file": "outbox/2026Q4/blank/城区分局/0001_张伟_2026Q4_平时考核记实表.docx",
     }
     assert all((workspace.root / s.file).is_file() for s in result.sheets)
+    # the sheets are made as they are read: by index (from either end) and by slice too
+    every = list(result.sheets)
+    assert {s.file for s in every} == {
+        p.relative_to(workspace.root).as_posix() for p in blank.glob("*/*.docx")
+    }
+    assert [result.sheets[i] for i in range(-16, 16)] == every + every
+    assert result.sheets[3:9:2] == every[3:9:2] and result.sheets[::-1] == every[::-1]
+    for outside in (16, -17):
+        with pytest.raises(IndexError):
+            result.sheets[outside]
 
 
 def test_printed_values_in_the_right_cells(workspace: Workspace) -> None:

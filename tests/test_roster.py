@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pipeline.errors import RosterError
-from pipeline.models import Gender
-from pipeline.roster import read_roster, units_of
+from pipeline.models import PERSON, Gender
+from pipeline.roster import CACHE_FORMAT, read_roster, units_of
 
 from .conftest import sample_rows, write_csv, write_xlsx
 
@@ -199,6 +200,11 @@ def test_cached_roster_is_the_roster_as_read(tmp_path: Path) -> None:
     direct = read_roster(path)
     assert _fresh(path, cache) == direct and cache.exists()
     assert _fresh(path, cache) == direct  # now from the cache
+    # written a person at a time: the layout is still tag, digest of the body, body
+    body = b"".join(PERSON.dump_json(p) + b"\n" for p in direct)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    tag = f"{CACHE_FORMAT}:.xlsx:{digest}:".encode()
+    assert cache.read_bytes() == tag + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
 
 
 def test_changed_roster_is_read_again_not_served_from_the_cache(tmp_path: Path) -> None:

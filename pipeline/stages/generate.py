@@ -12,15 +12,17 @@ import functools
 import os
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from .. import workers
 from ..errors import KaoheError
 from ..models import Period, Person
 from ..paths import blank_sheet_name, safe_component
 from ..progress import NoProgress, Progress
+from ..spool import Rows
 from ..template import SheetTemplate
 from ..workers import TimedPool
 from ..workspace import Workspace, writes
@@ -49,12 +51,47 @@ class GeneratedSheet:
         }
 
 
+class Sheets(Sequence[GeneratedSheet]):
+    """The sheets written, in order, made from the roster as they are read: each file's name
+    is the person's ``blank_sheet_name`` in the unit's folder, so 10,000 paths are not held."""
+
+    def __init__(self, period: Period, units: list[tuple[str, Sequence[Person], str]]) -> None:
+        self._period = period
+        self._units = units  # (assessing unit, its people, its folder from the workspace)
+
+    def __len__(self) -> int:
+        return sum(len(people) for _, people, _ in self._units)
+
+    def __iter__(self) -> Iterator[GeneratedSheet]:
+        for unit, people, folder in self._units:
+            for person in people:
+                yield self._sheet(unit, person, folder)
+
+    def _sheet(self, unit: str, person: Person, folder: str) -> GeneratedSheet:
+        return GeneratedSheet(person, unit, f"{folder}/{blank_sheet_name(person, self._period)}")
+
+    @overload
+    def __getitem__(self, index: int) -> GeneratedSheet: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[GeneratedSheet]: ...
+
+    def __getitem__(self, index: int | slice) -> GeneratedSheet | list[GeneratedSheet]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        at = index + len(self) if index < 0 else index
+        for unit, people, folder in self._units:
+            if 0 <= at < len(people):
+                return self._sheet(unit, people[at], folder)
+            at -= len(people)
+        raise IndexError(index)
+
+
 @dataclass
 class GenerateResult:
     period: Period
     roster: Path
     template: Path
-    sheets: list[GeneratedSheet]
+    sheets: Sheets
     bundles: dict[str, str]
     distribution_list: str
     seconds: float
@@ -110,7 +147,6 @@ def generate(
     progress.start(sum(len(members) for members in groups.values()))
     write = functools.partial(_write_unit, prepared.render, period)
     blank = workspace.blank_dir(period)
-    sheets: list[GeneratedSheet] = []
     bundles: dict[str, str] = {}
     if unit is None:
         folders = {name: safe_component(name) for name in groups}
@@ -124,30 +160,23 @@ def generate(
             # the workers stop before the staging folder is swapped in or thrown away
             with _Units(write, len(people), progress) as units:
                 for (name, members), names in zip(groups.items(), units.map(tasks), strict=True):
-                    sheets.extend(
-                        GeneratedSheet(p, name, n) for p, n in zip(members, names, strict=True)
-                    )
+                    _check_names(period, members, names)
                     bundles[name] = f"{folders[name]}.zip"
             list_name = DISTRIBUTION_LIST
-            _write_distribution_list(staging / list_name, sheets, bundles)
-        # paths were recorded inside the staging folder; report them at their final place
-        # (the folder resolved once: the files and folders in it are kaohe's own)
+            listed = Sheets(period, [(n, m, folders[n]) for n, m in groups.items()])
+            _write_distribution_list(staging / list_name, listed, bundles)
+        # the paths at their final place (the folder resolved once: the files and folders in
+        # it are kaohe's own)
         under = workspace.relative(blank)
-        sheets = [
-            GeneratedSheet(s.person, s.unit, f"{under}/{folders[s.unit]}/{s.file}") for s in sheets
-        ]
+        sheets = Sheets(period, [(n, m, f"{under}/{folders[n]}") for n, m in groups.items()])
         bundles = {u: workspace.relative(blank / f) for u, f in bundles.items()}
     else:
         atomic.private_dir(blank)
         folder = blank / safe_component(unit)
         zip_path = blank / f"{safe_component(unit)}.zip"
         with atomic.staged_dir(folder) as staging, atomic.atomic_path(zip_path) as tmp:
-            names = write(staging, tmp, groups[unit], progress.advance)
-        under = workspace.relative(folder)
-        sheets = [
-            GeneratedSheet(p, unit, f"{under}/{n}")
-            for p, n in zip(groups[unit], names, strict=True)
-        ]
+            _check_names(period, groups[unit], write(staging, tmp, groups[unit], progress.advance))
+        sheets = Sheets(period, [(unit, groups[unit], workspace.relative(folder))])
         bundles[unit] = workspace.relative(zip_path)
         list_name = f"分发清单_{safe_component(unit)}.xlsx"
         _write_distribution_list(blank / list_name, sheets, bundles)
@@ -229,6 +258,12 @@ UNIT_SECONDS = 120.0
 SHEET_SECONDS = 0.1
 
 
+def _check_names(period: Period, people: Sequence[Person], names: Sequence[str]) -> None:
+    """The files a unit's writer wrote are the ones ``Sheets`` names."""
+    if list(names) != [blank_sheet_name(person, period) for person in people]:
+        raise RuntimeError(f"写出的文件与名单不符：{len(names)} 份，应为 {len(people)} 份")
+
+
 def _write_unit(
     render: Callable[[Person], bytes],
     period: Period,
@@ -283,36 +318,25 @@ DISTRIBUTION_HEADERS = (
 
 
 def _write_distribution_list(
-    path: Path, sheets: Sequence[GeneratedSheet], bundles: dict[str, str]
+    path: Path, sheets: Iterable[GeneratedSheet], bundles: dict[str, str]
 ) -> None:
-    rows = [
-        (
-            index,
-            s.unit,
-            s.person.person_id,
-            s.person.name,
-            s.person.gender.value,
-            s.person.unit,
-            s.person.position,
-            s.person.leader,
-            s.person.host_unit if s.person.seconded else "",
-            Path(s.file).name,
-            Path(bundles[s.unit]).name,
-        )
-        for index, s in enumerate(sheets, start=1)
-    ]
-    by_unit: dict[str, list[GeneratedSheet]] = {}
-    for s in sheets:
-        by_unit.setdefault(s.unit, []).append(s)
+    """One row a sheet (spooled: 10,000 rows are not held), and one a unit."""
+    rows = Rows()
+    units: dict[str, tuple[list[int], dict[str, None]]] = {}  # people, seconded; leaders
+    for index, s in enumerate(sheets, start=1):
+        person = s.person
+        host = person.host_unit if person.seconded else ""
+        rows.append((index, s.unit, person.person_id, person.name, person.gender.value,
+                     person.unit, person.position, person.leader, host, Path(s.file).name,
+                     Path(bundles[s.unit]).name))  # fmt: skip
+        counts, leaders = units.setdefault(s.unit, ([0, 0], {}))
+        counts[0] += 1
+        counts[1] += person.seconded
+        if person.leader:
+            leaders[person.leader] = None
     summary = [
-        (
-            unit,
-            len(members),
-            "、".join(dict.fromkeys(m.person.leader for m in members if m.person.leader)),
-            sum(1 for m in members if m.person.seconded),
-            Path(bundles[unit]).name,
-        )
-        for unit, members in by_unit.items()
+        (unit, counts[0], "、".join(leaders), counts[1], Path(bundles[unit]).name)
+        for unit, (counts, leaders) in units.items()
     ]
     write_workbook(
         path,

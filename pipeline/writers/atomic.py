@@ -63,17 +63,19 @@ def write_pieces(path: Path, pieces: Iterable[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
+def atomic_path(path: Path, *, durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path to write; it replaces ``path`` only if the block succeeds.
     The temporary file exists already, owner-only, so it is never readable by others even
-    while half written (writers that reopen it keep its mode)."""
+    while half written (writers that reopen it keep its mode). ``durable`` fsyncs it before
+    the rename (a cache, only ever a copy, need not wait for the disk)."""
     private_dir(path.parent)
     tmp = temp_sibling(path)
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     try:
         yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
+        if durable:
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:

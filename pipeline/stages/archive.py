@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -37,9 +38,9 @@ from ..rules import PeriodResult, PersonResult
 from ..spool import Spool
 from ..workspace import Workspace, writes
 from ..writers import atomic
+from ..writers.zipstream import ZipWriter
 
 MANIFEST = "manifest.json"
-_TIME = (1980, 1, 1, 0, 0, 0)
 OTHER = "其他"
 
 
@@ -119,12 +120,8 @@ class _Entry:
 _STORED = (".docx", ".docm", ".xlsx", ".pdf", ".zip", ".jpg", ".jpeg", ".png")
 
 
-def _info(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=_TIME)
-    stored = name.lower().endswith(_STORED)
-    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-    info.external_attr = 0o600 << 16
-    return info
+def _compressed(name: str) -> bool:
+    return not name.lower().endswith(_STORED)
 
 
 def posix_name(path: str) -> tuple[str, str]:
@@ -140,7 +137,49 @@ def _suffix(key: str) -> str:
     return posix_name(original_path(key).split("!/")[-1])[1].lower() or ".bin"
 
 
-def _planned(row: ArchivedRow, used: set[str]) -> _Entry:
+class _Plan:
+    """The archive's members, planned in a private temporary SQLite database that spills to
+    disk past a small cache, and read back in name order (SQLite compares UTF-8 bytes: the
+    order of Python's ``sorted``; equal names keep the order they came in): 10,000 members'
+    names are not held. Every name a ledger row took is kept, written or not, so a later
+    row never takes it again."""
+
+    CACHE_KB = 512
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")  # "": a temporary database, removed when closed
+        self._db.execute(f"PRAGMA cache_size = -{self.CACHE_KB}")
+        self._db.execute(
+            "CREATE TABLE entry (seq INTEGER PRIMARY KEY, name TEXT NOT NULL, row_id INTEGER,"
+            " data BLOB, file TEXT, kind TEXT, written INTEGER NOT NULL)"
+        )
+        self._db.execute("CREATE INDEX by_name ON entry (name, seq)")
+
+    def __enter__(self) -> _Plan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._db.close()
+
+    def __contains__(self, name: object) -> bool:
+        found = self._db.execute("SELECT 1 FROM entry WHERE name = ? LIMIT 1", (name,))
+        return found.fetchone() is not None
+
+    def add(self, entry: _Entry, *, written: bool = True) -> None:
+        file = None if entry.file is None else os.fspath(entry.file)
+        self._db.execute(
+            "INSERT INTO entry (name, row_id, data, file, kind, written) VALUES (?, ?, ?, ?, ?, ?)",
+            (entry.name, entry.row_id, entry.data, file, entry.kind, written),
+        )
+
+    def __iter__(self) -> Iterator[_Entry]:
+        for name, row_id, data, file, kind in self._db.execute(
+            "SELECT name, row_id, data, file, kind FROM entry WHERE written ORDER BY name, seq"
+        ):
+            yield _Entry(name, row_id, data, None if file is None else Path(file), kind)
+
+
+def _planned(row: ArchivedRow, used: _Plan) -> _Entry:
     """The member a ledger row becomes (bytes are read later, one at a time)."""
     reviewed = row.path.endswith(REVIEW_SUFFIX)
     source_key = original_path(row.path)
@@ -160,7 +199,6 @@ def _planned(row: ArchivedRow, used: set[str]) -> _Entry:
     while name in used:
         name = f"{base}_{counter}{suffix}"
         counter += 1
-    used.add(name)
     if reviewed:
         data = json.dumps(row.raw, ensure_ascii=False, indent=2).encode("utf-8")
         return _Entry(name, row.id, data=data)
@@ -208,27 +246,30 @@ def build_archive(
         raise KaoheError("还没有登记过任何交回的表（先运行 kaohe ingest）")
     result = result or evaluate(workspace, period)
     originals = _Originals(workspace)
-    entries: list[_Entry] = []
     absent: list[dict[str, object]] = []
-    used: set[str] = set()
     target = archive_path(workspace, period.code)
-    with workspace.ledger() as ledger, ledger.snapshot():
+    with workspace.ledger() as ledger, ledger.snapshot(), _Plan() as entries:
         for row in ledger.archived_rows(period.code):
-            entry = _planned(row, used)
+            entry = _planned(row, entries)
             if entry.original and not originals.exists(row.path):
                 if row.outcome == ACCEPTED:
                     raise _moved([row.path])
                 absent.append(
                     {"source_path": row.path, "outcome": row.outcome, "reason": row.reason}
                 )
+                entries.add(entry, written=False)  # its name stays taken
                 continue
-            entries.append(entry)
+            entries.add(entry)
         for output in outputs:
-            entries.append(_Entry(output.name, file=output.path, kind=output.kind))
-        entries.sort(key=lambda e: e.name)
+            entries.add(_Entry(output.name, file=output.path, kind=output.kind))
         period_appeals = [a.as_json() for a in appeals(ledger, period).values()]
         listed = _Lines(target.parent)  # each member's line of the manifest
-        with listed, atomic.atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        with (
+            listed,
+            atomic.atomic_path(target) as tmp,
+            open(tmp, "wb") as out,
+            ZipWriter(out) as archive,
+        ):
             for entry in entries:
                 info: dict[str, object]
                 if entry.file is not None:  # an output
@@ -250,14 +291,14 @@ def build_archive(
                     absent.append({k: info[k] for k in ("source_path", "outcome", "reason")})
                     continue
                 assert data is not None
-                archive.writestr(_info(entry.name), data)
+                archive.write(entry.name, data, compress=_compressed(entry.name))
                 member = {"name": entry.name, "sha256": digest, "size": len(data), **info}
                 listed.add(
                     _line(member, filed.record)  # a ledger version: its record, as stored
                     if filed is not None
                     else json.dumps(member, ensure_ascii=False)
                 )
-            with archive.open(_info(MANIFEST), "w") as manifest:
+            with archive.open(MANIFEST) as manifest:
                 _write_manifest(manifest, workspace, period, listed, absent, period_appeals, result)
     return ArchiveResult(target, listed.count, [str(a["source_path"]) for a in absent])
 

@@ -19,7 +19,7 @@ from pipeline.cli import run
 from pipeline.models import Finding, Period
 from pipeline.stages.generate import generate
 from pipeline.stages.ingest import ingest
-from pipeline.stages.report import SEVERITY_ORDER, _Sorted, write_report
+from pipeline.stages.report import SEVERITY_ORDER, _Found, _Sorted, write_report
 from pipeline.workspace import Workspace
 
 from .filling import MODEST, fill
@@ -143,9 +143,10 @@ FINDINGS = st.lists(
 def test_findings_sorted_on_disk_are_in_the_order_python_sorts_them(found: list[Finding]) -> None:
     """The report sorts in a temporary database: the same order as sorting by severity, code,
     unit, person and file in Python, ties kept as they came (NUL, astral, combining text)."""
-    in_python = sorted(
+    by_python = sorted(
         found, key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.unit, f.person_id, f.file)
     )
+    in_python = [_Found(*(getattr(f, name) for name in _Found._fields)) for f in by_python]
     with _Sorted(iter(found)) as rows:
         assert len(rows) == len(found)
         assert list(rows) == in_python

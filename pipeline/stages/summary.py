@@ -84,7 +84,10 @@ def summary_tables(result: PeriodResult) -> list[Table]:
         found = result.result_of(person)
         row = _row(index, found)
         everyone.append(row)
-        by_unit.setdefault(person.assessing_unit, Rows()).append(row)
+        unit_rows = by_unit.get(person.assessing_unit)
+        if unit_rows is None:  # a spool is a file: one a unit, made when its first row comes
+            unit_rows = by_unit[person.assessing_unit] = Rows()
+        unit_rows.append(row)
         tally = counts.setdefault(person.assessing_unit, [0] * (1 + len(COUNTED)))
         tally[0] += 1
         tally[1 + COUNTED.index(found.outcome)] += 1

@@ -122,14 +122,39 @@ def display_width(text: str) -> float:
     return width
 
 
-def _widths(table: Table) -> list[float]:
+@dataclass
+class _Survey:
+    """What the writer must know of a table's rows before writing them, from one pass over
+    them (rows kept in a spool are read back on each pass): column widths, the kinds of date
+    among the cells (each needs its number format registered), and whether any is a link."""
+
+    widths: list[float]
+    dates: set[type]
+    links: bool
+    #: The most cells in a row.
+    columns: int
+
+
+def _survey(table: Table) -> _Survey:
     widths = [display_width(h) + 2 for h in table.headers]
     # A column with a fixed width, or already at the widest, needs no more measuring; nor a
     # text that could not be wider than the column even if every character were wide.
     done = [i in table.widths for i in range(len(widths))]
+    dates: set[type] = set()
+    links = False
+    measured = len(widths)
+    columns = 0
     for values in table.rows:
-        for column, value in enumerate(values[: len(widths)]):
-            if value is None or done[column]:
+        columns = max(columns, len(values))
+        for column, value in enumerate(values):
+            if value is None:
+                continue
+            if type(value) is not str:
+                if isinstance(value, date):
+                    dates.add(type(value))
+                elif isinstance(value, Link):
+                    links = True
+            if column >= measured or done[column]:
                 continue
             text = value.text if isinstance(value, Link) else str(value)
             if 2 * len(text) + 2 <= widths[column]:
@@ -138,7 +163,8 @@ def _widths(table: Table) -> list[float]:
             if longest + 2 > widths[column]:
                 widths[column] = longest + 2
                 done[column] = widths[column] >= MAX_WIDTH
-    return [table.widths.get(i, min(max(w, MIN_WIDTH), MAX_WIDTH)) for i, w in enumerate(widths)]
+    fitted = [table.widths.get(i, min(max(w, MIN_WIDTH), MAX_WIDTH)) for i, w in enumerate(widths)]
+    return _Survey(fitted, dates, links, columns)
 
 
 class _Styles:
@@ -209,14 +235,14 @@ class _RowWriter:
     #: Rows written per chunk of XML.
     CHUNK = 200
 
-    def __init__(self, sheet: Any, style: Any, rows: Rows) -> None:
-        self.sheet, self.style, self.rows = sheet, style, rows
+    def __init__(self, sheet: Any, style: Any, rows: Rows, survey: _Survey) -> None:
+        self.sheet, self.style, self.rows, self.columns = sheet, style, rows, survey.columns
         self.styles: dict[type, str] = {}
         self.letters: list[str] = []
         # every style the rows need is registered now: styles.xml is written when the
         # workbook is saved, before these rows are
         self._style_of("")
-        for kind in {type(v) for values in rows for v in values if isinstance(v, date)}:
+        for kind in sorted(survey.dates, key=lambda k: k.__name__):
             self._style_of(kind(2000, 1, 1))
 
     def _style_of(self, value: CellValue) -> str:
@@ -256,7 +282,7 @@ class _RowWriter:
         """The rows' XML, numbered from ``first``, a chunk at a time. Ordinary text (nearly
         every cell) is written straight away; anything else goes through ``cell``."""
         body = self.styles[str]
-        self._letter(max((len(v) for v in self.rows), default=1))
+        self._letter(max(self.columns, 1))
         letters, odd, limit = self.letters, _ODD.search, CELL_LIMIT
         out: list[str] = []
         for number, values in enumerate(self.rows, start=first):
@@ -305,7 +331,8 @@ def _write_sheet(sheet: Any, table: Table) -> _RowWriter | None:
     """Fill a write-only sheet: layout first (it precedes the rows in the file), then rows.
     Plain rows (no links, no pictures) are left to the returned ``_RowWriter``."""
     sheet.title = table.title[:31]
-    for index, width in enumerate(_widths(table)):
+    survey = _survey(table)
+    for index, width in enumerate(survey.widths):
         sheet.column_dimensions[get_column_letter(index + 1)].width = width
     last = get_column_letter(max(len(table.headers), 1))
     sheet.freeze_panes = "A2"
@@ -335,11 +362,10 @@ def _write_sheet(sheet: Any, table: Table) -> _RowWriter | None:
         sheet.row_dimensions[picture.row + 1].height = picture.height_px * 0.75 + 6
     styles = _Styles(sheet)
     sheet.append([styles.cell(sheet, h, styles.header) for h in table.headers])
-    links = any(isinstance(v, Link) for values in table.rows for v in values)
     rows = None
-    if FAST_ROWS and not links and not table.pictures and table.rows:
-        rows = _RowWriter(sheet, styles.body, table.rows)
-    elif not links:
+    if FAST_ROWS and not survey.links and not table.pictures and table.rows:
+        rows = _RowWriter(sheet, styles.body, table.rows, survey)
+    elif not survey.links:
         # Plain rows of text and numbers: one styled cell, rebound per value. openpyxl
         # would otherwise try each cell object as a value, fail, and fall back.
         sheet._values_to_row = _styled_rows(sheet, styles.body)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import os
 import time
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +27,9 @@ from ..workers import TimedPool
 from ..workspace import Workspace, writes
 from ..writers import atomic
 from ..writers.xlsx import Table, write_workbook
+from ..writers.zipstream import ZipWriter
 
 DISTRIBUTION_LIST = "分发清单.xlsx"
-#: Zip members get a fixed time so a re-run gives byte-identical bundles.
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -275,24 +273,17 @@ def _write_unit(
     """Write one unit's sheets into ``folder`` and the zip ``bundle`` at once (rendered once,
     never read back); the sheets' file names, in order."""
     names: list[str] = []
-    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_STORED) as archive:
+    with open(bundle, "wb") as out, ZipWriter(out) as archive:
         for person in people:
             name = blank_sheet_name(person, period)
             data = render(person)
             _write_private(folder / name, data)
-            archive.writestr(_zip_info(name), data)
+            archive.write(name, data, compress=False)  # a .docx is compressed already
             names.append(name)
             if advance is not None:
                 advance()
     os.chmod(bundle, atomic.FILE_MODE)
     return names
-
-
-def _zip_info(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-    info.external_attr = 0o600 << 16
-    info.flag_bits |= 0x800  # names are UTF-8 (zipfile sets it too for non-ASCII names)
-    return info
 
 
 def _write_private(path: Path, data: bytes) -> None:

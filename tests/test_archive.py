@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -18,7 +19,7 @@ from pipeline.cli import run
 from pipeline.errors import KaoheError
 from pipeline.flows import archive_quarter
 from pipeline.models import Period
-from pipeline.stages.archive import posix_name, verify
+from pipeline.stages.archive import MANIFEST, posix_name, verify
 from pipeline.stages.generate import generate
 from pipeline.stages.ingest import ingest
 from pipeline.workspace import Workspace
@@ -112,6 +113,50 @@ def test_verify_names_the_first_tampered_member(
         == "错误：归档已被改动：文件内容与清单不符：其他/拒收_坏.docx（已核对 0 个文件）\n"
     )
     assert verify(tampered).ok is False
+
+
+def _rewritten(path: Path, target: Path, change: Callable[[str, bytes], bytes]) -> Path:
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w") as out:
+        for info in source.infolist():
+            out.writestr(info, change(info.filename, source.read(info)))
+    return target
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda b: b[: len(b) // 2], "manifest.json 已损坏"),  # cut in the middle of the members
+        (lambda b: b[: b.rindex(b"]")], "manifest.json 已损坏"),  # its end (after every member)
+        (lambda b: b.replace(b'"results": [', b'"results": [}', 1), "manifest.json 已损坏"),
+        (lambda b: b.replace(b'"sha256": "', b'"sha256": 0, "x": "', 1), "文件内容与清单不符"),
+        (lambda b: b.replace(b'"members": [', '"members": [{"name": "没有.docx"},'.encode(), 1),
+         "缺少文件：没有.docx"),
+    ],
+    ids=["cut-in-members", "cut-after-members", "bad-results", "hash-a-number", "not-there"],
+)  # fmt: skip
+def test_verify_reads_the_manifest_as_a_stream_and_notices_damage_anywhere(
+    ingested: Workspace, tmp_path: Path, damage: Callable[[bytes], bytes], problem: str
+) -> None:
+    path = archive_quarter(ingested, Q4).path
+    changed = _rewritten(path, tmp_path / "changed.zip",
+                         lambda name, data: damage(data) if name == MANIFEST else data)  # fmt: skip
+    found = verify(changed)
+    assert not found.ok and found.problem.startswith(problem), found
+
+
+def test_verify_names_a_member_whose_bytes_fail_their_crc(
+    ingested: Workspace, tmp_path: Path
+) -> None:
+    path = archive_quarter(ingested, Q4).path
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("其他/拒收_坏.docx")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start] ^= 0xFF  # the member is stored: its first byte
+    damaged = tmp_path / "crc.zip"
+    damaged.write_bytes(bytes(data))
+    found = verify(damaged)
+    assert not found.ok and found.problem == "文件已损坏：其他/拒收_坏.docx"
 
 
 def test_moved_accepted_original_stops_the_archive(ingested: Workspace) -> None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import ijson  # type: ignore[import-untyped]
+
 from .. import __version__
 from ..appeals import appeals
 from ..errors import KaoheError
@@ -388,29 +390,37 @@ class Verification:
 
 
 def verify(path: Path) -> Verification:
-    """Check every member of an archive against its manifest."""
+    """Check every member of an archive against its manifest. The manifest is read as a
+    stream (``ijson``): a 10,000-person manifest is ~40 MB of JSON, which parsed whole took
+    ~150 MB; each member is checked as its entry comes, and the rest of the manifest is
+    still read through, so a damaged one is noticed wherever the damage is."""
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
         raise KaoheError(f"{path} 不是有效的归档 zip 文件") from exc
     with archive:
-        try:
-            manifest = json.loads(archive.read(MANIFEST))
-        except KeyError:
-            return Verification(False, 0, f"缺少 {MANIFEST}")
-        except json.JSONDecodeError:
-            return Verification(False, 0, f"{MANIFEST} 已损坏")
-        listed = {m["name"] for m in manifest["members"]}
         present = set(archive.namelist()) - {MANIFEST}
+        if MANIFEST not in archive.NameToInfo:
+            return Verification(False, 0, f"缺少 {MANIFEST}")
+        listed: set[str] = set()
         checked = 0
-        for member in manifest["members"]:
-            name = member["name"]
-            if name not in present:
-                return Verification(False, checked, f"缺少文件：{name}")
-            data = archive.read(name)
-            if hashlib.sha256(data).hexdigest() != member["sha256"] or len(data) != member["size"]:
-                return Verification(False, checked, f"文件内容与清单不符：{name}")
-            checked += 1
+        try:
+            with archive.open(MANIFEST) as manifest:
+                for member in ijson.items(manifest, "members.item", use_float=True):
+                    name = member["name"]
+                    listed.add(name)
+                    if name not in present:
+                        return Verification(False, checked, f"缺少文件：{name}")
+                    try:
+                        data = archive.read(name)
+                    except (zipfile.BadZipFile, OSError, EOFError):  # its CRC, or cut short
+                        return Verification(False, checked, f"文件已损坏：{name}")
+                    digest = hashlib.sha256(data).hexdigest()
+                    if digest != member["sha256"] or len(data) != member["size"]:
+                        return Verification(False, checked, f"文件内容与清单不符：{name}")
+                    checked += 1
+        except (ijson.JSONError, KeyError, TypeError, zipfile.BadZipFile):
+            return Verification(False, checked, f"{MANIFEST} 已损坏")
         extra = sorted(present - listed)
         if extra:
             return Verification(False, checked, f"清单中没有的文件：{extra[0]}")

@@ -145,7 +145,7 @@ class SpooledResults(RosterResults):
         super().__init__(people)
         self._spool = spool
         self._offsets = array("q", [-1]) * len(people)
-        self._lengths = array("l", [0]) * len(people)
+        self._lengths = array("i", [0]) * len(people)  # four bytes on every system
 
     def _holds(self, position: int) -> bool:
         return self._offsets[position] >= 0
@@ -154,7 +154,8 @@ class SpooledResults(RosterResults):
         if result is None:
             self._offsets[position] = -1
             return
-        self._offsets[position], self._lengths[position] = self._spool.append(_dumped(result))
+        piece = _dumped(result, self._spool)
+        self._offsets[position], self._lengths[position] = self._spool.append(piece)
 
     def _get(self, position: int) -> PersonResult | None:
         offset = self._offsets[position]
@@ -168,10 +169,10 @@ def _word(grade: Grade | None) -> str | None:
     return None if grade is None else grade.value
 
 
-def _dumped(result: PersonResult) -> bytes:
+def _dumped(result: PersonResult, spool: Spool) -> bytes:
     kept = result.kept
-    if kept is not None and not isinstance(kept, Spooled):
-        raise TypeError("a spooled result keeps its record in the spool")
+    if kept is not None and not (isinstance(kept, Spooled) and kept.spool is spool):
+        raise TypeError("a spooled result keeps its record in the same spool")
     appeal = result.appeal
     return marshal.dumps((
         None if kept is None else

@@ -38,6 +38,16 @@ from pipeline.workspace import Workspace
 from .filling import MODEST, fill
 
 Q4 = Period(year=2026, quarter=4)
+RECORD_JSON = SheetRecord(
+    person_id="0001", name="张伟", gender="男", unit="一科", position="科员", duties="",
+    period="2026Q4", monthly_records=["一", "二", "三"],
+    attendance=Attendance(late=0, early_leave=0, absent=0, leave_days=0), self_evaluation="",
+    signature_date=None, leader_opinion="", grade=None, review_opinion="",
+    status=Status.PENDING,
+    source=Source(path="inbox/a.docx", sha256="0" * 64, format="docx",
+                  received_at="2027-01-05T10:00:00+08:00"),
+    issues=[],
+).model_dump_json()  # fmt: skip
 TEXT_CELL = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 PIECES = st.lists(st.binary(max_size=40) | st.just(b"\n") | st.just(b""), max_size=40)
 
@@ -207,6 +217,20 @@ def test_spooled_results_are_the_results_in_roster_order(
             assert (person.person_id in stored) == (person.person_id in held)
         with pytest.raises(KeyError):
             stored["不在名单"] = next(iter(held.values()), None)  # type: ignore[assignment]
+
+
+def test_a_spooled_result_keeps_its_record_in_its_own_spool() -> None:
+    """A record held in memory, or parked in another spool, cannot be written as a place."""
+    person = Person(person_id="0001", name="张伟", gender="男", unit="一科", position="科员")
+    record = SheetRecord.model_validate_json(RECORD_JSON)
+    with Spool() as spool, Spool() as other:
+        results = SpooledResults(spool, [person])
+        for kept in (Held(record), Spooled.park(other, record)):
+            result = PersonResult(person, kept, None, Outcome.PENDING)
+            with pytest.raises(TypeError):
+                results["0001"] = result
+        results["0001"] = PersonResult(person, Spooled.park(spool, record), None, Outcome.PENDING)
+        assert results["0001"].record == record
 
 
 @pytest.fixture

@@ -383,10 +383,10 @@ def ingest_command(
 def export_command(ctx: click.Context, period: str, fmt: str, output: Path | None) -> None:
     """导出某季度每人最新一份已接收的记实表数据。"""
     ws = _workspace(ctx)
-    data, written = export(ws, _parse_period(period), fmt, output)
-    if written is None:
-        click.echo(data.decode("utf-8-sig" if fmt == "csv" else "utf-8"), nl=False)
-    else:
+    written = export(
+        ws, _parse_period(period), fmt, output, lambda text: click.echo(text, nl=False)
+    )
+    if written is not None:
         click.echo(f"已导出：{written}", err=fmt == "json")
 
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from ..fields import FIELDS
 from ..ledger import Appeal
 from ..models import Period, SheetRecord
 from ..quarter import accepted_records, evaluate
-from ..rules import PersonResult
+from ..rules import PeriodResult, PersonResult
+from ..spool import Rows
 from ..workspace import Workspace
 from ..writers import atomic
-from ..writers.xlsx import FORMULA_STARTS, Table, workbook_bytes
+from ..writers.xlsx import FORMULA_STARTS, Table, workbook_bytes, write_workbook
 
 __all__ = ["FORMATS", "accepted_records", "export", "render"]
 
@@ -58,22 +60,23 @@ def _value(data: dict[str, object], dotted: str) -> object:
 Results = Mapping[str, PersonResult]
 
 
-def _dumped(records: Sequence[SheetRecord], results: Results | None) -> list[dict[str, object]]:
-    """Records as exported: ``grade`` and ``status`` are the effective ones (after appeals
+def _dumped_one(record: SheetRecord, result: PersonResult | None) -> dict[str, object]:
+    """A record as exported: ``grade`` and ``status`` are the effective ones (after appeals
     and the rules); ``grade_on_sheet`` is what the sheet itself says, ``appeal`` the appeal."""
-    dumped = []
+    sheet_grade = result.grade_on_sheet if result else record.grade
+    appeal = result.appeal if result else None
+    data: dict[str, object] = {}
+    for key, value in record.model_dump(mode="json").items():
+        data[key] = value
+        if key == "grade":
+            data["grade_on_sheet"] = sheet_grade.value if sheet_grade else None
+            data["appeal"] = _appeal(appeal) if appeal else None
+    return data
+
+
+def _dumped(records: Iterable[SheetRecord], results: Results | None) -> Iterator[dict[str, object]]:
     for record in records:
-        result = (results or {}).get(record.person_id)
-        sheet_grade = result.grade_on_sheet if result else record.grade
-        appeal = result.appeal if result else None
-        data: dict[str, object] = {}
-        for key, value in record.model_dump(mode="json").items():
-            data[key] = value
-            if key == "grade":
-                data["grade_on_sheet"] = sheet_grade.value if sheet_grade else None
-                data["appeal"] = _appeal(appeal) if appeal else None
-        dumped.append(data)
-    return dumped
+        yield _dumped_one(record, (results or {}).get(record.person_id))
 
 
 def _appeal(appeal: Appeal) -> dict[str, object]:
@@ -87,8 +90,52 @@ def _appeal(appeal: Appeal) -> dict[str, object]:
     }
 
 
+def _flat(data: dict[str, object]) -> list[object]:
+    return [_value(data, key) for _, key in COLUMNS]
+
+
 def flat_rows(records: Sequence[SheetRecord], results: Results | None = None) -> list[list[object]]:
-    return [[_value(d, key) for _, key in COLUMNS] for d in _dumped(records, results)]
+    return [_flat(d) for d in _dumped(records, results)]
+
+
+def _json_pieces(dumped: Iterable[dict[str, object]]) -> Iterator[str]:
+    """``json.dumps(list(dumped), ensure_ascii=False, indent=2)`` and a newline, a record at
+    a time (the same text: each record indented one level, separated by commas)."""
+    first = True
+    for data in dumped:
+        text = json.dumps(data, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        yield ("[\n  " if first else ",\n  ") + text
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+def _csv_pieces(dumped: Iterable[dict[str, object]]) -> Iterator[str]:
+    """The CSV text (no byte-order mark: the caller adds it for a file), a row at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([h for h, _ in COLUMNS])
+    for data in dumped:
+        writer.writerow(["" if v is None else _csv_safe(v) for v in _flat(data)])
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+#: Text handed on at a time (CSV).
+CHUNK = 1 << 16
+
+
+def _text_pieces(dumped: Iterable[dict[str, object]], fmt: str) -> Iterator[str]:
+    return _json_pieces(dumped) if fmt == "json" else _csv_pieces(dumped)
+
+
+def _workbook(dumped: Iterable[dict[str, object]], period: Period) -> list[Table]:
+    rows = Rows()  # a 10,000-person export's rows are not held
+    for data in dumped:
+        rows.append(_flat(data))
+    return [Table(f"{period.code}记实表", [h for h, _ in COLUMNS], rows)]
 
 
 def render(
@@ -96,19 +143,11 @@ def render(
 ) -> bytes:
     """The export file's bytes in ``fmt``; ``results`` (from ``evaluate``) adds each person's
     grade on the sheet and appeal."""
-    if fmt == "json":
-        data = _dumped(records, results)
-        return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    headers = [h for h, _ in COLUMNS]
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(headers)
-        for row in flat_rows(records, results):
-            writer.writerow(["" if v is None else _csv_safe(v) for v in row])
-        return buffer.getvalue().encode("utf-8-sig")  # BOM: Excel then reads Chinese right
-    table = Table(f"{period.code}记实表", headers, flat_rows(records, results))  # type: ignore[arg-type]
-    return workbook_bytes([table])
+    dumped = _dumped(records, results)
+    if fmt == "xlsx":
+        return workbook_bytes(_workbook(dumped, period))
+    text = "".join(_text_pieces(dumped, fmt))
+    return text.encode("utf-8-sig" if fmt == "csv" else "utf-8")  # BOM: Excel reads Chinese
 
 
 def _csv_safe(value: object) -> object:
@@ -122,15 +161,36 @@ def default_output(workspace: Workspace, period: Period, fmt: str) -> Path:
     return workspace.period_dir(period) / "export" / f"记实表数据_{period.code}.{fmt}"
 
 
+def _in_order(result: PeriodResult) -> Iterator[dict[str, object]]:
+    """Each returned person's record as exported, by person id, read back one at a time."""
+    returned = sorted(pid for pid, found in result.results.items() if found.kept is not None)
+    for person_id in returned:
+        found = result.results[person_id]
+        if found.kept is not None:
+            yield _dumped_one(found.kept.load(), found)
+
+
 def export(
-    workspace: Workspace, period: Period, fmt: str, output: Path | None
-) -> tuple[bytes, Path | None]:
-    """Render the export; write it to ``output`` atomically if given (JSON/CSV may go to stdout)."""
+    workspace: Workspace,
+    period: Period,
+    fmt: str,
+    output: Path | None,
+    echo: Callable[[str], None] | None = None,
+) -> Path | None:
+    """Write the export to ``output`` atomically, a record at a time; JSON and CSV without an
+    ``output`` go to ``echo`` instead, a piece of text at a time (XLSX always to a file, by
+    default ``default_output``). The file written, or None."""
     result = evaluate(workspace, period)
-    records = sorted(result.records.values(), key=lambda r: r.person_id)
-    data = render(records, fmt, period, result.results)
-    if output is None and fmt == "xlsx":
-        output = default_output(workspace, period, fmt)
-    if output is not None:
-        atomic.write_bytes(output, data)
-    return data, output
+    dumped = _in_order(result)
+    if output is None and fmt != "xlsx" and echo is not None:
+        for piece in _text_pieces(dumped, fmt):
+            echo(piece)
+        return None
+    output = output or default_output(workspace, period, fmt)
+    if fmt == "xlsx":
+        write_workbook(output, _workbook(dumped, period))
+    else:
+        bom = "\ufeff" if fmt == "csv" else ""  # Excel then reads Chinese right
+        pieces = itertools.chain([bom], _text_pieces(dumped, fmt))
+        atomic.write_pieces(output, (piece.encode("utf-8") for piece in pieces))
+    return output

@@ -588,6 +588,15 @@ class Ledger:
             )
         ]
 
+    def read_under(self, folder: str, after: int) -> bool:
+        """Whether a file under ``folder`` was recorded after version ``after``: a folder that
+        could not be listed stops being a problem once its files have been read."""
+        found = self.db.execute(
+            "SELECT 1 FROM files WHERE id > ? AND substr(path, 1, ?) = ? LIMIT 1",
+            (after, len(folder) + 1, folder + "/"),
+        ).fetchone()
+        return found is not None
+
     def received_at(self, path: str, sha256: str) -> str | None:
         """When this file version came in, or None if it is not in the ledger."""
         row = self.db.execute(

@@ -795,3 +795,40 @@ def test_the_inbox_is_walked_in_sorted_order_without_listing_it(
     count, skipped = collect(given)
     assert skipped == [p for p in everything if os.path.basename(p).startswith("~$")]
     assert count == len(everything) - len(skipped)
+
+
+def test_a_folder_that_cannot_be_listed_gets_an_outcome_not_silence(
+    quarter: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """os.walk passes over a folder it may not list, and every file in it with it; here the
+    folder is named, rejected with the reason, and the rest of the inbox is read."""
+    from pipeline.stages import ingest as ingest_module
+    from pipeline.stages.report import findings
+
+    locked = quarter.inbox / "城区分局"
+    locked.mkdir()
+    drop(quarter, "城区分局/0001.docx", fill(blank(quarter, "0001"), MODEST))
+    drop(quarter, "0002.docx", fill(blank(quarter, "0002"), MODEST))
+    listing = os.scandir
+
+    def scandir(path: str) -> object:
+        if os.path.abspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", path)
+        return listing(path)
+
+    monkeypatch.setattr(ingest_module.os, "scandir", scandir)
+    found = {f.path: f for f in ingest(quarter, received_at=datetime(2027, 1, 5, 10)).files}
+    assert found["inbox/0002.docx"].outcome == "accepted"
+    folder = found["inbox/城区分局"]
+    assert folder.outcome == "rejected"
+    assert folder.reason == (
+        "UNREADABLE_FILE 这个文件夹打不开（没有权限），里面的文件都没有读取；改好权限后重新运行 ingest"
+    )
+    assert "inbox/城区分局/0001.docx" not in found
+    reported = {f.file for f in findings(quarter, Q4) if f.code == "UNREADABLE_FILE"}
+    assert "inbox/城区分局" in reported  # HR sees it until its files have been read
+    monkeypatch.setattr(ingest_module.os, "scandir", listing)  # the permission fixed
+    again = {f.path: f for f in ingest(quarter, received_at=datetime(2027, 1, 5, 11)).files}
+    assert again["inbox/城区分局/0001.docx"].outcome == "accepted"
+    reported = {f.file for f in findings(quarter, Q4) if f.code == "UNREADABLE_FILE"}
+    assert "inbox/城区分局" not in reported

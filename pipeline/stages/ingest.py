@@ -96,7 +96,8 @@ def _walk(path: Path) -> Iterator[str]:
     their paths in: one folder at a time, its entries by name, a folder's as if its name ended
     in "/" (every path under it starts so). A symlinked folder is not followed but yielded
     itself, so it gets an outcome (rejected, with the reason) instead of vanishing from the
-    count. A folder that cannot be listed is passed over, as ``os.walk`` does."""
+    count; so is a folder that cannot be listed (``os.walk`` would pass over it and every
+    file in it without a word)."""
     if not path.is_dir() or path.is_symlink():
         yield str(path)
         return
@@ -112,6 +113,7 @@ def _walk_folder(folder: str) -> Iterator[str]:
                 for entry in found
             )  # fmt: skip
     except OSError:
+        yield folder  # its outcome says why none of its files was read
         return
     for key, name in entries:
         if name:
@@ -222,6 +224,8 @@ def _open_regular(path: str, limits: Limits) -> _Opened:
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
         return _Opened(None, "", 0, "这是快捷方式（符号链接），不读取其指向的文件或文件夹")
+    if stat.S_ISDIR(info.st_mode):  # the walk gives a folder only when it cannot list it
+        return _Opened(None, "", 0, _unlisted(path))
     if not stat.S_ISREG(info.st_mode):
         kind = _KINDS.get(stat.S_IFMT(info.st_mode), "特殊文件")
         return _Opened(None, "", 0, f"这是{kind}，不是普通文件，没有读取")
@@ -238,6 +242,19 @@ def _open_regular(path: str, limits: Limits) -> _Opened:
             return _Opened(None, digest.hexdigest(), size, too_big(limits))
         data = handle.read()
     return _Opened(data, hashlib.sha256(data).hexdigest(), len(data), "")
+
+
+def _unlisted(folder: str) -> str:
+    try:
+        with os.scandir(folder):
+            pass
+    except PermissionError:
+        why = "没有权限"
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+    else:
+        return "这个文件夹刚才打不开，里面的文件这次都没有读取；重新运行 ingest"
+    return f"这个文件夹打不开（{why}），里面的文件都没有读取；改好权限后重新运行 ingest"
 
 
 def _unreadable(exc: OSError) -> str:

@@ -28,7 +28,8 @@ DETAIL_COLUMNS = ("代码", "问题", "级别", "编号", "姓名", "单位", "�
 
 
 def _unattributed(workspace: Workspace, period: Period) -> list[Finding]:
-    """Rejected files of this period (or of no known period): nobody's sheet yet."""
+    """Rejected files of this period (or of no known period): nobody's sheet yet. A folder
+    that could not be listed is one until a file in it has been read since."""
     if not workspace.has_ledger():
         return []
     found: list[Finding] = []
@@ -36,9 +37,15 @@ def _unattributed(workspace: Workspace, period: Period) -> list[Finding]:
         latest: dict[str, FileRow] = {}
         for row in ledger.versions_of_rejected_paths():
             latest[row.path] = row  # later versions of a path replace earlier ones
-    for row in latest.values():
-        if row.outcome != REJECTED or row.period not in (None, period.code) or not row.issues:
-            continue
+        shown = [
+            row
+            for row in latest.values()
+            if row.outcome == REJECTED
+            and row.period in (None, period.code)
+            and row.issues
+            and not ledger.read_under(row.path, row.id)
+        ]
+    for row in shown:
         first = row.issues[0]
         found.append(
             Finding(

@@ -89,6 +89,30 @@ def test_archive_members_and_manifest(ingested: Workspace) -> None:
         )
 
 
+def test_names_taken_twice_get_a_number_and_a_missing_original_keeps_its_name(
+    ingested: Workspace,
+) -> None:
+    """Three rejected files called 坏.docx: the archive names them 拒收_坏, 拒收_坏_2 and
+    拒收_坏_3 in the ledger's order; one whose original is gone is listed as missing and
+    keeps its name taken, so the others' names do not shift from run to run."""
+    for folder in ("甲", "乙"):
+        (ingested.inbox / folder).mkdir()
+        (ingested.inbox / folder / "坏.docx").write_bytes(f"not a sheet from {folder}".encode())
+    ingest(ingested, received_at=datetime(2027, 1, 5, 10))
+    with zipfile.ZipFile(archive_quarter(ingested, Q4).path) as archive:
+        taken = sorted(n for n in archive.namelist() if n.startswith("其他/拒收_坏"))
+        manifest = json.loads(archive.read(MANIFEST))
+    assert taken == ["其他/拒收_坏.docx", "其他/拒收_坏_2.docx", "其他/拒收_坏_3.docx"]
+    by_name = {m["name"]: m.get("source_path") for m in manifest["members"]}
+    first = by_name["其他/拒收_坏_2.docx"]
+    (ingested.root / first).unlink()  # its original gone: listed as missing, name kept
+    with zipfile.ZipFile(archive_quarter(ingested, Q4).path) as archive:
+        again = sorted(n for n in archive.namelist() if n.startswith("其他/拒收_坏"))
+        missing = json.loads(archive.read(MANIFEST))["missing_originals"]
+    assert again == ["其他/拒收_坏.docx", "其他/拒收_坏_3.docx"]
+    assert [m["source_path"] for m in missing] == [first]
+
+
 def test_second_run_is_byte_identical(ingested: Workspace) -> None:
     first = archive_quarter(ingested, Q4).path.read_bytes()
     assert archive_quarter(ingested, Q4).path.read_bytes() == first

@@ -142,9 +142,8 @@ class Person:
 
 
 #: How a Person is encoded and decoded (JSON): as the pydantic model it was, field for field
-#: (the roster cache, a line each); and a list of them (the roster's fingerprint).
+#: (the roster cache, a line each; the roster's fingerprint, a person at a time).
 PERSON: TypeAdapter[Person] = TypeAdapter(Person)
-PEOPLE: TypeAdapter[list[Person]] = TypeAdapter(list[Person])
 
 
 class Issue(BaseModel):

@@ -105,7 +105,7 @@ class RosterIndex:
     @cached_property
     def fingerprint(self) -> str:
         """The roster as settling sees it (a changed roster settles everything again)."""
-        digest = hashlib.sha256(b"[")  # of PEOPLE.dump_json(people), without making it
+        digest = hashlib.sha256(b"[")  # of the people's JSON list, without making it
         for number, person in enumerate(self.people):
             digest.update(b"," + PERSON.dump_json(person) if number else PERSON.dump_json(person))
         digest.update(b"]")

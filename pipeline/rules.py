@@ -116,6 +116,11 @@ class RosterResults(MutableMapping[str, "PersonResult"]):
         self._people = people
         self._position = {person.person_id: i for i, person in enumerate(people)}
 
+    def person(self, person_id: str) -> Person | None:
+        """The roster's person with this id, or None."""
+        position = self._position.get(person_id)
+        return None if position is None else self._people[position]
+
     @abstractmethod
     def _holds(self, position: int) -> bool: ...
     @abstractmethod
@@ -201,8 +206,8 @@ class PeriodResult:
 
     @property
     def records(self) -> dict[str, SheetRecord]:
-        """The returned records in effect, by person id (every one read back: for outputs
-        that need them all at once)."""
+        """The returned records in effect, by person id, every one read back and held at
+        once (for a few people, and tests); the outputs read them one person at a time."""
         return {pid: r.kept.load() for pid, r in self.results.items() if r.kept is not None}
 
 
@@ -298,10 +303,9 @@ def apply_rules(
         grade = sheet.grade if sheet else None
         return PersonResult(person, kept, grade, outcome, late, appeal, tuple(found))
 
-    wanted = {person.person_id: person for person in people}
     results = keeping.results(people)
     for sheet in records:  # one at a time: only what each result keeps stays in memory
-        person = wanted.get(sheet.person_id)
+        person = results.person(sheet.person_id)
         if person is not None:  # a later record of the same person wins
             results[person.person_id] = result_of(person, sheet)
     for person in people:

@@ -1,7 +1,7 @@
 """A spool: bytes parked in an unnamed, owner-only temporary file instead of in memory, for
 data that grows with the roster but is read back only a piece at a time (a period's records
 and results while its outputs are written, a summary sheet's rows, the archive manifest's
-lines).
+lines); and a scratch SQLite database for what must be sorted or looked up instead.
 
 Appending returns where the piece lies; reading it back is a seek and a read under a lock,
 so threads of the workbench may share one spool (``os.pread`` would not run on Windows).
@@ -12,6 +12,7 @@ spool, or when the spool is garbage-collected (a period's result owns its spool)
 from __future__ import annotations
 
 import marshal
+import sqlite3
 import tempfile
 import threading
 import weakref
@@ -27,6 +28,15 @@ from .writers import atomic
 FLUSH_AT = 1 << 20
 #: What a sheet's rows keep waiting: a workbook has a sheet per unit, each with its spool.
 ROWS_FLUSH_AT = 16 << 10
+
+
+def scratch_database(cache_kb: int = 512) -> sqlite3.Connection:
+    """A private temporary SQLite database, removed when closed, that keeps at most
+    ``cache_kb`` of its pages in memory and the rest in SQLite's temporary file: for sorting
+    or looking up what grows with the roster (the report's findings, the archive's names)."""
+    db = sqlite3.connect("")  # "": a temporary database on disk, not ":memory:"
+    db.execute(f"PRAGMA cache_size = -{int(cache_kb)}")
+    return db
 
 
 class Spool:
@@ -65,13 +75,19 @@ class Spool:
             raise OSError(f"临时文件被截断：应有 {length} 字节，读到 {len(data)} 字节")
         return data
 
-    def lines(self) -> Iterator[bytes]:
-        """Everything appended so far, line by line with its newline (for pieces that each
-        end with one), read a megabyte at a time."""
-        size, position, rest = self._size, 0, b""
+    def _chunks(self) -> Iterator[bytes]:
+        """Everything appended so far, from the start, a megabyte at a time."""
+        size, position = self._size, 0
         while position < size:
             chunk = self.read(position, min(FLUSH_AT, size - position))
             position += len(chunk)
+            yield chunk
+
+    def lines(self) -> Iterator[bytes]:
+        """Everything appended so far, line by line with its newline (for pieces that each
+        end with one), read a megabyte at a time."""
+        rest = b""
+        for chunk in self._chunks():
             *whole, rest = (rest + chunk).split(b"\n")
             yield from (line + b"\n" for line in whole)
         if rest:
@@ -80,13 +96,14 @@ class Spool:
     def pieces(self, lengths: Iterable[int]) -> Iterator[bytes]:
         """The pieces appended back to back from the start, given their lengths, read a
         megabyte at a time."""
-        buffer, at, position = b"", 0, 0
+        chunks = self._chunks()
+        buffer, at = b"", 0
         for length in lengths:
-            if len(buffer) - at < length:
-                rest = buffer[at:]
-                want = min(max(FLUSH_AT, length - len(rest)), self._size - position)
-                buffer, at = rest + self.read(position, want), 0
-                position += want
+            while len(buffer) - at < length:  # a piece may span chunks
+                more = next(chunks, b"")
+                if not more:
+                    raise OSError("临时文件被截断：比记下的长度短")
+                buffer, at = buffer[at:] + more, 0
             yield buffer[at : at + length]
             at += length
 
@@ -107,7 +124,7 @@ class Spool:
             self._waiting_size = 0
 
 
-class Rows:
+class SpooledRows:
     """A sheet's rows parked in a spool of their own: counted, and read through in order as
     often as the workbook writer needs (see ``writers.xlsx.Rows``), a megabyte at a time;
     in memory only each row's length. Cells are plain values (text, numbers, booleans,

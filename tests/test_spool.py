@@ -29,7 +29,7 @@ from pipeline.models import (
 )
 from pipeline.quarter import Spooled, SpooledResults, Spooling, evaluate
 from pipeline.rules import Held, InMemory, PeriodResult, PersonResult, RosterResults
-from pipeline.spool import Rows, Spool
+from pipeline.spool import Spool, SpooledRows
 from pipeline.stages import appeal
 from pipeline.stages.generate import generate
 from pipeline.stages.ingest import ingest
@@ -93,7 +93,7 @@ def test_spooled_rows_read_back_whole_and_in_order_every_time(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(spool_module, "ROWS_FLUSH_AT", flush_at)
         patch.setattr(spool_module, "FLUSH_AT", read_at)
-        parked = Rows()
+        parked = SpooledRows()
         for row in rows:
             parked.append(row)
         assert len(parked) == len(rows)
@@ -105,7 +105,7 @@ def test_spooled_rows_read_back_whole_and_in_order_every_time(
 
 def test_spooled_rows_refuse_what_they_cannot_keep() -> None:
     with pytest.raises(ValueError):
-        Rows().append(["2027-01-05", date(2027, 1, 5)])
+        SpooledRows().append(["2027-01-05", date(2027, 1, 5)])
 
 
 def test_threads_share_one_spool(tmp_path: Path) -> None:

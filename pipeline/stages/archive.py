@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from ..paths import safe_component
 from ..quarter import evaluate
 from ..readers.bundle import members
 from ..rules import PeriodResult, PersonResult
-from ..spool import Spool
+from ..spool import Spool, scratch_database
 from ..workspace import Workspace, writes
 from ..writers import atomic
 from ..writers.zipstream import ZipWriter
@@ -146,11 +145,8 @@ class _Plan:
     names are not held. Every name a ledger row took is kept, written or not, so a later
     row never takes it again."""
 
-    CACHE_KB = 512
-
     def __init__(self) -> None:
-        self._db = sqlite3.connect("")  # "": a temporary database, removed when closed
-        self._db.execute(f"PRAGMA cache_size = -{self.CACHE_KB}")
+        self._db = scratch_database()
         self._db.execute(
             "CREATE TABLE entry (seq INTEGER PRIMARY KEY, name TEXT NOT NULL, row_id INTEGER,"
             " data BLOB, file TEXT, kind TEXT, written INTEGER NOT NULL)"

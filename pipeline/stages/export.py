@@ -15,7 +15,7 @@ from ..ledger import Appeal
 from ..models import Period, SheetRecord
 from ..quarter import accepted_records, evaluate
 from ..rules import PeriodResult, PersonResult
-from ..spool import Rows
+from ..spool import SpooledRows
 from ..workspace import Workspace
 from ..writers import atomic
 from ..writers.xlsx import FORMULA_STARTS, Table, workbook_bytes, write_workbook
@@ -132,7 +132,7 @@ def _text_pieces(dumped: Iterable[dict[str, object]], fmt: str) -> Iterator[str]
 
 
 def _workbook(dumped: Iterable[dict[str, object]], period: Period) -> list[Table]:
-    rows = Rows()  # a 10,000-person export's rows are not held
+    rows = SpooledRows()  # a 10,000-person export's rows are not held
     for data in dumped:
         rows.append(_flat(data))
     return [Table(f"{period.code}记实表", [h for h, _ in COLUMNS], rows)]
@@ -163,9 +163,8 @@ def default_output(workspace: Workspace, period: Period, fmt: str) -> Path:
 
 def _in_order(result: PeriodResult) -> Iterator[dict[str, object]]:
     """Each returned person's record as exported, by person id, read back one at a time."""
-    returned = sorted(pid for pid, found in result.results.items() if found.kept is not None)
-    for person_id in returned:
-        found = result.results[person_id]
+    for person in sorted(result.people, key=lambda p: p.person_id):
+        found = result.result_of(person)
         if found.kept is not None:
             yield _dumped_one(found.kept.load(), found)
 

@@ -21,7 +21,7 @@ from ..errors import KaoheError
 from ..models import Period, Person
 from ..paths import blank_sheet_name, safe_component
 from ..progress import NoProgress, Progress
-from ..spool import Rows
+from ..spool import SpooledRows
 from ..template import SheetTemplate
 from ..workers import TimedPool
 from ..workspace import Workspace, writes
@@ -157,8 +157,7 @@ def generate(
             ]
             # the workers stop before the staging folder is swapped in or thrown away
             with _Units(write, len(people), progress) as units:
-                for (name, members), names in zip(groups.items(), units.map(tasks), strict=True):
-                    _check_names(period, members, names)
+                for name, _ in zip(groups, units.map(tasks), strict=True):
                     bundles[name] = f"{folders[name]}.zip"
             list_name = DISTRIBUTION_LIST
             listed = Sheets(period, [(n, m, folders[n]) for n, m in groups.items()])
@@ -173,7 +172,7 @@ def generate(
         folder = blank / safe_component(unit)
         zip_path = blank / f"{safe_component(unit)}.zip"
         with atomic.staged_dir(folder) as staging, atomic.atomic_path(zip_path) as tmp:
-            _check_names(period, groups[unit], write(staging, tmp, groups[unit], progress.advance))
+            write(staging, tmp, groups[unit], progress.advance)
         sheets = Sheets(period, [(unit, groups[unit], workspace.relative(folder))])
         bundles[unit] = workspace.relative(zip_path)
         list_name = f"分发清单_{safe_component(unit)}.xlsx"
@@ -208,36 +207,36 @@ class _Units:
     """Each unit written whole — its sheets rendered, written to its folder and zipped — by
     ``write(folder, bundle, people)``: by forked worker processes, a unit each, when there
     are many sheets (they inherit the prepared template; no sheet crosses a pipe), else
-    here. Each unit's sheet names in the order of the tasks; the files are the same either
+    here. Each unit's number of sheets in the order of the tasks; the files are the same either
     way. Closing stops the workers (leaving the ``with`` does)."""
 
-    def __init__(self, write: Callable[..., list[str]], sheets: int, progress: Progress) -> None:
+    def __init__(self, write: Callable[..., int], sheets: int, progress: Progress) -> None:
         self.write = write
         self.progress = progress
-        self.pool: TimedPool[list[str] | _Failed] | None = workers.shared_pool(
+        self.pool: TimedPool[int | _Failed] | None = workers.shared_pool(
             self._in_worker, sheets, PARALLEL_FROM, UNIT_SECONDS, _overran,
             lambda arguments: UNIT_SECONDS + SHEET_SECONDS * len(arguments[2]),
         )  # fmt: skip
 
-    def _in_worker(self, folder: Path, bundle: Path, people: list[Person]) -> list[str] | _Failed:
+    def _in_worker(self, folder: Path, bundle: Path, people: list[Person]) -> int | _Failed:
         try:
             return self.write(folder, bundle, people)
         except Exception as exc:  # told to the main process, which stops the run
             return _Failed(f"出错（{type(exc).__name__}：{exc}）")
 
-    def map(self, tasks: Sequence[tuple[Path, Path, list[Person]]]) -> Iterator[list[str]]:
+    def map(self, tasks: Sequence[tuple[Path, Path, list[Person]]]) -> Iterator[int]:
         if self.pool is None:
             for folder, bundle, people in tasks:
                 yield self.write(folder, bundle, people, self.progress.advance)
             return
-        for (folder, _, people), names in zip(tasks, self.pool.map(tasks), strict=True):
-            if isinstance(names, _Failed):
+        for (folder, _, people), written in zip(tasks, self.pool.map(tasks), strict=True):
+            if isinstance(written, _Failed):
                 raise KaoheError(
-                    f"生成“{folder.name}”的空白表时{names.message}，没有写出任何文件；"
+                    f"生成“{folder.name}”的空白表时{written.message}，没有写出任何文件；"
                     "请重新运行 generate"
                 )
             self.progress.advance(len(people))
-            yield names
+            yield written
 
     def __enter__(self) -> _Units:
         return self
@@ -256,12 +255,6 @@ UNIT_SECONDS = 120.0
 SHEET_SECONDS = 0.1
 
 
-def _check_names(period: Period, people: Sequence[Person], names: Sequence[str]) -> None:
-    """The files a unit's writer wrote are the ones ``Sheets`` names."""
-    if list(names) != [blank_sheet_name(person, period) for person in people]:
-        raise RuntimeError(f"写出的文件与名单不符：{len(names)} 份，应为 {len(people)} 份")
-
-
 def _write_unit(
     render: Callable[[Person], bytes],
     period: Period,
@@ -269,21 +262,19 @@ def _write_unit(
     bundle: Path,
     people: Sequence[Person],
     advance: Callable[[], None] | None = None,
-) -> list[str]:
+) -> int:
     """Write one unit's sheets into ``folder`` and the zip ``bundle`` at once (rendered once,
-    never read back); the sheets' file names, in order."""
-    names: list[str] = []
+    never read back), each named ``blank_sheet_name`` as ``Sheets`` names it; how many."""
     with open(bundle, "wb") as out, ZipWriter(out) as archive:
         for person in people:
             name = blank_sheet_name(person, period)
             data = render(person)
             _write_private(folder / name, data)
             archive.write(name, data, compress=False)  # a .docx is compressed already
-            names.append(name)
             if advance is not None:
                 advance()
     os.chmod(bundle, atomic.FILE_MODE)
-    return names
+    return len(people)
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -312,7 +303,7 @@ def _write_distribution_list(
     path: Path, sheets: Iterable[GeneratedSheet], bundles: dict[str, str]
 ) -> None:
     """One row a sheet (spooled: 10,000 rows are not held), and one a unit."""
-    rows = Rows()
+    rows = SpooledRows()
     units: dict[str, tuple[list[int], dict[str, None]]] = {}  # people, seconded; leaders
     for index, s in enumerate(sheets, start=1):
         person = s.person

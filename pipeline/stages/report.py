@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +16,7 @@ from ..ledger import REJECTED, FileRow
 from ..models import Finding, Period
 from ..quarter import evaluate
 from ..rules import PeriodResult
+from ..spool import scratch_database
 from ..workspace import Workspace, writes
 from ..writers import atomic
 from ..writers.html import SEVERITY_WORDS, Section, report_page
@@ -68,12 +68,10 @@ class _Sorted:
     ORDER = "sev, code, unit, person_id, file, seq"
     #: The same order within one code (an index the page's sections are read through).
     BY_CODE = "code, " + ORDER.replace("code, ", "")
-    CACHE_KB = 512
     CHUNK = 500
 
     def __init__(self, found: Iterable[Finding]) -> None:
-        self._db = sqlite3.connect("")  # "": a temporary database, removed when closed
-        self._db.execute(f"PRAGMA cache_size = -{self.CACHE_KB}")
+        self._db = scratch_database()
         self._db.execute(
             "CREATE TABLE finding (seq INTEGER PRIMARY KEY, sev INTEGER, code TEXT, unit TEXT,"
             " person_id TEXT, file TEXT, severity TEXT, name TEXT, field TEXT, message TEXT)"
@@ -207,12 +205,14 @@ def write_report(
     html_path, xlsx_path = folder / "异常报告.html", folder / "异常报告.xlsx"
     with _Sorted(_all_found(workspace, period, result)) as rows:
         codes = rows.codes()
-        summary = [
-            (code, _title(code)[0], SEVERITY_WORDS.get(severity, severity), str(count))
+        counts = [
+            (code, _title(code)[0], SEVERITY_WORDS.get(severity, severity), count)
             for code, severity, count in codes
         ]
+        summary = [(*c[:3], str(c[3])) for c in counts]  # the page's summary table
         note = "（暂定）" if deadline.provisional else ""
-        subtitle = f"截止日期 {deadline.day.isoformat()}{note}；共 {len(rows)} 项"
+        total = sum(count for *_, count in codes)
+        subtitle = f"截止日期 {deadline.day.isoformat()}{note}；共 {total} 项"
         sections = (
             Section(code, _title(code)[0], severity, _title(code)[1], DETAIL_HEADERS, count,
                     map(_shown, rows.of(code)))
@@ -220,7 +220,6 @@ def write_report(
         )  # fmt: skip
         page = report_page(f"{period.title}平时考核异常报告", subtitle, summary, sections)
         atomic.write_pieces(html_path, (piece.encode("utf-8") for piece in page))
-        counts = [(*s[:3], int(s[3])) for s in summary]
         write_workbook(
             xlsx_path,
             [

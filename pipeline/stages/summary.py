@@ -10,7 +10,7 @@ from ..models import Outcome, Period
 from ..paths import safe_component
 from ..quarter import evaluate
 from ..rules import PeriodResult, PersonResult
-from ..spool import Rows
+from ..spool import SpooledRows
 from ..workspace import Workspace, writes
 from ..writers.xlsx import CellValue, Table, write_workbook
 
@@ -76,8 +76,8 @@ def _statistics(counts: dict[str, list[int]]) -> list[list[CellValue]]:
 def summary_tables(result: PeriodResult) -> list[Table]:
     """The workbook's sheets. One pass over the roster: each person's row is parked in the
     spooled rows of 全部人员 and of their unit, so a 10,000-person summary is not held."""
-    everyone = Rows()
-    by_unit: dict[str, Rows] = {}
+    everyone = SpooledRows()
+    by_unit: dict[str, SpooledRows] = {}
     counts: dict[str, list[int]] = {}  # per unit: everyone, then each outcome word
     returned = 0
     for index, person in enumerate(result.people, start=1):
@@ -86,7 +86,7 @@ def summary_tables(result: PeriodResult) -> list[Table]:
         everyone.append(row)
         unit_rows = by_unit.get(person.assessing_unit)
         if unit_rows is None:  # a spool is a file: one a unit, made when its first row comes
-            unit_rows = by_unit[person.assessing_unit] = Rows()
+            unit_rows = by_unit[person.assessing_unit] = SpooledRows()
         unit_rows.append(row)
         tally = counts.setdefault(person.assessing_unit, [0] * (1 + len(COUNTED)))
         tally[0] += 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -44,6 +46,47 @@ def test_a_symbol_font_tick_in_word_is_read(
     sheet = fill(blank.read_bytes(), dataclasses.replace(MODEST, grade_tick=""))
     [read] = read_docx(with_symbol_tick(sheet, "较好", font=font, char=char))
     assert read_leader_cell(read.fields["leader_opinion"].text).grades == [grade]
+
+
+def _with_part(package: bytes, name: str, data: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, data if item.filename == name else source.read(item))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("written", "encoding"),
+    [
+        ("Wingdings 2", "UTF-8"),
+        ("WINGDINGS 2", "UTF-8"),
+        ("&#87;ingdings 2", "UTF-8"),  # a character reference spells the name
+        ("&#x57;&#x49;NGDINGS 2", "UTF-8"),
+        ("Wingdings 2", "UTF-16"),  # the letters are not the bytes searched for
+    ],
+)
+def test_a_tick_typed_in_a_symbol_font_is_read_however_the_font_name_is_written(
+    workspace: Workspace, written: str, encoding: str
+) -> None:
+    """The letter R in Wingdings 2 shows a ticked box. The reader looks at every run's font
+    only when the part's bytes may name a symbol font (``Package.may_hold``): that shortcut
+    must not miss a name in capitals, behind a character reference, or in a UTF-16 part."""
+    generate(workspace, Q4)
+    [blank] = workspace.blank_dir(Q4).glob("*/0007_*.docx")
+    sheet = fill(blank.read_bytes(), dataclasses.replace(MODEST, grade_tick=""))
+    with zipfile.ZipFile(io.BytesIO(sheet)) as package:
+        xml = package.read("word/document.xml").decode()
+    run = (
+        f'</w:t></w:r><w:r><w:rPr><w:rFonts w:ascii="{written}" w:hAnsi="{written}"/>'
+        '</w:rPr><w:t>R</w:t></w:r><w:r><w:t xml:space="preserve">较好'
+    )
+    assert xml.count("□较好") == 1
+    xml = xml.replace("□较好", run).replace("encoding='UTF-8'", f"encoding='{encoding}'")
+    assert f"encoding='{encoding}'" in xml
+    data = xml.encode("utf-16" if encoding == "UTF-16" else "utf-8")
+    [read] = read_docx(_with_part(sheet, "word/document.xml", data))
+    assert read_leader_cell(read.fields["leader_opinion"].text).grades == ["较好"]
 
 
 def test_bullets_at_the_start_of_opinion_lines_are_not_ticks(workspace: Workspace) -> None:

@@ -132,7 +132,7 @@ def test_special_content_is_left_to_the_walk() -> None:
 def _sheets(data: bytes, monkeypatch: pytest.MonkeyPatch, *, plain: bool) -> list[object]:
     with monkeypatch.context() as patch:
         if not plain:
-            patch.setattr(docx_reader, "plain_texts", lambda root: None)
+            patch.setattr(docx_reader, "plain_texts", lambda root, *_: None)
         return [raw_to_json(s) for s in docx_reader.read_docx(data)]
 
 

@@ -17,6 +17,7 @@ from .numbering import Numbering
 from .package import Package, open_package
 from .raw import RawField, RawSheet, ReadFailure
 from .wordml import (
+    SYMBOL_FONT,
     W_NS,
     block_text,
     body_blocks,
@@ -124,14 +125,17 @@ def _property_code(package: Package) -> str:
 
 
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PPR, _SECTPR = w("pPr"), w("sectPr")
+_P, _PPR, _SECTPR = w("p"), w("pPr"), w("sectPr")
 #: A title or period line starts the next sheet when found between two sheets' tables.
 _NEXT_SHEET_LINE = re.compile(r"记实表|考核表|\d{4}\s*年\s*第?\s*\S\s*季")
 
 
+_SYMBOL_FONT = SYMBOL_FONT.encode()
+
+
 def _part_text(package: Package, name: str) -> str:
     part = package.xml(name)
-    return block_text(part, None, plain_texts(part))
+    return block_text(part, None, plain_texts(part, package.may_hold(name, _SYMBOL_FONT)))
 
 
 def _footer_texts(package: Package, related: Related) -> dict[str, str]:
@@ -183,13 +187,13 @@ def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[RawSheet]:
     related = _relationships(package, main)
     numbering = _lists(package, related)
     lists = numbering if numbering.applies_to(body) else None
-    plain = plain_texts(body)
+    plain = plain_texts(body, package.may_hold(main, _SYMBOL_FONT))
     parts = [_Part(RawSheet(format="docx"))]
     sections: list[list[str]] = []  # footer ids of each section, in order
     tables = 0
     for index, block in enumerate(body_blocks(body)):
         part = parts[-1]
-        if block.tag == w("p"):
+        if block.tag == _P:
             part.lines.append((index, paragraph_text(block, lists, plain)))
             properties = child(block, _PPR)
             section = child(properties, _SECTPR) if properties is not None else None

@@ -84,6 +84,10 @@ def _is_label_text(text: str) -> bool:
     return bool(key) and (match_label(text) is not None or bool(OTHER_LABELS.match(key)))
 
 
+def _column(cell: GridCell) -> int:
+    return cell.col
+
+
 class _Grid:
     """A table's cells with each row's cells at hand (in the table's order)."""
 
@@ -92,10 +96,13 @@ class _Grid:
         for cell in cells:
             self.rows.setdefault(cell.row, []).append(cell)
         self.numbers = sorted(self.rows)
+        #: Each row's cells left to right (a stable sort: cells at one column keep their order).
+        self.by_column = {n: sorted(row, key=_column) for n, row in self.rows.items()}
 
     def right_of(self, cell: GridCell) -> GridCell | None:
-        row = sorted((c for c in self.rows[cell.row] if c.col >= cell.end), key=lambda c: c.col)
-        for candidate in row:
+        for candidate in self.by_column[cell.row]:
+            if candidate.col < cell.end:
+                continue
             if not is_label(candidate):
                 return candidate
             if match_label(candidate.text):

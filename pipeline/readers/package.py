@@ -90,6 +90,7 @@ class Package:
     _archive: zipfile.ZipFile | None = field(default=None, repr=False)
     #: Parts already parsed, and relationship parts already read (asked for several times).
     _trees: dict[str, etree._Element] = field(default_factory=dict, repr=False)
+    _sources: dict[str, bytes] = field(default_factory=dict, repr=False)  # their bytes
     _relations: dict[str, tuple[Relationship, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -127,8 +128,24 @@ class Package:
         """The member parsed, once per package: callers only read the tree."""
         tree = self._trees.get(name)
         if tree is None:
-            tree = self._trees[name] = _parse(self.read(name), name)
+            data = self._sources[name] = self.read(name)
+            tree = self._trees[name] = _parse(data, name)
         return tree
+
+    def may_hold(self, name: str, word: bytes) -> bool:
+        """Whether the parsed part ``name`` may hold ``word`` (ASCII letters, in any case) in
+        a text or an attribute value: False only when its bytes are UTF-8 or ASCII and show
+        it nowhere, neither written out nor behind a character reference (``&#87;``). Bytes
+        in another encoding may spell it otherwise; no entity can (none is declared)."""
+        data, tree = self._sources.get(name), self._trees.get(name)
+        if data is None or tree is None:
+            return True
+        encoding = (tree.getroottree().docinfo.encoding or "").upper()
+        if encoding not in ("UTF-8", "US-ASCII", "ASCII"):
+            return True
+        if b"&" in data and b"&#" in data:  # one byte is found at memchr's speed, two are not
+            return True
+        return word.lower() in data.lower()
 
     def relationships(self, name: str) -> tuple[Relationship, ...]:
         """The relationships a ``.rels`` part declares, in order (read once per package)."""

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from lxml import etree
 
@@ -124,10 +123,14 @@ _ASCII, _HANSI, _FONT, _CHAR = w("ascii"), w("hAnsi"), w("font"), w("char")
 _PLACEHOLDER = w("showingPlcHdr")
 
 
+#: What the name of every symbol font read here starts with (in any case).
+SYMBOL_FONT = "wingdings"
+
+
 def _symbol_font(fonts: etree._Element) -> str:
     """The symbol font (Wingdings, Wingdings 2) a w:rFonts names, or ""."""
     name = fonts.get(_ASCII) or fonts.get(_HANSI) or ""
-    return name if name.lower().startswith("wingdings") else ""
+    return name if name.lower().startswith(SYMBOL_FONT) else ""
 
 
 def _run_symbol_font(run: etree._Element) -> str:
@@ -241,12 +244,13 @@ _SHOWN = (_P, _T, _TAB, *_BREAKS)
 PlainTexts = dict[etree._Element, str]
 
 
-def plain_texts(root: etree._Element) -> PlainTexts | None:
+def plain_texts(root: etree._Element, symbol_fonts: bool = True) -> PlainTexts | None:
     """The text of every paragraph under ``root`` when the part is plain, else None (the
-    caller reads it with the walk)."""
+    caller reads it with the walk). ``symbol_fonts=False``: the part's bytes name no symbol
+    font (``Package.may_hold``), so its w:rFonts need not be looked at one by one."""
     if next(root.iter(*_SPECIAL), None) is not None:
         return None
-    if any(_symbol_font(fonts) for fonts in root.iter(_RFONTS)):
+    if symbol_fonts and any(_symbol_font(fonts) for fonts in root.iter(_RFONTS)):
         return None
     pieces: dict[etree._Element, list[str]] = {}
     current: list[str] = []
@@ -316,9 +320,9 @@ def block_text(
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class GridCell:
-    """One table cell placed on the table's column grid."""
+class GridCell(NamedTuple):
+    """One table cell placed on the table's column grid (a tuple: a sheet's reader makes
+    ~35 of them, at a quarter of a frozen dataclass's cost)."""
 
     row: int
     col: int
@@ -383,33 +387,51 @@ def _span(cell: etree._Element) -> tuple[int, bool]:
     return span, merge is not None and merge.get(_VAL, "continue") == "continue"
 
 
+_TXBX = w("txbxContent")
+
+
 def body_blocks(body: etree._Element) -> Iterator[etree._Element]:
     """Paragraphs and tables of the body in reading order — also a sheet placed inside a text
     box, or inside a one-cell table used as a frame (their tables come out as blocks)."""
-    for child in _content_children(body):
-        if child.tag == w("tbl") and _is_frame(child):
-            for cell in child.iter(w("tc")):
-                yield from body_blocks(cell)
+    # one pass of lxml's C iterator says whether any paragraph can hold a text box, instead
+    # of a search under each paragraph (a sheet has ~50 of them and nearly never a box)
+    return _blocks(body, next(body.iter(_TXBX), None) is not None)
+
+
+def _blocks(container: etree._Element, boxes: bool) -> Iterator[etree._Element]:
+    for child in _content_children(container):
+        tag = child.tag
+        if tag == _TBL and _is_frame(child):
+            for cell in child.iter(_TC):
+                yield from _blocks(cell, boxes)
                 break
             continue
-        if child.tag == w("p"):
-            boxes = [
+        if tag == _P and boxes:
+            found = [
                 b
-                for b in child.iter(w("txbxContent"))
-                if b.find(f".//{w('tbl')}") is not None and not _inside_fallback(b)
+                for b in child.iter(_TXBX)
+                if next(b.iter(_TBL), None) is not None and not _inside_fallback(b)
             ]
-            if boxes:
-                for box in boxes:
-                    yield from body_blocks(box)
+            if found:
+                for box in found:
+                    yield from _blocks(box, boxes)
                 continue
-        if child.tag in (w("p"), w("tbl")):
+        if tag in (_P, _TBL):
             yield child
 
 
 def _is_frame(table: etree._Element) -> bool:
-    """A table of one cell holding another table: a frame around the real sheet."""
-    cells = table.findall(f"{w('tr')}/{w('tc')}")
-    return len(cells) == 1 and cells[0].find(w("tbl")) is not None
+    """A table of one cell holding another table: a frame around the real sheet (the one
+    w:tc of its w:tr children has a w:tbl child)."""
+    only: etree._Element | None = None
+    for row in table:
+        if row.tag == _TR:
+            for cell in row:
+                if cell.tag == _TC:
+                    if only is not None:
+                        return False
+                    only = cell
+    return only is not None and child(only, _TBL) is not None
 
 
 def _inside_fallback(element: etree._Element) -> bool:
@@ -453,9 +475,13 @@ def _plain_grid(
     for element in table.iter(*_GRID_TAGS):
         tag = element.tag
         if tag == _P:
-            if cell is None or not _within(element, cell):
+            if cell is None or (element.getparent() is not cell and not _within(element, cell)):
                 return None
-            lines.append(paragraph_text(element, lists, plain))
+            found = plain.get(element) if lists is None else None
+            # paragraph_text's answer without its call (a sheet's table has ~45 paragraphs)
+            lines.append(
+                found.rstrip("\n") if found is not None else paragraph_text(element, lists, plain)
+            )
         elif tag == _TBL:
             if element is not table:
                 return None  # a nested table: its cells are the walk's business
@@ -472,11 +498,12 @@ def _plain_grid(
                 cells.append(GridCell(row_index, col, span, "\n".join(lines), continued))
                 col += span
                 cell = None
+            parent = element.getparent()
             if tag == _TR:
-                if not _within(element, table):
+                if parent is not table and not _within(element, table):
                     return None
                 row, row_index, col = element, row_index + 1, 0
-            elif row is None or not _within(element, row):
+            elif row is None or (parent is not row and not _within(element, row)):
                 return None
             else:
                 cell, properties, lines = element, child(element, _TCPR), []

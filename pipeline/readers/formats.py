@@ -20,8 +20,10 @@ BUNDLES = (".zip",)
 def suffix_of(name: str) -> str:
     """``PurePosixPath(name).suffix.lower()`` with ``\\`` as a separator too, by string
     operations (ingest asks three times a file; pathlib's parsing cost more than hashing)."""
-    parts = [part for part in name.replace("\\", "/").split("/") if part and part != "."]
-    last = parts[-1] if parts else ""
+    last = name.rpartition("/")[2]
+    if "\\" in name or last in ("", "."):  # the last part is further left, or there is none
+        parts = [part for part in name.replace("\\", "/").split("/") if part and part != "."]
+        last = parts[-1] if parts else ""
     dot = last.rfind(".")
     return last[dot:].lower() if 0 < dot < len(last) - 1 else ""
 

@@ -173,3 +173,83 @@ def test_a_name_twice_in_a_zip_is_new_if_either_copy_is(
     assert [(f.path, f.new) for f in result.files if f.path.endswith("表.docx")] == [
         ("inbox/科室.zip!/表.docx", True)
     ]
+
+
+class _Recorder:
+    """A progress display that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.total = -1
+        self.shown: list[int] = []  # the count after each step
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def advance(self, count: int = 1) -> None:
+        self.shown.append((self.shown[-1] if self.shown else 0) + count)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("arrived_late", [0, 2])
+def test_progress_counts_inbox_files_and_ends_at_its_total(
+    workspace: Workspace,
+    filled: dict[str, bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    arrived_late: int,
+) -> None:
+    """A unit's zip of three sheets is one file of the count, as the clerk sees the inbox: the
+    bar moves once for it, not three times (it used to pass 100% with every zipped unit). A
+    file that arrived after the count does not take it past the total, and a zip holding only
+    a Word lock file still ends the run at 100%.
+    ``arrived_late``: that many files came after the count (it is that many short)."""
+    from pipeline.stages import ingest as ingest_stage
+
+    inbox = workspace.inbox
+    (inbox / "执法队.zip").write_bytes(
+        _zip({f"{k}.docx": filled[k] for k in ("0001", "0002", "0003")})
+    )
+    (inbox / "a.docx").write_bytes(filled["0004"])
+    (inbox / "b.docx").write_bytes(filled["0005"])
+    (inbox / "locks.zip").write_bytes(_zip({"~$张伟.docx": b"lock"}))
+    counted = ingest_stage.collect
+
+    def short(paths: list[Path]) -> tuple[int, list[str]]:
+        count, skipped = counted(paths)
+        return count - arrived_late, skipped
+
+    monkeypatch.setattr(ingest_stage, "collect", short)
+    recorder = _Recorder()
+    result = ingest(workspace, received_at=AT, progress=recorder)
+    assert result.counts["accepted"] == 5
+    assert recorder.total == 4 - arrived_late
+    assert recorder.shown[-1] == recorder.total
+    assert all(a < b for a, b in zip(recorder.shown, recorder.shown[1:], strict=False))
+    assert max(recorder.shown) <= recorder.total
+
+
+def test_a_bundle_ends_its_file_with_its_last_sheet(
+    workspace: Workspace, filled: dict[str, bytes]
+) -> None:
+    """What the progress counts a zip by: only its last member read (a lock file after it is
+    skipped, not the last) ends the file; a file on its own ends itself."""
+    from pipeline.stages.ingest import submissions
+
+    members = {f"{k}.docx": filled[k] for k in ("0001", "0002", "0003")}
+    (workspace.inbox / "执法队.zip").write_bytes(_zip({**members, "~$张伟.docx": b"lock"}))
+    (workspace.inbox / "a.docx").write_bytes(filled["0004"])
+    files = [str(workspace.inbox / "a.docx"), str(workspace.inbox / "执法队.zip")]
+    skipped: list[str] = []
+    found = [
+        (s.key.rsplit("/", 1)[-1], s.ends_file) for s in submissions(workspace, files, AT, skipped)
+    ]
+    assert found == [
+        ("a.docx", True), ("0001.docx", False), ("0002.docx", False), ("0003.docx", True)
+    ]  # fmt: skip
+    assert skipped == ["inbox/执法队.zip!/~$张伟.docx"]

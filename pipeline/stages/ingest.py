@@ -181,6 +181,8 @@ class Submission:
     size: int
     received_at: str
     failure: ReadFailure | None = None
+    #: The last submission of its inbox file (a bundle's members: only its last one).
+    ends_file: bool = True
 
 
 def _received(path: str, given: str | None) -> str:
@@ -304,18 +306,43 @@ def submissions(
             yield Submission(
                 key, b"", sha, len(data), received, ReadFailure("UNREADABLE_FILE", "压缩包是空的")
             )
+        kept = []
         for member in found:
             if SKIP.search(member.name.rsplit("/", 1)[-1]):
                 skipped.append(member.name)
-                continue
+            else:
+                kept.append(member)
+        for number, member in enumerate(kept, start=1):
             member_sha = (
                 hashlib.sha256(member.data).hexdigest()
                 if member.failure is None
                 else hashlib.sha256(f"{sha}!/{member.name}".encode()).hexdigest()
             )
             yield Submission(
-                member.name, member.data, member_sha, len(member.data), received, member.failure
-            )
+                member.name, member.data, member_sha, len(member.data), received, member.failure,
+                ends_file=number == len(kept),
+            )  # fmt: skip
+
+
+class _Files:
+    """The run's progress in inbox files, what its total counted: a bundle counts once, when
+    its last member is done; a file that arrived after the count does not take it past the
+    total, and the run ends at the total whatever it met (a bundle of temporary files only,
+    a file gone before it was read)."""
+
+    def __init__(self, progress: Progress, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+        progress.start(total)
+
+    def passed(self, item: Submission) -> None:
+        if item.ends_file and self.done < self.total:
+            self.done += 1
+            self.progress.advance()
+
+    def finish(self) -> None:
+        if self.done < self.total:
+            self.progress.advance(self.total - self.done)
+            self.done = self.total
 
 
 def _limit_of(limits: Limits) -> Callable[[tuple[Any, ...]], float]:
@@ -398,8 +425,7 @@ def ingest(
     count, skipped_files = collect(roots)  # the files are listed again as they are read
     skipped = [_key(workspace, p) for p in skipped_files]
     files = (p for p in walk(roots) if not _temporary(p))
-    progress = progress or NoProgress()
-    progress.start(count)
+    counted = _Files(progress or NoProgress(), count)
     processes = workers or (os.cpu_count() or 2)
     if count < POOL_FROM:
         processes = 1
@@ -417,7 +443,7 @@ def ingest(
                 for (place, item), stored in zip(group, known, strict=True):
                     if stored and min(stored.values()) >= READER_VERSION:
                         seen += [(key, place, False) for key in stored]
-                        progress.advance()
+                        counted.passed(item)
                         continue
                     places.append(place)
                     yield item
@@ -452,11 +478,12 @@ def ingest(
                     ),
                     place,
                 ))  # fmt: skip
-            progress.advance()
+            counted.passed(item)
             if len(batch) >= BATCH:
                 dropped = write(batch) or dropped
                 batch = []
         dropped = write(batch) or dropped
+        counted.finish()
         # only what changed is settled again, unless readings were dropped
         settle(ledger, RosterIndex(people), None if dropped else changed, workspace.settings.scan)
         result = IngestResult([], skipped)

@@ -104,18 +104,20 @@ def test_hostile_member_paths_are_refused_and_nothing_is_written(
     assert [p for p in after if p not in before] == []
 
 
-def test_nested_zip_one_level_and_no_deeper(workspace: Workspace, filled: dict[str, bytes]) -> None:
-    def zipped(members: dict[str, bytes]) -> bytes:
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w") as archive:
-            for name, data in members.items():
-                archive.writestr(name, data)
-        return out.getvalue()
+def _zip(members: dict[str, bytes]) -> bytes:
+    """A zip of ``members``, stored (not compressed), names as given."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
 
-    deepest = zipped({"deep.docx": filled["0004"]})
-    inner = zipped({"inner.docx": filled["0005"], "deeper.zip": deepest})
+
+def test_nested_zip_one_level_and_no_deeper(workspace: Workspace, filled: dict[str, bytes]) -> None:
+    deepest = _zip({"deep.docx": filled["0004"]})
+    inner = _zip({"inner.docx": filled["0005"], "deeper.zip": deepest})
     (workspace.inbox / "outer.zip").write_bytes(
-        zipped({"inner.zip": inner, "top.docx": filled["0006"], "~$top.docx": b"lock"})
+        _zip({"inner.zip": inner, "top.docx": filled["0006"], "~$top.docx": b"lock"})
     )
     result = ingest(workspace, received_at=AT)
     outcomes = {f.path: f.outcome for f in result.files}
@@ -187,14 +189,6 @@ class _Recorder:
 
     def advance(self, count: int = 1) -> None:
         self.shown.append((self.shown[-1] if self.shown else 0) + count)
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return out.getvalue()
 
 
 @pytest.mark.parametrize("arrived_late", [0, 2])

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .errors import Problem, RosterError
 from .models import PERSON, Gender, Person
+from .readers.workbook import NotPlain, first_sheet_rows
 from .writers import atomic
 
 #: The contract: field → (printed column name, required, accepted header spellings).
@@ -94,6 +95,13 @@ def _read_xlsx_rows(path: Path) -> Iterator[_Row]:
             )
     finally:
         workbook.close()
+
+
+def _plain_xlsx_rows(path: Path) -> Iterator[_Row]:
+    """``_read_xlsx_rows`` of a plain workbook (``readers.workbook``); ``NotPlain`` as soon
+    as it is not one — the caller then starts again with openpyxl."""
+    for number, row in enumerate(first_sheet_rows(path), start=1):
+        yield _Row(number, [_cell_text(*cell) if cell is not None else "" for cell in row])
 
 
 def _decode_csv(path: Path, data: bytes) -> tuple[str, str]:
@@ -259,7 +267,10 @@ def _read_roster(path: Path) -> list[Person]:
         )
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        rows: Iterable[_Row] = _read_xlsx_rows(path)
+        try:  # a plain workbook read with lxml, as openpyxl would read it, at ~5× its speed
+            return _people(path, _plain_xlsx_rows(path))
+        except NotPlain:
+            rows: Iterable[_Row] = _read_xlsx_rows(path)  # anything else: openpyxl itself
     elif suffix in (".csv", ".txt"):
         rows = _read_csv_rows(path)
     else:
@@ -267,6 +278,10 @@ def _read_roster(path: Path) -> list[Person]:
             f"不支持的名单格式：{path.name}",
             [Problem(path.name, None, None, "请在 Excel 中另存为 .xlsx 或 .csv（逗号分隔）")],
         )
+    return _people(path, rows)
+
+
+def _people(path: Path, rows: Iterable[_Row]) -> list[Person]:
     _header, positions, data_rows = _find_header(path, rows)
     return _people_from_rows(path.name, positions, data_rows)
 

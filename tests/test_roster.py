@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import zipfile
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
+from pipeline import roster as roster_module
 from pipeline.errors import RosterError
 from pipeline.models import PERSON, Gender
 from pipeline.roster import CACHE_FORMAT, read_roster, units_of
@@ -272,3 +280,164 @@ def test_the_rosters_fingerprint_is_the_hash_of_its_json(count: int) -> None:
     people = sample_people()[:count]
     expected = hashlib.sha256(TypeAdapter(list[Person]).dump_json(people)).hexdigest()
     assert RosterIndex(people).fingerprint == expected
+
+
+_cell_value = st.one_of(
+    st.none(),
+    st.text(alphabet="张伟 \u3000\n&<>Ab1.", max_size=8),
+    st.sampled_from(["_x005F_x000D_", "a x005F_b", " 前后有空格 ", "0007", "=SUM(A1)"]),
+    st.integers(min_value=-(10**18), max_value=10**18),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.booleans(),
+    st.dates(min_value=date(1950, 1, 1), max_value=date(2060, 12, 31)),
+)
+_number_format = st.sampled_from(["General", "General", "General", "0000", "0", "0.00", "@"])
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _with_shared_strings(path: Path) -> None:
+    """The workbook as Excel saves it: every inline string moved to a shared-string table
+    (openpyxl writes inline strings only)."""
+    with zipfile.ZipFile(path) as package:
+        parts = {item.filename: package.read(item) for item in package.infolist()}
+    strings: list[str] = []
+
+    def shared(match: re.Match[str]) -> str:
+        strings.append(match.group(2))
+        return f'<c {match.group(1)}t="s"><v>{len(strings) - 1}</v></c>'
+
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = re.sub(
+        r'<c ([^>]*?)t="inlineStr"><is>(.*?)</is></c>', shared, parts[sheet].decode(), flags=re.S
+    ).encode()
+    items = "".join(f"<si>{s}</si>" for s in strings)
+    parts["xl/sharedStrings.xml"] = (
+        f'<sst xmlns="{_MAIN}" count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>'
+    ).encode()
+    types = parts["[Content_Types].xml"].decode()
+    parts["[Content_Types].xml"] = types.replace(
+        "</Types>",
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    ).encode()
+    rels = "xl/_rels/workbook.xml.rels"
+    parts[rels] = (
+        parts[rels]
+        .decode()
+        .replace(
+            "</Relationships>",
+            '<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>",
+        )
+        .encode()
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.lists(_cell_value, max_size=6), max_size=8),
+    formats=st.lists(_number_format, min_size=6, max_size=6),
+    write_only=st.booleans(),
+    rich=st.booleans(),
+    shared=st.booleans(),
+)
+@example(rows=[["a"], [], [None, "b"]], formats=["General"] * 6, write_only=False, rich=False,
+         shared=True)  # fmt: skip
+@example(rows=[["_x005F_x000D_", 123456789012345678]], formats=["General"] * 6,
+         write_only=False, rich=False, shared=True)  # fmt: skip
+def test_plain_workbooks_are_read_as_openpyxl_reads_them(
+    tmp_path: Path,
+    rows: list[list[object]],
+    formats: list[str],
+    write_only: bool,
+    rich: bool,
+    shared: bool,
+) -> None:
+    """The roster's own reading of a plain workbook (``readers.workbook``) gives exactly the
+    rows openpyxl gives, or hands the workbook to openpyxl: shared strings (Excel's way) and
+    inline strings (openpyxl's write-only way, no dimension), gaps between rows and cells,
+    numbers under General, "0000" and other formats, dates, booleans, text with spaces,
+    newlines, markup characters and openpyxl's x005F_ escape, a rich-text first cell; the
+    strings inline (openpyxl's way) or in a shared-string table (Excel's)."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    from pipeline.readers.workbook import NotPlain
+
+    workbook = Workbook(write_only=write_only)
+    sheet = workbook.create_sheet() if write_only else workbook.active
+    assert sheet is not None
+    for number, values in enumerate(rows):
+        if write_only:
+            cells = []
+            for column, value in enumerate(values):
+                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    cell.number_format = formats[column]
+                cells.append(cell)
+            sheet.append(cells)
+        else:
+            for column, value in enumerate(values, start=1):
+                if value is None:
+                    continue
+                target = sheet.cell(row=number + 1, column=column, value=value)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    target.number_format = formats[column - 1]
+    if rich and not write_only and rows:
+        sheet.cell(row=1, column=1).value = CellRichText(
+            "张", TextBlock(InlineFont(b=True), "伟"), " 编号"
+        )
+    path = tmp_path / f"r{len(list(tmp_path.iterdir()))}.xlsx"
+    workbook.save(path)
+    if shared:
+        _with_shared_strings(path)
+    expected = list(roster_module._read_xlsx_rows(path))
+    try:
+        found = list(roster_module._plain_xlsx_rows(path))
+    except NotPlain:
+        event("read by openpyxl")  # the same rows by definition
+        return
+    event("read plainly")
+    assert found == expected
+
+
+def test_ordinary_rosters_take_the_plain_reading(tmp_path: Path) -> None:
+    """Not vacuous: a roster as Excel saves it (shared strings, a dimension, ids under
+    "0000") and one as openpyxl's write-only mode writes it (inline strings, no dimension)
+    are read by ``readers.workbook``, and give openpyxl's rows."""
+    plain = write_xlsx(tmp_path / "excel.xlsx", sample_rows(), id_format="0000")
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    for row in sample_rows():
+        sheet.append(row)
+    workbook.save(tmp_path / "stream.xlsx")
+    for path in (plain, tmp_path / "stream.xlsx"):
+        rows = list(roster_module._plain_xlsx_rows(path))
+        assert rows == list(roster_module._read_xlsx_rows(path))
+        assert len(rows) == len(sample_rows())
+
+
+def test_numbers_other_programs_write_are_read_as_openpyxl_reads_them(tmp_path: Path) -> None:
+    """openpyxl writes a long integer as a float; another program may write all its digits,
+    and a small one as "7.0" or "7E0": read as openpyxl reads them (an 18-digit id keeps its
+    digits, "7.0" is 7)."""
+    path = write_xlsx(tmp_path / "r.xlsx", [["编号", "a", "b", "c"], [7, 8, 9, 10]])
+    with zipfile.ZipFile(path) as package:
+        parts = {item.filename: package.read(item) for item in package.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    for small, written in ((7, "123456789012345678"), (8, "7.0"), (9, "7E0"), (10, "-0")):
+        parts[sheet] = parts[sheet].replace(
+            f"<v>{small}</v>".encode(), f"<v>{written}</v>".encode()
+        )
+    with zipfile.ZipFile(path, "w") as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    rows = list(roster_module._plain_xlsx_rows(path))
+    assert rows == list(roster_module._read_xlsx_rows(path))
+    assert rows[1].cells == ["123456789012345678", "7", "7", "0"]

@@ -32,10 +32,11 @@ _RELATIONSHIPS_KEPT_BYTES = 64 * 1024
 
 #: No entities, no network, no DTD, no huge trees; no ID table either (kaohe never looks an
 #: element up by xml:id, and building it costs a tenth of parsing a sheet).
-SAFE_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-    remove_comments=True, collect_ids=False,
-)  # fmt: skip
+SAFE_SETTINGS: dict[str, bool] = {
+    "resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False,
+    "remove_comments": True, "collect_ids": False,
+}  # fmt: skip
+SAFE_PARSER = etree.XMLParser(**SAFE_SETTINGS)  # type: ignore[arg-type]
 
 _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SIGNATURES = (

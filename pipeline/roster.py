@@ -88,6 +88,9 @@ def _read_xlsx_rows(path: Path) -> Iterator[_Row]:
         ) from exc
     try:
         sheet = workbook.worksheets[0]
+        # the dimension a workbook declares can be stale (written by another program before
+        # rows were added): openpyxl would stop at it and drop the people below, silently
+        sheet.reset_dimensions()
         for number, row in enumerate(sheet.iter_rows(), start=1):
             yield _Row(
                 number,

@@ -441,3 +441,25 @@ def test_numbers_other_programs_write_are_read_as_openpyxl_reads_them(tmp_path: 
     rows = list(roster_module._plain_xlsx_rows(path))
     assert rows == list(roster_module._read_xlsx_rows(path))
     assert rows[1].cells == ["123456789012345678", "7", "7", "0"]
+
+
+def test_a_stale_dimension_does_not_drop_the_people_below_it(tmp_path: Path) -> None:
+    """A workbook's declared dimension (``<dimension ref="A1:E2"/>``) can be left over from
+    before rows were added by another program; openpyxl's read-only mode stops there, and
+    the people below it would be missing from the roster without a word. Both routes read
+    every row."""
+    path = write_xlsx(tmp_path / "r.xlsx", sample_rows())
+    with zipfile.ZipFile(path) as package:
+        parts = {item.filename: package.read(item) for item in package.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet], count = re.subn(
+        rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:E2"/>', parts[sheet]
+    )
+    assert count == 1
+    with zipfile.ZipFile(path, "w") as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    expected = len(sample_rows()) - 1
+    assert len(read_roster(path)) == expected
+    assert list(roster_module._plain_xlsx_rows(path)) == list(roster_module._read_xlsx_rows(path))
+    assert len(roster_module._read_roster(path)) == expected

@@ -1,16 +1,17 @@
 """The first worksheet of a plain workbook, row by row, exactly as openpyxl's read-only mode
-gives it (``load_workbook(read_only=True, data_only=True)``): each cell's value and number
-format, rows padded to the sheet's dimension.
+gives it with its dimensions reset (``load_workbook(read_only=True, data_only=True)``, then
+``reset_dimensions()``: a stale dimension must not cut rows off): each cell's value and
+number format, each row as wide as its last cell.
 
 openpyxl reads a 10,000-person roster in ~1.5 s, most of it building an object per cell and
 per shared string (and, when the sheet declares no dimension, reading the whole sheet once
-more to look for one). Here the workbook's parts are found, and its styles read, by
-openpyxl's own code; only the shared strings and the sheet's cells are read with lxml, a row
-at a time. Anything this reading does not follow exactly as openpyxl does — a date or other
-formatted number, a cell or row without its reference, rows out of order, a row past the
-declared dimension, an unusual string, a damaged part — raises ``NotPlain``, whenever it is
-met: the caller then reads the whole workbook again with openpyxl (a test compares both
-routes on generated workbooks).
+more to look for one, which is then reset anyway). Here the workbook's parts are found, and
+its styles read, by openpyxl's own code; only the shared strings and the sheet's cells are
+read, with lxml, a row at a time. Anything this reading does not follow exactly as openpyxl
+does — a date or other formatted number, a cell or row without its reference, rows out of
+order, an unusual string, a damaged part — raises ``NotPlain`` whenever it is met: the caller
+then reads the whole workbook again with openpyxl (a test compares both routes on generated
+workbooks).
 """
 
 from __future__ import annotations
@@ -30,11 +31,9 @@ _PARSING: dict[str, Any] = SAFE_SETTINGS
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _C, _V, _IS, _T, _R, _SI = (f"{_NS}{t}" for t in ("row", "c", "v", "is", "t", "r", "si"))
-_DIMENSION_TAG, _SHEET_DATA = f"{_NS}dimension", f"{_NS}sheetData"
 _TEXT_PARTS = frozenset(f"{_NS}{t}" for t in ("t", "r", "rPh", "phoneticPr"))
 _RUN_PARTS = frozenset(f"{_NS}{t}" for t in ("rPr", "t"))
 _REF = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
-_DIMENSION = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}(?::([A-Z]{1,3}[1-9][0-9]{0,6}))?")
 #: Number formats a number read here may have: the ones openpyxl gives numbers as they are
 #: under (``roster._cell_text`` pads under a "0000" one).
 _PLAIN_FORMAT = re.compile(r"General|0+")
@@ -151,52 +150,26 @@ def _column(letters: str) -> int:
     return number
 
 
-def _last(ref: str) -> tuple[int, int]:
-    """(last column, last row) of a dimension ``A1:H100`` (or ``A1``)."""
-    match = _DIMENSION.fullmatch(ref)
-    if match is None:
-        raise NotPlain
-    last = _REF.fullmatch(match.group(1) or ref)
-    assert last is not None
-    return _column(last.group(1)), int(last.group(2))
-
-
 def _sheet_rows(
     source: IO[bytes], shared: list[str], formats: list[str], dates: set[int]
 ) -> Iterator[list[Cell | None]]:
-    """``ReadOnlyWorksheet._cells_by_row`` over the sheet, a row at a time (each let go of
-    once read): the dimension openpyxl would find (the first, before the end of the rows)
-    sets the width; missing rows come as empty ones."""
-    max_col: int | None = None
-    max_row: int | None = None
+    """``ReadOnlyWorksheet._cells_by_row`` over the sheet without dimensions, a row at a time
+    (each let go of once read): a missing row comes as an empty one."""
     counter = 1
-    events = etree.iterparse(
-        source, events=("end",), tag=(_DIMENSION_TAG, _ROW, _SHEET_DATA), **_PARSING
-    )
-    dimension_open = True  # openpyxl takes the first dimension before the rows end
-    for _, element in events:
-        if element.tag == _SHEET_DATA:
-            dimension_open = False
-        elif element.tag == _DIMENSION_TAG:
-            if dimension_open:
-                if counter > 1:
-                    raise NotPlain  # a dimension after rows: they would be padded anew
-                max_col, max_row = _last(str(element.get("ref", "")))
-                dimension_open = False
-        else:
-            written = element.get("r")
-            if written is None or not written.isdigit():
-                raise NotPlain
-            index = int(written)
-            if (max_row is not None and index > max_row) or index < counter:
-                raise NotPlain  # past the dimension (openpyxl stops there), or out of order
-            cells = [_cell(c, written, shared, formats, dates) for c in element]
-            while counter < index:
-                yield [None] * max_col if max_col is not None else []
-                counter += 1
-            yield _padded(cells, max_col)
+    for _, element in etree.iterparse(source, events=("end",), tag=_ROW, **_PARSING):
+        written = element.get("r")
+        if written is None or not written.isdigit():
+            raise NotPlain
+        index = int(written)
+        if index < counter:
+            raise NotPlain  # out of order: openpyxl passes over such a row
+        cells = [_cell(c, written, shared, formats, dates) for c in element]
+        while counter < index:
+            yield []
             counter += 1
-            _let_go(element)
+        yield _padded(cells)
+        counter += 1
+        _let_go(element)
 
 
 def _cell(
@@ -252,12 +225,12 @@ def _first(element: etree._Element, tag: str) -> etree._Element | None:
     return None
 
 
-def _padded(cells: list[tuple[int, Cell]], max_col: int | None) -> list[Cell | None]:
-    """``ReadOnlyWorksheet._get_row``: the row as wide as the dimension (else as its last
-    cell's column), each cell at its column, a later one at a column winning."""
-    if not cells and max_col is None:
+def _padded(cells: list[tuple[int, Cell]]) -> list[Cell | None]:
+    """``ReadOnlyWorksheet._get_row`` without dimensions: the row as wide as its last cell's
+    column, each cell at its column, a later one at a column winning."""
+    if not cells:
         return []
-    width = max_col if max_col is not None else cells[-1][0]
+    width = cells[-1][0]
     out: list[Cell | None] = [None] * width
     for column, cell in cells:
         if 1 <= column <= width:

@@ -102,7 +102,7 @@ def _parts(path: Path) -> tuple[zipfile.ZipFile, str, list[str], list[str], set[
 
 
 def _text(node: etree._Element) -> str:
-    """``openpyxl.cell.text.Text.from_tree(node).content``: the last w:t, then each run's."""
+    """``openpyxl.cell.text.Text.from_tree(node).content``: its last t, then each run's last t."""
     plain: str | None = None
     runs: list[str] = []
     for part in node:

@@ -463,3 +463,21 @@ def test_a_stale_dimension_does_not_drop_the_people_below_it(tmp_path: Path) -> 
     assert len(read_roster(path)) == expected
     assert list(roster_module._plain_xlsx_rows(path)) == list(roster_module._read_xlsx_rows(path))
     assert len(roster_module._read_roster(path)) == expected
+
+
+def test_the_plain_reading_never_makes_a_roster_unreadable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever goes wrong in ``readers.workbook`` (here: an attribute missing, as when an
+    openpyxl upgrade moves the internals it borrows), the roster is read by openpyxl."""
+    from pipeline.readers import workbook
+
+    path = write_xlsx(tmp_path / "r.xlsx", sample_rows())
+    expected = read_roster(path)
+
+    def moved(*_: object) -> None:
+        raise AttributeError("numFmtId")
+
+    monkeypatch.setattr(workbook, "_cell", moved)
+    (tmp_path / "again.xlsx").write_bytes(path.read_bytes())
+    assert read_roster(tmp_path / "again.xlsx") == expected

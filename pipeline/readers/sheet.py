@@ -31,10 +31,15 @@ def _position(ref: str) -> tuple[int, int]:
     match = _REF.match(ref.upper())
     if not match:
         raise ReadFailure("UNREADABLE_FILE", f"工作表中的单元格地址“{ref}”无效，文件可能已损坏")
-    column = 0
-    for letter in match.group(1):
-        column = column * 26 + ord(letter) - 64
-    return int(match.group(2)) - 1, column - 1
+    return int(match.group(2)) - 1, column_number(match.group(1)) - 1
+
+
+def column_number(letters: str) -> int:
+    """A column's number from its letters: ``A`` → 1, ``AA`` → 27 (upper case)."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
 
 
 def _text(element: etree._Element | None) -> str:

@@ -25,9 +25,7 @@ from typing import IO, Any
 from lxml import etree
 
 from .package import SAFE_SETTINGS
-
-#: The package reader's parser settings (no entities, no network, no DTD), for iterparse.
-_PARSING: dict[str, Any] = SAFE_SETTINGS
+from .sheet import column_number
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _C, _V, _IS, _T, _R, _SI = (f"{_NS}{t}" for t in ("row", "c", "v", "is", "t", "r", "si"))
@@ -35,7 +33,8 @@ _TEXT_PARTS = frozenset(f"{_NS}{t}" for t in ("t", "r", "rPh", "phoneticPr"))
 _RUN_PARTS = frozenset(f"{_NS}{t}" for t in ("rPr", "t"))
 _REF = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
 #: Number formats a number read here may have: the ones openpyxl gives numbers as they are
-#: under (``roster._cell_text`` pads under a "0000" one).
+#: under (``roster._cell_text`` pads under a "0000" one). No date format is one of them, so
+#: no number read here is one openpyxl would have turned into a date.
 _PLAIN_FORMAT = re.compile(r"General|0+")
 
 #: A cell as openpyxl's read-only worksheet gives it: (value, number format).
@@ -50,10 +49,10 @@ def first_sheet_rows(path: Path) -> Iterator[list[Cell | None]]:
     """Each row of the first worksheet (None where openpyxl gives an empty cell), as it is
     read; ``NotPlain`` as soon as something is met that this reading does not follow."""
     try:
-        archive, sheet, shared, formats, dates = _parts(path)
+        archive, sheet, shared, formats = _parts(path)
         try:
             with archive.open(sheet) as source:  # inflated as it is read
-                yield from _sheet_rows(source, shared, formats, dates)
+                yield from _sheet_rows(source, shared, formats)
         finally:
             archive.close()
     except NotPlain:
@@ -62,9 +61,9 @@ def first_sheet_rows(path: Path) -> Iterator[list[Cell | None]]:
         raise NotPlain from exc  # reads it (and says what is wrong, if anything is)
 
 
-def _parts(path: Path) -> tuple[zipfile.ZipFile, str, list[str], list[str], set[int]]:
+def _parts(path: Path) -> tuple[zipfile.ZipFile, str, list[str], list[str]]:
     """The open workbook and its first worksheet's name, the shared strings, each cell
-    style's number format and which styles are dates — the parts found and the styles read
+    style's number format — the parts found and the styles read
     by openpyxl itself."""
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
@@ -98,7 +97,7 @@ def _parts(path: Path) -> tuple[zipfile.ZipFile, str, list[str], list[str], set[
         reader.archive.close()
         raise
     archive: zipfile.ZipFile = reader.archive
-    return archive, str(sheets[0].target), shared, formats, set(styles.date_formats)
+    return archive, str(sheets[0].target), shared, formats
 
 
 def _text(node: etree._Element) -> str:
@@ -125,7 +124,7 @@ def _text(node: etree._Element) -> str:
 def _shared_strings(source: IO[bytes]) -> list[str]:
     """``openpyxl.reader.strings.read_string_table``, each entry let go of once read."""
     strings: list[str] = []
-    for _, item in etree.iterparse(source, events=("end",), tag=_SI, **_PARSING):
+    for _, item in etree.iterparse(source, events=("end",), tag=_SI, **SAFE_SETTINGS):
         strings.append(_text(item).replace("x005F_", ""))
         _let_go(item)
     return strings
@@ -143,27 +142,20 @@ def _let_go(element: etree._Element) -> None:
 _COLUMNS: dict[str, int] = {}
 
 
-def _column(letters: str) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + ord(letter) - 64
-    return number
-
-
 def _sheet_rows(
-    source: IO[bytes], shared: list[str], formats: list[str], dates: set[int]
+    source: IO[bytes], shared: list[str], formats: list[str]
 ) -> Iterator[list[Cell | None]]:
     """``ReadOnlyWorksheet._cells_by_row`` over the sheet without dimensions, a row at a time
     (each let go of once read): a missing row comes as an empty one."""
     counter = 1
-    for _, element in etree.iterparse(source, events=("end",), tag=_ROW, **_PARSING):
+    for _, element in etree.iterparse(source, events=("end",), tag=_ROW, **SAFE_SETTINGS):
         written = element.get("r")
         if written is None or not written.isdigit():
             raise NotPlain
         index = int(written)
         if index < counter:
             raise NotPlain  # out of order: openpyxl passes over such a row
-        cells = [_cell(c, written, shared, formats, dates) for c in element]
+        cells = [_cell(c, written, shared, formats) for c in element]
         while counter < index:
             yield []
             counter += 1
@@ -173,7 +165,7 @@ def _sheet_rows(
 
 
 def _cell(
-    cell: etree._Element, row: str, shared: list[str], formats: list[str], dates: set[int]
+    cell: etree._Element, row: str, shared: list[str], formats: list[str]
 ) -> tuple[int, Cell]:
     """``WorkSheetParser.parse_cell`` with ``data_only``: (column, (value, number format)).
     A number under a date or other format, or a type openpyxl converts, is not plain."""
@@ -188,7 +180,7 @@ def _cell(
         raise NotPlain
     column = _COLUMNS.get(letters)
     if column is None:
-        column = _COLUMNS[letters] = _column(letters)
+        column = _COLUMNS[letters] = column_number(letters)
     written_style = cell.get("s")
     if written_style == "":
         raise NotPlain  # openpyxl keeps "" as the style and fails on it later
@@ -203,7 +195,7 @@ def _cell(
         text = (found.text or None) if found is not None else None
         if text is not None:
             if kind == "n":
-                if style in dates or not _PLAIN_FORMAT.fullmatch(number_format):
+                if not _PLAIN_FORMAT.fullmatch(number_format):
                     raise NotPlain
                 value = float(text) if "." in text or "e" in text.lower() else int(text)
             elif kind == "s":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -131,6 +130,14 @@ def _text_pieces(dumped: Iterable[dict[str, object]], fmt: str) -> Iterator[str]
     return _json_pieces(dumped) if fmt == "json" else _csv_pieces(dumped)
 
 
+def _file_pieces(dumped: Iterable[dict[str, object]], fmt: str) -> Iterator[str]:
+    """The text of a JSON or CSV file: a CSV file starts with a byte-order mark (Excel then
+    reads its Chinese right; on a terminal it would show)."""
+    if fmt == "csv":
+        yield "\ufeff"
+    yield from _text_pieces(dumped, fmt)
+
+
 def _workbook(dumped: Iterable[dict[str, object]], period: Period) -> list[Table]:
     rows = SpooledRows()  # a 10,000-person export's rows are not held
     for data in dumped:
@@ -146,8 +153,7 @@ def render(
     dumped = _dumped(records, results)
     if fmt == "xlsx":
         return workbook_bytes(_workbook(dumped, period))
-    text = "".join(_text_pieces(dumped, fmt))
-    return text.encode("utf-8-sig" if fmt == "csv" else "utf-8")  # BOM: Excel reads Chinese
+    return "".join(_file_pieces(dumped, fmt)).encode("utf-8")
 
 
 def _csv_safe(value: object) -> object:
@@ -189,7 +195,6 @@ def export(
     if fmt == "xlsx":
         write_workbook(output, _workbook(dumped, period))
     else:
-        bom = "\ufeff" if fmt == "csv" else ""  # Excel then reads Chinese right
-        pieces = itertools.chain([bom], _text_pieces(dumped, fmt))
+        pieces = _file_pieces(dumped, fmt)
         atomic.write_pieces(output, (piece.encode("utf-8") for piece in pieces))
     return output

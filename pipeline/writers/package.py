@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .zipstream import DEFLATED, STORED, ZipWriter
+from .zipstream import DEFLATED, STORED, ZipWriter, deflater
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,14 @@ class Member:
 
     @classmethod
     def of(cls, name: str, content: bytes, *, level: int = 6) -> Member:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        compressor = deflater(level)
         data = compressor.compress(content) + compressor.flush()
         return cls(name, zlib.crc32(content), len(content), data, DEFLATED)
 
     @classmethod
     def streamed(cls, name: str, chunks: Iterable[bytes], *, level: int = 6) -> Member:
         """A part compressed as it is produced: only its compressed bytes are ever held."""
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        compressor = deflater(level)
         out: list[bytes] = []
         crc = size = 0
         for chunk in chunks:

@@ -45,6 +45,12 @@ _MODE = 0o600 << 16
 _DOS_DATE, _DOS_TIME = (0 << 9) | (1 << 5) | 1, 0
 
 
+def deflater(level: int = 6) -> zlib._Compress:
+    """A compressor giving a deflated member's bytes as a ZIP holds them (raw deflate, no
+    zlib header): the archive's members, and the parts of every package (``package``)."""
+    return zlib.compressobj(level, zlib.DEFLATED, -15)
+
+
 class ZipWriter:
     """Members written in the order given; ``close`` (or the ``with`` block's end) writes the
     central directory. Names must be unique: the caller chooses them. ``owner_only`` marks
@@ -75,7 +81,7 @@ class ZipWriter:
         """One member from its bytes, deflated if ``compress``."""
         crc, size = zlib.crc32(data), len(data)
         if compress:
-            deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+            deflate = deflater()
             data = deflate.compress(data) + deflate.flush()
         self.write_packed(name, DEFLATED if compress else STORED, crc, size, data)
 
@@ -167,7 +173,7 @@ class _Streamed:
 
     def __init__(self, spill: IO[bytes]) -> None:
         self._spill = spill
-        self._deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        self._deflate = deflater()
         self.crc = self.size = self.packed = 0
 
     def write(self, data: bytes) -> None:

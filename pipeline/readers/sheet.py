@@ -16,6 +16,7 @@ from .limits import DEFAULT_LIMITS, Limits
 from .package import Package, open_package
 from .raw import RawSheet, ReadFailure
 from .wordml import GridCell
+from .workbook import column_number
 
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -32,14 +33,6 @@ def _position(ref: str) -> tuple[int, int]:
     if not match:
         raise ReadFailure("UNREADABLE_FILE", f"工作表中的单元格地址“{ref}”无效，文件可能已损坏")
     return int(match.group(2)) - 1, column_number(match.group(1)) - 1
-
-
-def column_number(letters: str) -> int:
-    """A column's number from its letters: ``A`` → 1, ``AA`` → 27 (upper case)."""
-    number = 0
-    for letter in letters:
-        number = number * 26 + ord(letter) - 64
-    return number
 
 
 def _text(element: etree._Element | None) -> str:

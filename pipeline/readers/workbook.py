@@ -25,7 +25,6 @@ from typing import IO, Any
 from lxml import etree
 
 from .package import SAFE_SETTINGS
-from .sheet import column_number
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _C, _V, _IS, _T, _R, _SI = (f"{_NS}{t}" for t in ("row", "c", "v", "is", "t", "r", "si"))
@@ -136,6 +135,14 @@ def _let_go(element: etree._Element) -> None:
     parent = element.getparent()
     while parent is not None and element.getprevious() is not None:
         del parent[0]
+
+
+def column_number(letters: str) -> int:
+    """A column's number from its letters: ``A`` → 1, ``AA`` → 27 (upper case)."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
 
 
 #: Column numbers by their letters, as met (a sheet has a few).
